@@ -1,0 +1,54 @@
+package dev.spamtrap.core.offender;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * How long an offender stays listed: {@code lifetime} for a first hit, doubled for every further hit
+ * remembered in the history, never more than {@code maxLifetime}. The history itself is kept for
+ * {@code historyLifetime}, so a client that stays clean that long starts again from the base lifetime.
+ */
+public final class OffenderPolicy {
+    private final Duration lifetime;
+    private final Duration maxLifetime;
+    private final Duration historyLifetime;
+
+    public OffenderPolicy(Duration lifetime, Duration maxLifetime, Duration historyLifetime) {
+        if (lifetime.getSeconds() < 1) {
+            throw new IllegalArgumentException("lifetime must be at least 1 second");
+        }
+        if (maxLifetime.compareTo(lifetime) < 0) {
+            throw new IllegalArgumentException("maxLifetime (" + maxLifetime + ") is shorter than lifetime (" + lifetime + ")");
+        }
+        this.lifetime = lifetime;
+        this.maxLifetime = maxLifetime;
+        this.historyLifetime = historyLifetime.compareTo(maxLifetime) < 0 ? maxLifetime : historyLifetime;
+    }
+
+    /** Lifetime of the {@code hitCount}-th hit (1 for a first offender). */
+    public Duration lifetimeFor(int hitCount) {
+        Duration d = lifetime;
+        for (int i = 1; i < hitCount; i++) {
+            d = d.multipliedBy(2);
+            if (d.compareTo(maxLifetime) >= 0) {
+                return maxLifetime;
+            }
+        }
+        return d;
+    }
+
+    /**
+     * The record a hit produces, given the previous hit count and first-hit time (from the history;
+     * {@code previousHits} 0 when there is none).
+     */
+    public Offender apply(TrapHit hit, int previousHits, Instant previousFirstHit) {
+        int count = previousHits + 1;
+        Instant first = previousHits > 0 && previousFirstHit != null ? previousFirstHit : hit.at();
+        return new Offender(hit.ip(), first, hit.at(), count, hit.trap(), hit.helo(), hit.mailFrom(), hit.node(),
+            hit.at().plus(lifetimeFor(count)));
+    }
+
+    public Duration lifetime() { return lifetime; }
+    public Duration maxLifetime() { return maxLifetime; }
+    public Duration historyLifetime() { return historyLifetime; }
+}

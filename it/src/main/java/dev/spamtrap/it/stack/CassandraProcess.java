@@ -1,0 +1,125 @@
+package dev.spamtrap.it.stack;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A real single-node Cassandra 5.0 in its own Java 17 process, started from the cassandra-all jars the
+ * build copied to it/cassandra-runtime/target/lib. Its data stays in {@code dir}, so a restart keeps it.
+ */
+public final class CassandraProcess implements AutoCloseable {
+    private final Path dir;
+    private final int nativePort;
+    private final int storagePort;
+    private final ManagedProcess process;
+
+    public CassandraProcess(Path dir, int nativePort, int storagePort) {
+        this.dir = dir.toAbsolutePath();
+        this.nativePort = nativePort;
+        this.storagePort = storagePort;
+        this.process = new ManagedProcess("cassandra", this.dir.resolve("cassandra.pid"), this.dir.resolve("logs/stdout.log"));
+    }
+
+    public int nativePort() {
+        return nativePort;
+    }
+
+    public String contactPoint() {
+        return "127.0.0.1:" + nativePort;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public CassandraProcess start(Duration timeout) {
+        ProjectLayout layout = ProjectLayout.locate();
+        try {
+            Files.createDirectories(dir.resolve("logs"));
+            String yaml = resource("cassandra.yaml.template")
+                .replace("@DIR@", dir.toString())
+                .replace("@STORAGE_PORT@", Integer.toString(storagePort))
+                .replace("@NATIVE_PORT@", Integer.toString(nativePort));
+            Files.writeString(dir.resolve("cassandra.yaml"), yaml);
+            Files.writeString(dir.resolve("logback.xml"), resource("cassandra-logback.xml"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> cmd = new ArrayList<>();
+        if (isRoot() && Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
+            // As root, Cassandra's mlockall would pin its whole heap; drop the capability.
+            cmd.addAll(List.of("/usr/bin/setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock", "--"));
+        }
+        cmd.add(javaBinary());
+        cmd.addAll(List.of("-Xms256M", "-Xmx512M", "-Xss512k", "-XX:+UseG1GC"));
+        for (String line : resource("cassandra-jvm17.options").split("\n")) {
+            String t = line.trim();
+            if (!t.isEmpty() && !t.startsWith("#")) {
+                cmd.add(t);
+            }
+        }
+        cmd.add("-Dcassandra.config=" + dir.resolve("cassandra.yaml").toUri());
+        cmd.add("-Dcassandra.storagedir=" + dir);
+        cmd.add("-Dcassandra.logdir=" + dir.resolve("logs"));
+        cmd.add("-Dlogback.configurationFile=" + dir.resolve("logback.xml"));
+        cmd.add("-Dcassandra-foreground=yes");
+        cmd.add("-Dcassandra.jmx.local.port=" + Ports.free());
+        cmd.add("-cp");
+        cmd.add(layout.cassandraLib() + "/*");
+        cmd.add("org.apache.cassandra.service.CassandraDaemon");
+        process.start(cmd, dir);
+        try {
+            Ports.awaitOpen("127.0.0.1", nativePort, timeout, process.process(), "Cassandra");
+        } catch (IllegalStateException e) {
+            String tail = process.logTail(30);
+            process.close();
+            throw new IllegalStateException(e.getMessage() + "\n--- " + process.log() + " ---\n" + tail, e);
+        }
+        return this;
+    }
+
+    public boolean isRunning() {
+        return process.isAlive();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** SIGTERM: what an administrator's stop does. */
+    @Override
+    public void close() {
+        process.close();
+    }
+
+    /** SIGKILL: a crash. */
+    public void kill() {
+        process.kill();
+    }
+
+    static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    static String resource(String name) {
+        try (InputStream in = CassandraProcess.class.getResourceAsStream("/stack/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource /stack/" + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

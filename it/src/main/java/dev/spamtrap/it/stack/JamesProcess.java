@@ -1,0 +1,221 @@
+package dev.spamtrap.it.stack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+/**
+ * A real Apache James 3.8.1 memory server in its own JVM, laid out as an administrator would: the sample
+ * {@code conf/james} files in {@code ROOT/conf}, our drop-in jar in {@code ROOT/extensions-jars}.
+ * Tests change individual files with {@link #edit} (ports, keyspace, handler parameters) before start.
+ */
+public final class JamesProcess implements AutoCloseable {
+    private final Path root;
+    private final Map<String, UnaryOperator<String>> edits = new LinkedHashMap<>();
+    private final ManagedProcess process;
+    private int smtpPort = 2525;
+    private int imapPort = 1143;
+    private int webAdminPort = 8000;
+    private String cassandraContactPoint = "127.0.0.1:9042";
+    private boolean withExtension = true;
+
+    public JamesProcess(Path root) {
+        this.root = root.toAbsolutePath();
+        this.process = new ManagedProcess("james", this.root.resolve("james.pid"), this.root.resolve("james.log"));
+    }
+
+    /** Picks free ports for SMTP, IMAP and WebAdmin (tests run several servers one after another). */
+    public JamesProcess randomPorts() {
+        smtpPort = Ports.free();
+        imapPort = Ports.free();
+        webAdminPort = Ports.free();
+        return this;
+    }
+
+    public JamesProcess cassandra(String contactPoint) {
+        this.cassandraContactPoint = contactPoint;
+        return this;
+    }
+
+    /** Plain James, for baselines: no spamtrap handlers, matcher or jar. */
+    public JamesProcess withoutExtension() {
+        this.withExtension = false;
+        return this;
+    }
+
+    /** Changes the text of one configuration file (relative to ROOT/conf) before start. */
+    public JamesProcess edit(String file, UnaryOperator<String> change) {
+        edits.merge(file, change, (a, b) -> s -> b.apply(a.apply(s)));
+        return this;
+    }
+
+    public JamesProcess spamtrapProperty(String key, String value) {
+        return edit("spamtrap.properties", s -> setProperty(s, key, value));
+    }
+
+    public static String setProperty(String properties, String key, String value) {
+        List<String> out = new ArrayList<>();
+        boolean done = false;
+        for (String line : properties.split("\n", -1)) {
+            if (line.startsWith(key + "=")) {
+                if (!done && value != null) {
+                    out.add(key + "=" + value);
+                }
+                done = true;
+            } else {
+                out.add(line);
+            }
+        }
+        if (!done && value != null) {
+            out.add(key + "=" + value);
+        }
+        return String.join("\n", out);
+    }
+
+    public Path root() { return root; }
+    public Path conf() { return root.resolve("conf"); }
+    public int smtpPort() { return smtpPort; }
+    public int imapPort() { return imapPort; }
+    public int webAdminPort() { return webAdminPort; }
+
+    /** Writes ROOT/conf and ROOT/extensions-jars from the sample configuration. */
+    public JamesProcess prepare() {
+        ProjectLayout layout = ProjectLayout.locate();
+        try {
+            Files.createDirectories(conf());
+            try (Stream<Path> files = Files.list(layout.jamesConf())) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Files.copy(f, conf().resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            rewrite("smtpserver.xml", s -> s.replace("127.0.0.1:2525", "127.0.0.1:" + smtpPort));
+            rewrite("imapserver.xml", s -> s.replace("127.0.0.1:1143", "127.0.0.1:" + imapPort));
+            rewrite("webadmin.properties", s -> s.replace("port=8000", "port=" + webAdminPort));
+            rewrite("spamtrap.properties", s -> setProperty(s, "cassandra.contactPoints", cassandraContactPoint));
+            Path ext = root.resolve("extensions-jars");
+            Files.createDirectories(ext);
+            if (withExtension) {
+                Files.copy(layout.extensionJar(), ext.resolve("james-spamtrap-extension.jar"), StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                Files.deleteIfExists(ext.resolve("james-spamtrap-extension.jar"));
+                rewrite("smtpserver.xml", JamesProcess::withoutSpamtrapHandlers);
+                rewrite("mailetcontainer.xml", JamesProcess::withoutSpamtrapMailets);
+            }
+            for (Map.Entry<String, UnaryOperator<String>> e : edits.entrySet()) {
+                rewrite(e.getKey(), e.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    static String withoutSpamtrapHandlers(String xml) {
+        return xml.replaceAll("(?s)<handler class=\"dev\\.spamtrap[^\"]*\"\\s*/>", "")
+            .replaceAll("(?s)<handler class=\"dev\\.spamtrap[^\"]*\">.*?</handler>", "");
+    }
+
+    static String withoutSpamtrapMailets(String xml) {
+        return xml.replaceAll("(?s)<mailet match=\"dev\\.spamtrap[^\"]*\"[^>]*>.*?</mailet>", "");
+    }
+
+    private void rewrite(String file, UnaryOperator<String> change) throws IOException {
+        Path p = conf().resolve(file);
+        String before = Files.exists(p) ? Files.readString(p) : "";
+        Files.writeString(p, change.apply(before));
+    }
+
+    /** Starts James and waits until SMTP accepts connections. */
+    public JamesProcess start(Duration timeout) {
+        ProjectLayout layout = ProjectLayout.locate();
+        if (!Files.exists(conf().resolve("smtpserver.xml"))) {
+            prepare();
+        }
+        List<String> cmd = new ArrayList<>(List.of(CassandraProcess.javaBinary(),
+            "-Xms128m", "-Xmx768m",
+            "-Dworking.directory=" + root,
+            "-Dlogback.configurationFile=" + conf().resolve("logback.xml"),
+            "-Djames.exit.on.startup.error=true",
+            "-cp", layout.jamesLib() + "/*",
+            "org.apache.james.MemoryJamesServerMain"));
+        process.start(cmd, root);
+        try {
+            Ports.awaitOpen("127.0.0.1", smtpPort, timeout, process.process(), "James");
+            awaitLog("JAMES server started", timeout);
+        } catch (IllegalStateException e) {
+            String tail = process.logTail(60);
+            process.close();
+            throw new IllegalStateException(e.getMessage() + "\n--- " + process.log() + " ---\n" + tail, e);
+        }
+        return this;
+    }
+
+    /**
+     * Starts James expecting it to refuse its configuration; returns its log once it has exited.
+     */
+    public String startExpectingFailure(Duration timeout) {
+        ProjectLayout layout = ProjectLayout.locate();
+        List<String> cmd = new ArrayList<>(List.of(CassandraProcess.javaBinary(), "-Xmx512m",
+            "-Dworking.directory=" + root,
+            "-Dlogback.configurationFile=" + conf().resolve("logback.xml"),
+            "-cp", layout.jamesLib() + "/*",
+            "org.apache.james.MemoryJamesServerMain"));
+        process.start(cmd, root);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                String log = process.logText();
+                process.close();
+                return log;
+            }
+            if (Ports.isOpen("127.0.0.1", smtpPort)) {
+                process.close();
+                throw new IllegalStateException("James started although its configuration is bad; log:\n" + process.logTail(40));
+            }
+            Ports.sleep(100);
+        }
+        String log = process.logText();
+        process.close();
+        throw new IllegalStateException("James neither started nor exited within " + timeout + "; log:\n" + log);
+    }
+
+    private void awaitLog(String marker, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("James exited with code " + process.process().exitValue());
+            }
+            if (process.logText().contains(marker)) {
+                return;
+            }
+            Ports.sleep(100);
+        }
+        throw new IllegalStateException("James did not log '" + marker + "' within " + timeout);
+    }
+
+    public String log() {
+        return process.logText();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isRunning() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() {
+        process.close();
+    }
+}

@@ -1,0 +1,68 @@
+package dev.spamtrap.it.stack;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** The few James WebAdmin calls the demo and tests need. */
+public final class WebAdmin {
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String base;
+
+    public WebAdmin(int port) {
+        this.base = "http://127.0.0.1:" + port;
+    }
+
+    public void addUser(String user, String password) {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/users/" + user))
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"password\":\"" + password + "\"}")));
+        if (r.statusCode() != 204 && r.statusCode() != 409) {
+            throw new IllegalStateException("PUT /users/" + user + " -> " + r.statusCode() + " " + r.body());
+        }
+    }
+
+    /**
+     * Keys of the mails in a repository, as James's /mailRepositories route returns them (JSON array text).
+     * {@code repositoryPath} is the path without protocol, e.g. {@code var/mail/spamtrap}.
+     */
+    public String listMails(String repositoryPath) {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/mailRepositories/" + encode(repositoryPath) + "/mails")).GET());
+        if (r.statusCode() == 404) {
+            return "[]";
+        }
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("GET mails of " + repositoryPath + " -> " + r.statusCode() + " " + r.body());
+        }
+        return r.body();
+    }
+
+    public String getMail(String repositoryPath, String key) {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/mailRepositories/" + encode(repositoryPath) + "/mails/" + encode(key)))
+            .header("Accept", "message/rfc822").GET());
+        return r.body();
+    }
+
+    public String get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).GET()).body();
+    }
+
+    public static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return http.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException("WebAdmin " + base + " unreachable: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -17,6 +17,7 @@ public class ManagedProcess implements AutoCloseable {
     private final Path pidFile;
     private final Path log;
     private Process process;
+    private long logOffset;
 
     public ManagedProcess(String name, Path pidFile, Path log) {
         this.name = name;
@@ -50,6 +51,7 @@ public class ManagedProcess implements AutoCloseable {
         killStale(pidFile);
         try {
             Files.createDirectories(log.getParent());
+            logOffset = Files.exists(log) ? Files.size(log) : 0;
             ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(workingDirectory.toFile())
                 .redirectErrorStream(true)
@@ -79,17 +81,16 @@ public class ManagedProcess implements AutoCloseable {
     }
 
     public String logTail(int lines) {
-        try {
-            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
+        List<String> all = List.of(logText().split("\n"));
+        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 
+    /** What this run (since the last start) has logged; the file keeps earlier runs too. */
     public String logText() {
         try {
-            return Files.readString(log, StandardCharsets.UTF_8);
+            byte[] all = Files.readAllBytes(log);
+            int from = (int) Math.min(logOffset, all.length);
+            return new String(all, from, all.length - from, StandardCharsets.UTF_8);
         } catch (IOException e) {
             return "";
         }

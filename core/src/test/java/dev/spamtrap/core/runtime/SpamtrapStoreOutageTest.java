@@ -1,0 +1,143 @@
+package dev.spamtrap.core.runtime;
+
+import dev.spamtrap.core.config.SpamtrapConfig;
+import dev.spamtrap.core.offender.Offender;
+import dev.spamtrap.core.offender.TrapHit;
+import dev.spamtrap.core.store.OffenderStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A store that is down loses nothing: hits are refused locally at once, spooled, and replayed in order. */
+class SpamtrapStoreOutageTest {
+    @TempDir
+    Path dir;
+
+    /** Our own fake of the store interface: fails while "down", records otherwise. */
+    static final class FakeStore implements OffenderStore, Spamtrap.Connector {
+        final AtomicBoolean up = new AtomicBoolean(false);
+        final List<TrapHit> recorded = new CopyOnWriteArrayList<>();
+
+        @Override
+        public boolean isConnected() {
+            return up.get();
+        }
+
+        @Override
+        public void connect() {
+            if (!up.get()) {
+                throw new IllegalStateException("connection refused");
+            }
+        }
+
+        @Override
+        public CompletionStage<Offender> record(TrapHit hit) {
+            if (!up.get()) {
+                return CompletableFuture.failedFuture(new IllegalStateException("down"));
+            }
+            recorded.add(hit);
+            return CompletableFuture.completedFuture(new Offender(hit.ip(), hit.at(), hit.at(), 1, hit.trap(), hit.helo(), hit.mailFrom(),
+                hit.node(), hit.at().plusSeconds(3600)));
+        }
+
+        @Override
+        public CompletionStage<List<Offender>> loadActive() {
+            return up.get() ? CompletableFuture.completedFuture(List.of()) : CompletableFuture.failedFuture(new IllegalStateException("down"));
+        }
+
+        @Override
+        public CompletionStage<Void> remove(String ip) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<List<String>> loadTrapEntries() {
+            return CompletableFuture.completedFuture(List.of());
+        }
+
+        @Override
+        public CompletionStage<List<String>> loadAllowlistEntries() {
+            return CompletableFuture.completedFuture(List.of());
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private SpamtrapConfig config() throws Exception {
+        Path p = dir.resolve("conf/spamtrap.properties");
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, "retry.interval=100ms\nrefresh.interval=100ms\nstartup.timeout=500ms\nspool.directory=../spool\n");
+        return SpamtrapConfig.load(p);
+    }
+
+    private static TrapHit hit(String ip, int n) {
+        return new TrapHit(ip, Instant.now(), "trap" + n + "@example.com", "helo", "from@x.y", "node");
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("condition not met within 10 s");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void hitsWhileStoreIsDownAreRefusedLocallySpooledAndReplayedInOrder() throws Exception {
+        FakeStore store = new FakeStore();
+        SpamtrapConfig config = config();
+        Path spool = dir.resolve("spool/pending-hits.log");
+        try (Spamtrap spamtrap = Spamtrap.startWith(config, Clock.systemUTC(), store, store)) {
+            spamtrap.recordHit(hit("192.0.2.1", 1));
+            spamtrap.recordHit(hit("2001:db8::1", 2));
+            assertThat(spamtrap.activeOffender("192.0.2.1")).isPresent();
+            assertThat(spamtrap.activeOffender("2001:db8::1")).isPresent();
+            await(() -> Files.exists(spool) && lines(spool) == 2);
+            Thread.sleep(300);
+            assertThat(store.recorded).isEmpty();
+
+            store.up.set(true);
+            await(() -> store.recorded.size() == 2);
+            assertThat(store.recorded).extracting(TrapHit::trap).containsExactly("trap1@example.com", "trap2@example.com");
+            await(() -> !Files.exists(spool));
+        }
+    }
+
+    @Test
+    void spooledHitsSurviveARestart() throws Exception {
+        FakeStore store = new FakeStore();
+        SpamtrapConfig config = config();
+        try (Spamtrap spamtrap = Spamtrap.startWith(config, Clock.systemUTC(), store, store)) {
+            spamtrap.recordHit(hit("192.0.2.7", 7));
+            await(() -> Files.exists(dir.resolve("spool/pending-hits.log")));
+        }
+        store.up.set(true);
+        try (Spamtrap restarted = Spamtrap.startWith(config, Clock.systemUTC(), store, store)) {
+            await(() -> store.recorded.size() == 1);
+            assertThat(store.recorded.get(0).ip()).isEqualTo("192.0.2.7");
+        }
+    }
+
+    private static long lines(Path p) {
+        try {
+            return Files.readAllLines(p).stream().filter(l -> !l.isBlank()).count();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+}

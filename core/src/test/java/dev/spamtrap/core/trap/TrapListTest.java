@@ -1,0 +1,65 @@
+package dev.spamtrap.core.trap;
+
+import dev.spamtrap.core.config.ConfigException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TrapListTest {
+    private final TrapList traps = TrapListParser.parse("traps.txt", List.of(
+        "# demo traps",
+        "trap@example.com",
+        "",
+        "@traps.example.com   # whole domain",
+        "/^spam(master|trap)?@/"));
+
+    @Test
+    void exactAddressMatchesIgnoringCase() {
+        assertThat(traps.match("trap@example.com")).map(TrapEntry::text).contains("trap@example.com");
+        assertThat(traps.match("TRAP@Example.COM")).map(TrapEntry::text).contains("trap@example.com");
+        assertThat(traps.match("trap2@example.com")).isEmpty();
+        assertThat(traps.match("alice@example.com")).isEmpty();
+    }
+
+    @Test
+    void domainMatchesEveryAddressOfThatDomainOnly() {
+        assertThat(traps.match("anyone@traps.example.com")).map(TrapEntry::text).contains("@traps.example.com");
+        assertThat(traps.match("x@TRAPS.example.com")).isPresent();
+        assertThat(traps.match("x@sub.traps.example.com")).isEmpty();
+        assertThat(traps.match("traps.example.com@example.com")).isEmpty();
+    }
+
+    @Test
+    void regexMatchesLikePostfixIgnoringCase() {
+        assertThat(traps.match("spam@example.org")).map(TrapEntry::text).contains("/^spam(master|trap)?@/");
+        assertThat(traps.match("SpamMaster@example.org")).isPresent();
+        assertThat(traps.match("spamtrap@x.y")).isPresent();
+        assertThat(traps.match("nospam@example.org")).isEmpty();
+        assertThat(traps.match("spammer@example.org")).isEmpty();
+    }
+
+    @Test
+    void badEntriesFailWithFileLineAndReason() {
+        assertThatThrownBy(() -> TrapListParser.parse("traps.txt", List.of("ok@example.com", "", "/spam(/")))
+            .isInstanceOf(ConfigException.class)
+            .hasMessageStartingWith("traps.txt:3: ")
+            .hasMessageContaining("invalid regular expression");
+        assertThatThrownBy(() -> TrapListParser.parse("traps.txt", List.of("not-an-address")))
+            .hasMessageStartingWith("traps.txt:1: ").hasMessageContaining("neither an address");
+        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("a@b@c.com"))).hasMessageContaining("more than one '@'");
+        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("@bad..domain"))).hasMessageContaining("invalid domain");
+        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("/x/g"))).hasMessageContaining("unsupported flags 'g'");
+        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("/unclosed"))).hasMessageContaining("no closing '/'");
+    }
+
+    @Test
+    void mergeKeepsEntriesOfBothLists() {
+        TrapList more = TrapListParser.parse("db", List.of("dyn@example.com", "trap@example.com"));
+        TrapList merged = TrapList.merge(traps, more);
+        assertThat(merged.match("dyn@example.com")).isPresent();
+        assertThat(merged.size()).isEqualTo(4);
+    }
+}

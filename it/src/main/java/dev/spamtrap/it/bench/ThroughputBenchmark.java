@@ -1,0 +1,117 @@
+package dev.spamtrap.it.bench;
+
+import dev.spamtrap.it.stack.CassandraProcess;
+import dev.spamtrap.it.stack.JamesProcess;
+import dev.spamtrap.it.stack.Ports;
+import dev.spamtrap.it.stack.ProjectLayout;
+import dev.spamtrap.it.stack.SmtpClient;
+import dev.spamtrap.it.stack.WebAdmin;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Messages per second through plain James and through James with the spamtrap extension (no trap hits),
+ * measured in the same run against the same Cassandra, alternating the two so drift hits both alike.
+ * The load generator is this JVM; each James is its own JVM.
+ *
+ * <p>Usage: {@code bench/throughput [messages-per-round] [rounds] [clients]}.
+ */
+public final class ThroughputBenchmark {
+    public static void main(String[] args) throws Exception {
+        int messages = args.length > 0 ? Integer.parseInt(args[0]) : 1500;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int clients = args.length > 2 ? Integer.parseInt(args[2]) : 8;
+        Path dir = ProjectLayout.locate().root().resolve("it/target/bench-throughput");
+        deleteRecursively(dir);
+        System.out.printf("Throughput: %d messages per round, %d rounds per variant, %d concurrent clients (127.0.0.100-107)%n",
+            messages, rounds, clients);
+        try (CassandraProcess cassandra = new CassandraProcess(dir.resolve("cassandra"), Ports.free(), Ports.free()).start(Duration.ofSeconds(180));
+             JamesProcess plain = new JamesProcess(dir.resolve("james-plain")).randomPorts().withoutExtension().prepare();
+             JamesProcess spamtrap = new JamesProcess(dir.resolve("james-spamtrap")).randomPorts().cassandra(cassandra.contactPoint()).prepare()) {
+            plain.start(Duration.ofSeconds(180));
+            spamtrap.start(Duration.ofSeconds(180));
+            for (JamesProcess j : List.of(plain, spamtrap)) {
+                new WebAdmin(j.webAdminPort()).addUser("alice@example.com", "alice");
+                run(j.smtpPort(), 300, clients); // warm-up: JIT, pools, mailbox
+            }
+            List<Double> plainRates = new ArrayList<>();
+            List<Double> trapRates = new ArrayList<>();
+            for (int r = 0; r < rounds; r++) {
+                plainRates.add(run(plain.smtpPort(), messages, clients));
+                trapRates.add(run(spamtrap.smtpPort(), messages, clients));
+            }
+            double p = median(plainRates);
+            double s = median(trapRates);
+            System.out.println();
+            System.out.println("| variant                     | rounds (msg/s)                 | median msg/s |");
+            System.out.println("|-----------------------------|--------------------------------|--------------|");
+            System.out.printf("| plain James 3.8.1           | %-30s | %12.1f |%n", fmt(plainRates), p);
+            System.out.printf("| James + spamtrap (no hits)  | %-30s | %12.1f |%n", fmt(trapRates), s);
+            System.out.printf("| ratio spamtrap / plain      | %-30s | %12.3f |%n", "", s / p);
+            System.out.println();
+            System.out.println(s / p >= 0.95 ? "goal (ratio >= 0.95): met" : "goal (ratio >= 0.95): NOT met");
+        }
+    }
+
+    /** Sends {@code messages} whole SMTP deliveries (one connection each) with {@code clients} threads; returns msg/s. */
+    static double run(int port, int messages, int clients) throws Exception {
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        long start = System.nanoTime();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            String local = "127.0.0." + (100 + c);
+            futures.add(pool.submit(() -> {
+                while (next.getAndIncrement() < messages) {
+                    List<String> replies = SmtpClient.deliver(local, port, "sender@outside.test", List.of("alice@example.com"), "bench");
+                    if (!replies.get(replies.size() - 2).startsWith("250")) {
+                        failed.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        pool.shutdown();
+        if (failed.get() > 0) {
+            throw new IllegalStateException(failed.get() + " deliveries failed");
+        }
+        return messages / seconds;
+    }
+
+    static double median(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        s.sort(Comparator.naturalOrder());
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    static String fmt(List<Double> xs) {
+        List<String> out = new ArrayList<>();
+        for (double x : xs) {
+            out.add(String.format("%.0f", x));
+        }
+        return String.join(", ", out);
+    }
+
+    static void deleteRecursively(Path root) throws Exception {
+        if (Files.exists(root)) {
+            try (var paths = Files.walk(root)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.spamtrap.it;
+
+import com.datastax.oss.driver.api.core.cql.Row;
+import dev.spamtrap.it.stack.JamesProcess;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Entries expire (Cassandra TTL and the local view) and the client is welcome again; a repeat offender's
+ * lifetime doubles per hit up to the maximum. Lifetimes are seconds here so the test can watch them pass.
+ */
+class OffenderLifetimeTest {
+    static final String KS = "it_lifetime";
+    static JamesProcess james;
+
+    @BeforeAll
+    static void start() {
+        james = JamesFixture.james("lifetime", KS)
+            .spamtrapProperty("offender.lifetime", "3s")
+            .spamtrapProperty("offender.maxLifetime", "9s")
+            .spamtrapProperty("offender.historyLifetime", "1h")
+            .prepare()
+            .start(JamesFixture.START);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (james != null) {
+            james.close();
+        }
+    }
+
+    static Row row(String ip) {
+        return SharedCassandra.cql().execute("SELECT hit_count, last_hit, expires_at, TTL(trap) AS ttl FROM " + KS + ".offenders WHERE ip = ?", ip).one();
+    }
+
+    /** Hits the trap, checks the refusal and the record, waits until the client is welcome again. */
+    private void offendAndServe(String ip, int expectedHits, Duration expectedLifetime) {
+        int port = james.smtpPort();
+        assertThat(JamesFixture.rcptReply(ip, port, "trap@example.com")).startsWith("250");
+        assertThat(JamesFixture.connectionAnswer(ip, port).get(0)).startsWith("450 ");
+        Row r = Await.until(Duration.ofSeconds(15), "record #" + expectedHits, () -> row(ip), x -> x != null && x.getInt("hit_count") == expectedHits);
+        assertThat(Duration.between(r.getInstant("last_hit"), r.getInstant("expires_at"))).isEqualTo(expectedLifetime);
+        assertThat(r.getInt("ttl")).isBetween(1, (int) expectedLifetime.getSeconds());
+        Await.until(expectedLifetime.plusSeconds(10), "welcome again after " + expectedLifetime,
+            () -> JamesFixture.connectionAnswer(ip, port).get(0), s -> s.startsWith("220 "));
+        Await.until(Duration.ofSeconds(10), "row expired by TTL", () -> row(ip), x -> x == null);
+    }
+
+    @Test
+    void entryExpiresAndRepeatHitsDoubleTheLifetimeUpToTheMaximum() {
+        offendAndServe("127.0.0.30", 1, Duration.ofSeconds(3));
+        offendAndServe("127.0.0.30", 2, Duration.ofSeconds(6));
+        offendAndServe("127.0.0.30", 3, Duration.ofSeconds(9));
+        Row history = SharedCassandra.cql().execute("SELECT hit_count FROM " + KS + ".offender_history WHERE ip = '127.0.0.30'").one();
+        assertThat(history.getInt("hit_count")).isEqualTo(3);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.spamtrap.it;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
+import dev.spamtrap.it.stack.CassandraProcess;
+import dev.spamtrap.it.stack.JamesProcess;
+import dev.spamtrap.it.stack.Ports;
+import dev.spamtrap.it.stack.ProjectLayout;
+import dev.spamtrap.it.stack.SmtpClient;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * James starts while its Cassandra is down: mail keeps flowing, a trap hit is refused locally at once and
+ * kept on disk, and lands in Cassandra once it comes up.
+ */
+class StoreOutageTest {
+    @Test
+    void hitsAreKeptAndReplayedWhenCassandraComesUp() throws Exception {
+        int nativePort = Ports.free();
+        Path cassandraDir = ProjectLayout.locate().root().resolve("it/target/outage-cassandra");
+        JamesFixture.deleteRecursively(cassandraDir);
+        try (JamesProcess james = JamesFixture.james("outage", "it_outage")
+                .cassandra("127.0.0.1:" + nativePort)
+                .spamtrapProperty("startup.timeout", "2s")
+                .spamtrapProperty("cassandra.requestTimeout", "2s")
+                .prepare()
+                .start(JamesFixture.START);
+             CassandraProcess cassandra = new CassandraProcess(cassandraDir, nativePort, Ports.free())) {
+            int port = james.smtpPort();
+            List<String> replies = SmtpClient.deliver("127.0.0.40", port, "bot@spam.test", List.of("trap@example.com"), "while-down");
+            assertThat(replies).allSatisfy(r -> assertThat(r).matches("(?s)^[23]\\d\\d.*"));
+            assertThat(JamesFixture.connectionAnswer("127.0.0.40", port).get(0)).startsWith("450 ").contains("127.0.0.40");
+            assertThat(JamesFixture.connectionAnswer("127.0.0.41", port).get(0)).as("other clients still served").startsWith("220 ");
+            Path spool = james.root().resolve("var/spamtrap/pending-hits.log");
+            Await.until(Duration.ofSeconds(10), "spooled hit", () -> Files.exists(spool), x -> x);
+            assertThat(Files.readString(spool)).contains("127.0.0.40");
+
+            cassandra.start(Duration.ofSeconds(180));
+            try (CqlSession cql = CqlSession.builder().addContactPoint(new InetSocketAddress("127.0.0.1", nativePort))
+                    .withLocalDatacenter("datacenter1").build()) {
+                Row row = Await.until(Duration.ofSeconds(60), "replayed hit in Cassandra", () -> {
+                    try {
+                        return cql.execute("SELECT ip, hit_count, trap FROM it_outage.offenders WHERE ip = '127.0.0.40'").one();
+                    } catch (RuntimeException e) {
+                        return null;
+                    }
+                }, r -> r != null);
+                assertThat(row.getString("trap")).isEqualTo("trap@example.com");
+                assertThat(row.getInt("hit_count")).isEqualTo(1);
+            }
+            Await.until(Duration.ofSeconds(10), "spool drained", () -> Files.exists(spool), x -> !x);
+        }
+    }
+}

@@ -1,6 +1,7 @@
 package dev.spamtrap.smtp;
 
 import dev.spamtrap.core.config.ConfigException;
+import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.runtime.Spamtrap;
 import dev.spamtrap.core.runtime.SpamtrapRegistry;
 import org.apache.commons.configuration2.Configuration;
@@ -58,6 +59,6 @@ final class SpamtrapHandlerSupport {
     }
 
     static String clientIp(SMTPSession session) {
-        return session.getRemoteAddress().getAddress().getHostAddress();
+        return IpAddresses.canonical(session.getRemoteAddress().getAddress());
     }
 }

@@ -2,8 +2,10 @@ package dev.spamtrap.core.runtime;
 
 import dev.spamtrap.core.config.ConfigException;
 import dev.spamtrap.core.config.SpamtrapConfig;
+import dev.spamtrap.core.firewall.FirewallClient;
 import dev.spamtrap.core.net.Allowlist;
 import dev.spamtrap.core.net.CidrRange;
+import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderView;
 import dev.spamtrap.core.offender.TrapHit;
@@ -54,6 +56,7 @@ public final class Spamtrap implements AutoCloseable {
     private final HitSpool spool;
     private final ScheduledExecutorService scheduler;
     private final List<OffenderListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
 
     private volatile TrapList fileTraps;
     private volatile TrapList storeTraps = TrapList.EMPTY;
@@ -110,6 +113,12 @@ public final class Spamtrap implements AutoCloseable {
                 store.connect();
             }
         });
+        if (config.firewallAgent().isPresent()) {
+            // Offenders this node records are sent to the firewall agent; the client never blocks the caller.
+            FirewallClient firewall = FirewallClient.fromConfig(config);
+            spamtrap.addListener(firewall);
+            spamtrap.closeOnShutdown(firewall);
+        }
         spamtrap.begin();
         return spamtrap;
     }
@@ -154,7 +163,7 @@ public final class Spamtrap implements AutoCloseable {
     }
 
     public Optional<Offender> activeOffender(InetAddress address) {
-        return view.active(address.getHostAddress());
+        return view.active(IpAddresses.canonical(address));
     }
 
     public Optional<Offender> activeOffender(String ip) {
@@ -175,6 +184,11 @@ public final class Spamtrap implements AutoCloseable {
 
     public void removeListener(OffenderListener listener) {
         listeners.remove(listener);
+    }
+
+    /** Closed after the scheduler stops, e.g. the firewall client. */
+    public void closeOnShutdown(AutoCloseable resource) {
+        closeables.add(resource);
     }
 
     /** Records a hit without waiting: the local view changes now, the store write happens on the scheduler. */
@@ -377,5 +391,12 @@ public final class Spamtrap implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         store.close();
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOGGER.warn("Closing {} failed", c, e);
+            }
+        }
     }
 }

@@ -1,0 +1,49 @@
+package dev.spamtrap.agent.server;
+
+import dev.spamtrap.core.firewall.MessageException;
+import dev.spamtrap.core.firewall.SignedMessage;
+
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * Refuses authenticated messages that are stale (signed more than {@code window} ago, or more than
+ * {@code window} in the future) or replayed (nonce already seen within the window). Checked only after the
+ * signature, so forged messages can neither fill the nonce memory nor burn a real sender's nonce.
+ */
+public final class ReplayGuard {
+    private final Clock clock;
+    private final long windowMillis;
+    private final NonceCache nonces;
+
+    public ReplayGuard(Clock clock, Duration window, int maxNonces) {
+        this.clock = clock;
+        this.windowMillis = window.toMillis();
+        this.nonces = new NonceCache(maxNonces);
+    }
+
+    public void check(SignedMessage m) throws MessageException {
+        long now = clock.millis();
+        long age = now - m.timestampMillis();
+        if (age > windowMillis) {
+            throw new MessageException(MessageException.Kind.STALE, "stale message: signed " + age + " ms ago, older than the "
+                + windowMillis + " ms window (message.maxAge)");
+        }
+        if (-age > windowMillis) {
+            throw new MessageException(MessageException.Kind.STALE, "message timestamp is " + (-age) + " ms in the future, beyond the "
+                + windowMillis + " ms window (clocks out of step?)");
+        }
+        switch (nonces.remember(m.nonce(), m.timestampMillis() + windowMillis, now)) {
+            case SEEN:
+                throw new MessageException(MessageException.Kind.REPLAYED, "replayed message: nonce " + m.nonce() + " was already used");
+            case FULL:
+                throw new MessageException(MessageException.Kind.REPLAYED, "too many messages within the window; nonce memory is full, refusing");
+            default:
+                break;
+        }
+    }
+
+    int remembered() {
+        return nonces.size();
+    }
+}

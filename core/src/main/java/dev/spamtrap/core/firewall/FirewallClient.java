@@ -1,0 +1,239 @@
+package dev.spamtrap.core.firewall;
+
+import dev.spamtrap.core.config.ConfigException;
+import dev.spamtrap.core.config.SpamtrapConfig;
+import dev.spamtrap.core.offender.Offender;
+import dev.spamtrap.core.runtime.OffenderListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The James side of the firewall channel. Commands are put on a bounded queue (never blocking the caller,
+ * which may be an SMTP or driver thread) and sent by this client's own thread, signed afresh on every
+ * attempt (a retry with the old timestamp and nonce would rightly be refused as a replay). Connection
+ * failures and timeouts are retried with exponential backoff, a bounded number of times; a command that
+ * still cannot be delivered, or that overflows the queue, is dropped with a warning: the agent rebuilds its
+ * sets from Cassandra at start and reconciles periodically, so a lost command is repaired, not lost for good.
+ * A command the agent refuses (ERR) is logged and not retried.
+ */
+public final class FirewallClient implements OffenderListener, AutoCloseable {
+    private static final Logger LOGGER = LoggerFactory.getLogger(FirewallClient.class);
+    static final int MAX_PIPELINE = 64;
+
+    /** Tunables; the defaults suit a James node. */
+    public static final class Options {
+        int queueCapacity = 10_000;
+        int maxAttempts = 5;
+        Duration initialBackoff = Duration.ofMillis(200);
+        Duration maxBackoff = Duration.ofSeconds(5);
+        Duration timeout = Duration.ofSeconds(2);
+
+        public Options queueCapacity(int n) { this.queueCapacity = n; return this; }
+        public Options maxAttempts(int n) { this.maxAttempts = n; return this; }
+        public Options initialBackoff(Duration d) { this.initialBackoff = d; return this; }
+        public Options maxBackoff(Duration d) { this.maxBackoff = d; return this; }
+        public Options timeout(Duration d) { this.timeout = d; return this; }
+    }
+
+    private final AgentEndpoint endpoint;
+    private final MessageCodec codec;
+    private final Clock clock;
+    private final Options options;
+    private final BlockingQueue<FirewallCommand> queue;
+    private final Thread worker;
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong overflowLogged = new AtomicLong();
+    private volatile boolean closed;
+    private AgentConnection connection;
+
+    public FirewallClient(AgentEndpoint endpoint, FirewallKey key, Clock clock, Options options) {
+        this.endpoint = endpoint;
+        this.codec = new MessageCodec(key);
+        this.clock = clock;
+        this.options = options;
+        this.queue = new ArrayBlockingQueue<>(options.queueCapacity);
+        this.worker = new Thread(this::run, "spamtrap-firewall-client");
+        this.worker.setDaemon(true);
+        this.worker.start();
+    }
+
+    /**
+     * The client for {@code firewall.agent} and {@code firewall.keyFile} of the spamtrap configuration.
+     *
+     * @throws ConfigException when firewall.agent is not set or bad, or the key is missing or weak
+     */
+    public static FirewallClient fromConfig(SpamtrapConfig config) {
+        String source = config.source().toString();
+        String spec = config.firewallAgent()
+            .orElseThrow(() -> ConfigException.atKey(source, "firewall.agent", "is not set"));
+        AgentEndpoint endpoint;
+        try {
+            endpoint = AgentEndpoint.parse(spec);
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.atKey(source, "firewall.agent", e.getMessage());
+        }
+        FirewallKey key = FirewallKey.load(config.firewallKeyFile()
+            .orElseThrow(() -> ConfigException.atKey(source, "firewall.keyFile", "is required when firewall.agent is set")));
+        LOGGER.info("Firewall agent client sending to {}", endpoint);
+        return new FirewallClient(endpoint, key, Clock.systemUTC(), new Options().timeout(config.firewallTimeout()));
+    }
+
+    @Override
+    public void offenderRecorded(Offender offender) {
+        long ttl = (offender.expiresAt().toEpochMilli() - clock.millis() + 999) / 1000;
+        if (ttl < 1) {
+            return;
+        }
+        try {
+            submit(FirewallCommand.block(offender.ip(), Math.min(ttl, FirewallCommand.MAX_TTL_SECONDS)));
+        } catch (IllegalArgumentException e) {
+            LOGGER.warn("Not sending offender {} to the firewall agent: {}", WireFormat.printable(offender.ip()), e.getMessage());
+        }
+    }
+
+    @Override
+    public void offenderRemoved(String ip) {
+        try {
+            submit(FirewallCommand.unblock(ip));
+        } catch (IllegalArgumentException e) {
+            LOGGER.warn("Not sending unblock of {} to the firewall agent: {}", WireFormat.printable(ip), e.getMessage());
+        }
+    }
+
+    /** Queues a command; never blocks. Returns false when the queue is full or the client closed (the command is dropped). */
+    public boolean submit(FirewallCommand command) {
+        if (closed) {
+            return false;
+        }
+        if (queue.offer(command)) {
+            return true;
+        }
+        dropped.incrementAndGet();
+        long now = System.nanoTime();
+        long last = overflowLogged.get();
+        if (now - last > TimeUnit.SECONDS.toNanos(10) && overflowLogged.compareAndSet(last, now)) {
+            LOGGER.warn("Firewall agent queue full ({} commands): dropping {} (dropped so far: {}); the agent's reconcile from Cassandra will catch up",
+                options.queueCapacity, command, dropped.get());
+        }
+        return false;
+    }
+
+    private void run() {
+        List<FirewallCommand> batch = new ArrayList<>();
+        while (!closed) {
+            try {
+                FirewallCommand first = queue.poll(500, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.clear();
+                batch.add(first);
+                queue.drainTo(batch, MAX_PIPELINE - 1);
+                deliver(batch);
+            } catch (InterruptedException e) {
+                break;
+            } catch (RuntimeException e) {
+                LOGGER.error("Firewall agent client: unexpected error, continuing", e);
+            }
+        }
+        closeConnection();
+    }
+
+    private void deliver(List<FirewallCommand> batch) throws InterruptedException {
+        List<FirewallCommand> pending = new ArrayList<>(batch);
+        long backoff = options.initialBackoff.toMillis();
+        for (int attempt = 1; attempt <= options.maxAttempts && !pending.isEmpty(); attempt++) {
+            try {
+                sendOnce(pending);
+            } catch (IOException e) {
+                closeConnection();
+                if (attempt == options.maxAttempts || closed) {
+                    break;
+                }
+                LOGGER.warn("Firewall agent {} unreachable ({}); retry {} of {} in {} ms", endpoint, e.getMessage(),
+                    attempt, options.maxAttempts - 1, backoff);
+                Thread.sleep(backoff);
+                backoff = Math.min(backoff * 2, options.maxBackoff.toMillis());
+            }
+        }
+        if (!pending.isEmpty()) {
+            dropped.addAndGet(pending.size());
+            LOGGER.warn("Firewall agent {} unreachable after {} attempts: dropping {} command(s), e.g. {}; the agent's reconcile from Cassandra will restore them",
+                endpoint, options.maxAttempts, pending.size(), pending.get(0));
+        }
+    }
+
+    /** Sends what is pending, removing each command as its reply arrives. */
+    private void sendOnce(List<FirewallCommand> pending) throws IOException {
+        long deadline = System.nanoTime() + options.timeout.toNanos();
+        if (connection == null) {
+            connection = AgentConnection.open(endpoint, options.timeout);
+        }
+        List<String> lines = new ArrayList<>();
+        List<String> nonces = new ArrayList<>();
+        for (FirewallCommand c : pending) {
+            String nonce = MessageCodec.newNonce();
+            nonces.add(nonce);
+            lines.add(codec.encode(c, clock.millis(), nonce));
+        }
+        connection.writeLines(lines, deadline);
+        int i = 0;
+        while (!pending.isEmpty()) {
+            String reply = connection.readLine(deadline);
+            FirewallCommand c = pending.get(0);
+            String nonce = nonces.get(i++);
+            if (reply.startsWith("OK ")) {
+                if (!reply.startsWith("OK " + nonce)) {
+                    throw new IOException("agent reply out of order: '" + WireFormat.printable(reply) + "'");
+                }
+                accepted.incrementAndGet();
+                LOGGER.debug("Firewall agent: {} -> {}", c, reply);
+            } else if (reply.startsWith("ERR ")) {
+                refused.incrementAndGet();
+                LOGGER.warn("Firewall agent refused {}: {}", c, WireFormat.printable(reply.substring(4)));
+            } else {
+                throw new IOException("unexpected agent reply '" + WireFormat.printable(reply) + "'");
+            }
+            pending.remove(0);
+        }
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+    }
+
+    /** Commands the agent answered OK. */
+    public long acceptedCount() { return accepted.get(); }
+    /** Commands the agent answered ERR (not retried). */
+    public long refusedCount() { return refused.get(); }
+    /** Commands dropped: queue overflow or agent unreachable after every attempt. */
+    public long droppedCount() { return dropped.get(); }
+    /** Commands waiting to be sent. */
+    public int queued() { return queue.size(); }
+
+    @Override
+    public void close() {
+        closed = true;
+        worker.interrupt();
+        try {
+            worker.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

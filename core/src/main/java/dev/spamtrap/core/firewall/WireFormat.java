@@ -1,0 +1,107 @@
+package dev.spamtrap.core.firewall;
+
+/**
+ * The line format spoken between James and the firewall agent, version 1:
+ *
+ * <pre>v1 &lt;unix-millis&gt; &lt;nonce: 16 hex&gt; &lt;BLOCK|UNBLOCK&gt; &lt;ip-or-cidr&gt; &lt;ttl-seconds&gt; &lt;hmac-sha256: 64 hex&gt;\n</pre>
+ *
+ * Fields are separated by exactly one space; the line is printable ASCII and at most {@link #MAX_LINE_BYTES}
+ * bytes without its newline. The HMAC covers every byte before the space that precedes it. An UNBLOCK
+ * carries ttl 0. The agent answers each line with {@code OK <nonce> <detail>} or {@code ERR <nonce|-> <reason>}.
+ */
+public final class WireFormat {
+    public static final String VERSION = "v1";
+    public static final int MAX_LINE_BYTES = 512;
+    public static final int NONCE_HEX = 16;
+    public static final int HMAC_HEX = 64;
+    /** Longest target token: a full IPv6 address with an IPv4 tail and a prefix length. */
+    public static final int MAX_TARGET_CHARS = 49;
+
+    private WireFormat() {
+    }
+
+    static String checkTargetToken(String target) {
+        if (!isTargetToken(target)) {
+            throw new IllegalArgumentException("'" + printable(target) + "' is not an IPv4 or IPv6 address or prefix");
+        }
+        return target;
+    }
+
+    static boolean isTargetToken(String t) {
+        if (t == null || t.isEmpty() || t.length() > MAX_TARGET_CHARS) {
+            return false;
+        }
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':' || c == '/';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean isLowerHex(String s, int length) {
+        if (s.length() != length) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean isDigits(String s, int maxLength) {
+        if (s.isEmpty() || s.length() > maxLength) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The text made safe to quote in a log line or reply: non-printable characters escaped, length capped. */
+    public static String printable(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 80; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c < 0x7f) {
+                b.append(c);
+            } else {
+                b.append(String.format("\\x%02x", (int) c & 0xff));
+            }
+        }
+        if (b.length() >= 80 && s.length() > 80) {
+            b.append("...");
+        }
+        return b.toString();
+    }
+
+    static String hex(byte[] bytes) {
+        char[] digits = "0123456789abcdef".toCharArray();
+        char[] out = new char[bytes.length * 2];
+        for (int i = 0; i < bytes.length; i++) {
+            out[2 * i] = digits[(bytes[i] >> 4) & 0xf];
+            out[2 * i + 1] = digits[bytes[i] & 0xf];
+        }
+        return new String(out);
+    }
+
+    static byte[] unhex(String hex) {
+        byte[] out = new byte[hex.length() / 2];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);
+        }
+        return out;
+    }
+}

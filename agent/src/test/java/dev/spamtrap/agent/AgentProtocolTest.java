@@ -50,7 +50,7 @@ class AgentProtocolTest {
         FakeRunner.Call first = t.runner.calls.get(0);
         assertThat(first.argv).containsExactly("nft", "-f", "-");
         assertThat(first.stdin).contains("add table inet spamtrap", "flags interval, timeout", "flush chain inet spamtrap input",
-            "tcp dport { 25 } ip saddr @block4 counter drop", "ip6 saddr @block6 counter drop");
+            "tcp dport { 25 } ct state new ip saddr @block4 counter drop", "ct state new ip6 saddr @block6 counter drop");
     }
 
     @Test

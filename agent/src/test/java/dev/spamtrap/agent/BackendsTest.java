@@ -25,7 +25,7 @@ class BackendsTest {
         NftablesBackend nft = new NftablesBackend(r, List.of("ip", "netns", "exec", "x", "nft"), "st", List.of(25, 587), true, Duration.ofSeconds(5));
         nft.start();
         assertThat(r.calls.get(0).argv).containsExactly("ip", "netns", "exec", "x", "nft", "-f", "-");
-        assertThat(r.calls.get(0).stdin).contains("tcp dport { 25, 587 } ip saddr @block4 counter reject with tcp reset");
+        assertThat(r.calls.get(0).stdin).contains("tcp dport { 25, 587 } ct state new ip saddr @block4 counter reject with tcp reset");
         nft.apply(List.of(Op.add(a, 60), Op.add(b, 30), Op.refresh(a, 90), Op.remove(b)));
         assertThat(r.calls).hasSize(2);
         assertThat(r.calls.get(1).stdin).isEqualTo(
@@ -51,8 +51,8 @@ class BackendsTest {
         ipset.start();
         assertThat(r.calls.get(0).argv).containsExactly("ipset", "restore", "-exist");
         assertThat(r.calls.get(0).stdin).contains("create s4 hash:net family inet timeout 0 maxelem 65536", "create s6 hash:net family inet6");
-        assertThat(String.join(" ", r.calls.get(1).argv)).isEqualTo("iptables -C INPUT -p tcp -m multiport --dports 25 -m set --match-set s4 src -j DROP");
-        assertThat(String.join(" ", r.calls.get(3).argv)).isEqualTo("ip6tables -I INPUT 1 -p tcp -m multiport --dports 25 -m set --match-set s6 src -j DROP");
+        assertThat(String.join(" ", r.calls.get(1).argv)).isEqualTo("iptables -C INPUT -p tcp -m multiport --dports 25 -m conntrack --ctstate NEW -m set --match-set s4 src -j DROP");
+        assertThat(String.join(" ", r.calls.get(3).argv)).isEqualTo("ip6tables -I INPUT 1 -p tcp -m multiport --dports 25 -m conntrack --ctstate NEW -m set --match-set s6 src -j DROP");
         assertThat(r.calls).hasSize(4); // iptables rule existed: not inserted twice
         ipset.apply(List.of(Op.add(a, 60), Op.remove(b)));
         assertThat(r.calls.get(4).stdin).isEqualTo("add s4 192.0.2.7 timeout 60\ndel s6 2001:db8:0:0:0:0:0:0/64\n");

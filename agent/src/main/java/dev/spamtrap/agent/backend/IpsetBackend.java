@@ -59,7 +59,8 @@ public final class IpsetBackend implements FirewallBackend {
 
     List<String> ruleSpec(String set) {
         List<String> spec = new ArrayList<>(List.of("INPUT", "-p", "tcp", "-m", "multiport", "--dports",
-            ports.stream().map(String::valueOf).collect(Collectors.joining(",")), "-m", "set", "--match-set", set, "src", "-j"));
+            ports.stream().map(String::valueOf).collect(Collectors.joining(",")),
+            "-m", "conntrack", "--ctstate", "NEW", "-m", "set", "--match-set", set, "src", "-j"));
         if (reject) {
             spec.addAll(List.of("REJECT", "--reject-with", "tcp-reset"));
         } else {

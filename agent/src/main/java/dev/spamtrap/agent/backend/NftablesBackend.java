@@ -55,8 +55,10 @@ public final class NftablesBackend implements FirewallBackend {
             + "add set " + t + " block6 { type ipv6_addr; flags interval, timeout; }\n"
             + "add chain " + t + " input { type filter hook input priority filter - 10; policy accept; }\n"
             + "flush chain " + t + " input\n"
-            + "add rule " + t + " input tcp dport " + portSet + " ip saddr @block4 counter " + verdict + "\n"
-            + "add rule " + t + " input tcp dport " + portSet + " ip6 saddr @block6 counter " + verdict + "\n";
+            // Only new connections: a conversation already under way (a trapped delivery finishing, a tarpitted
+            // client) is not cut mid-reply, which would tell the client that its last recipient was special.
+            + "add rule " + t + " input tcp dport " + portSet + " ct state new ip saddr @block4 counter " + verdict + "\n"
+            + "add rule " + t + " input tcp dport " + portSet + " ct state new ip6 saddr @block6 counter " + verdict + "\n";
     }
 
     @Override

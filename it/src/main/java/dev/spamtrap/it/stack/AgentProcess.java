@@ -93,7 +93,7 @@ public final class AgentProcess implements AutoCloseable {
         process.start(cmd, dir);
         try {
             if (host != null) {
-                Ports.awaitOpen(host, port, timeout, process.process(), "firewall agent");
+                Ports.awaitOpen(commandPrefix, host, port, timeout, process.process(), "firewall agent");
             }
         } catch (IllegalStateException e) {
             String tail = process.logTail(40);

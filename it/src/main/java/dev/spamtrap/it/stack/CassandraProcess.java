@@ -19,12 +19,20 @@ public final class CassandraProcess implements AutoCloseable {
     private final int nativePort;
     private final int storagePort;
     private final ManagedProcess process;
+    private final List<String> prefix = new ArrayList<>();
 
     public CassandraProcess(Path dir, int nativePort, int storagePort) {
         this.dir = dir.toAbsolutePath();
         this.nativePort = nativePort;
         this.storagePort = storagePort;
         this.process = new ManagedProcess("cassandra", this.dir.resolve("cassandra.pid"), this.dir.resolve("logs/stdout.log"));
+    }
+
+    /** Runs Cassandra under a prefix, e.g. {@code ip netns exec NS} for firewall tests. */
+    public CassandraProcess prefix(List<String> commandPrefix) {
+        prefix.clear();
+        prefix.addAll(commandPrefix);
+        return this;
     }
 
     public int nativePort() {
@@ -52,7 +60,7 @@ public final class CassandraProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(prefix);
         if (isRoot() && Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
             // As root, Cassandra's mlockall would pin its whole heap; drop the capability.
             cmd.addAll(List.of("/usr/bin/setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock", "--"));
@@ -76,7 +84,7 @@ public final class CassandraProcess implements AutoCloseable {
         cmd.add("org.apache.cassandra.service.CassandraDaemon");
         process.start(cmd, dir);
         try {
-            Ports.awaitOpen("127.0.0.1", nativePort, timeout, process.process(), "Cassandra");
+            Ports.awaitOpen(prefix, "127.0.0.1", nativePort, timeout, process.process(), "Cassandra");
         } catch (IllegalStateException e) {
             String tail = process.logTail(30);
             process.close();

@@ -27,6 +27,7 @@ public final class JamesProcess implements AutoCloseable {
     private int webAdminPort = 8000;
     private String cassandraContactPoint = "127.0.0.1:9042";
     private boolean withExtension = true;
+    private final List<String> prefix = new ArrayList<>();
 
     public JamesProcess(Path root) {
         this.root = root.toAbsolutePath();
@@ -38,6 +39,18 @@ public final class JamesProcess implements AutoCloseable {
         smtpPort = Ports.free();
         imapPort = Ports.free();
         webAdminPort = Ports.free();
+        return this;
+    }
+
+    /** Runs James under a prefix, e.g. {@code ip netns exec NS} for firewall tests. */
+    public JamesProcess prefix(List<String> commandPrefix) {
+        prefix.clear();
+        prefix.addAll(commandPrefix);
+        return this;
+    }
+
+    public JamesProcess smtpPort(int port) {
+        smtpPort = port;
         return this;
     }
 
@@ -140,7 +153,8 @@ public final class JamesProcess implements AutoCloseable {
         if (!Files.exists(conf().resolve("smtpserver.xml"))) {
             prepare();
         }
-        List<String> cmd = new ArrayList<>(List.of(CassandraProcess.javaBinary(),
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(CassandraProcess.javaBinary(),
             "-Xms128m", "-Xmx768m",
             "-Dworking.directory=" + root,
             "-Dlogback.configurationFile=" + conf().resolve("logback.xml"),
@@ -149,8 +163,8 @@ public final class JamesProcess implements AutoCloseable {
             "org.apache.james.MemoryJamesServerMain"));
         process.start(cmd, root);
         try {
-            Ports.awaitOpen("127.0.0.1", smtpPort, timeout, process.process(), "James");
             awaitLog("JAMES server started", timeout);
+            Ports.awaitOpen(prefix, "127.0.0.1", smtpPort, timeout, process.process(), "James");
         } catch (IllegalStateException e) {
             String tail = process.logTail(60);
             process.close();

@@ -44,6 +44,42 @@ public final class Ports {
         throw new IllegalStateException(what + " did not open " + host + ":" + port + " within " + timeout);
     }
 
+    /**
+     * Like {@link #awaitOpen(String, int, Duration, Process, String)}, but probes from inside whatever
+     * {@code prefix} runs commands in (e.g. {@code ip netns exec NS}); an empty prefix probes from here.
+     */
+    public static void awaitOpen(java.util.List<String> prefix, String host, int port, Duration timeout, Process owner, String what) {
+        if (prefix.isEmpty()) {
+            awaitOpen(host, port, timeout, owner, what);
+            return;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (owner != null && !owner.isAlive()) {
+                throw new IllegalStateException(what + " exited with code " + owner.exitValue() + " before opening port " + port);
+            }
+            if (isOpen(prefix, host, port)) {
+                return;
+            }
+            sleep(300);
+        }
+        throw new IllegalStateException(what + " did not open " + host + ":" + port + " within " + timeout);
+    }
+
+    public static boolean isOpen(java.util.List<String> prefix, String host, int port) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(prefix);
+        cmd.addAll(java.util.List.of("bash", "-c", "exec 3<>/dev/tcp/" + host + "/" + port));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     static void sleep(long millis) {
         try {
             Thread.sleep(millis);

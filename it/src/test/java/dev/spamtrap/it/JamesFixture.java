@@ -25,6 +25,8 @@ public final class JamesFixture {
         return new JamesProcess(root).randomPorts()
             .cassandra(SharedCassandra.get().contactPoint())
             .spamtrapProperty("cassandra.keyspace", keyspace)
+            // These tests look at the refusal itself; the tarpit (the sample's default) has its own tests.
+            .edit("smtpserver.xml", s -> s.replace("<mode>tarpit</mode>", "<mode>refuse</mode>"))
             .spamtrapProperty("node.name", "it-" + name)
             .spamtrapProperty("refresh.interval", "1s")
             .spamtrapProperty("retry.interval", "1s");

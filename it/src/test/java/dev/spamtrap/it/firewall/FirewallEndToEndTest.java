@@ -64,7 +64,8 @@ class FirewallEndToEndTest {
             Path agentKey = agent.keyFile();
             james = new JamesProcess(dir.resolve("james")).prefix(inServer).randomPorts().smtpPort(SMTP_PORT)
                 .cassandra("127.0.0.1:19042")
-                .edit("smtpserver.xml", s -> s.replace("<bind>127.0.0.1:" + SMTP_PORT + "</bind>", "<bind>0.0.0.0:" + SMTP_PORT + "</bind>"))
+                .edit("smtpserver.xml", s -> s.replace("<bind>127.0.0.1:" + SMTP_PORT + "</bind>", "<bind>0.0.0.0:" + SMTP_PORT + "</bind>")
+                    .replace("<mode>tarpit</mode>", "<mode>refuse</mode>"))
                 .spamtrapProperty("cassandra.keyspace", "fw_e2e")
                 .spamtrapProperty("offender.lifetime", LIFETIME.getSeconds() + "s")
                 .spamtrapProperty("refresh.interval", "1s")

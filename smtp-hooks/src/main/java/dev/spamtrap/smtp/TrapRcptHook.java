@@ -87,7 +87,7 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler {
             return HookResult.DECLINED;
         }
         String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
-        spamtrap.recordHit(new TrapHit(SpamtrapHandlerSupport.clientIp(session), spamtrap.clock().instant(),
+        spamtrap.recordHit(new TrapHit(spamtrap.offenderKey(session.getRemoteAddress().getAddress()), spamtrap.clock().instant(),
             rcpt.asString().toLowerCase(Locale.ROOT), helo, sender.asString(""), spamtrap.config().nodeName()));
         if (mode == Mode.REJECT) {
             return unknownUser(rcpt);

@@ -1,5 +1,6 @@
 package dev.spamtrap.core.config;
 
+import dev.spamtrap.core.net.OffenderKeys;
 import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.store.CassandraSettings;
 
@@ -27,7 +28,7 @@ public final class SpamtrapConfig {
         "cassandra.contactPoints", "cassandra.localDatacenter", "cassandra.keyspace", "cassandra.replicationFactor",
         "cassandra.requestTimeout", "cassandra.username", "cassandra.password",
         "node.name", "traps.file", "allowlist.file",
-        "offender.lifetime", "offender.maxLifetime", "offender.historyLifetime",
+        "offender.lifetime", "offender.maxLifetime", "offender.historyLifetime", "offender.ipv6Prefix",
         "refresh.interval", "retry.interval", "startup.timeout", "spool.directory",
         "firewall.agent", "firewall.keyFile", "firewall.timeout");
 
@@ -38,6 +39,7 @@ public final class SpamtrapConfig {
     private final Optional<Path> allowlistFile;
     private final OffenderPolicy policy;
     private final Duration refreshInterval;
+    private final OffenderKeys offenderKeys;
     private final Duration retryInterval;
     private final Duration startupTimeout;
     private final Path spoolDirectory;
@@ -70,6 +72,11 @@ public final class SpamtrapConfig {
                 "(" + Durations.human(max) + ") is shorter than offender.lifetime (" + Durations.human(lifetime) + ")");
         }
         this.policy = new OffenderPolicy(lifetime, max, history);
+        int ipv6Prefix = r.positiveInt("offender.ipv6Prefix", 64);
+        if (ipv6Prefix < 32 || ipv6Prefix > 128) {
+            throw ConfigException.atKey(source.toString(), "offender.ipv6Prefix", "must be 32..128, got " + ipv6Prefix);
+        }
+        this.offenderKeys = new OffenderKeys(ipv6Prefix);
         this.refreshInterval = r.positiveDuration("refresh.interval", "10s");
         this.retryInterval = r.positiveDuration("retry.interval", "5s");
         this.startupTimeout = r.duration("startup.timeout", "15s");
@@ -112,6 +119,7 @@ public final class SpamtrapConfig {
     public Optional<Path> allowlistFile() { return allowlistFile; }
     public OffenderPolicy policy() { return policy; }
     public Duration refreshInterval() { return refreshInterval; }
+    public OffenderKeys offenderKeys() { return offenderKeys; }
     public Duration retryInterval() { return retryInterval; }
     public Duration startupTimeout() { return startupTimeout; }
     public Path spoolDirectory() { return spoolDirectory; }

@@ -5,7 +5,6 @@ import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.firewall.FirewallClient;
 import dev.spamtrap.core.net.Allowlist;
 import dev.spamtrap.core.net.CidrRange;
-import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderView;
 import dev.spamtrap.core.offender.TrapHit;
@@ -80,7 +79,7 @@ public final class Spamtrap implements AutoCloseable {
         this.clock = clock;
         this.store = store;
         this.connector = connector;
-        this.view = new OffenderView(clock);
+        this.view = new OffenderView(clock, config.offenderKeys());
         this.spool = new HitSpool(config.spoolDirectory());
         this.fileTraps = config.trapsFile().map(TrapListParser::parse).orElse(TrapList.EMPTY);
         this.fileAllowlist = config.allowlistFile().map(Allowlist::parse).orElse(Allowlist.EMPTY);
@@ -163,7 +162,12 @@ public final class Spamtrap implements AutoCloseable {
     }
 
     public Optional<Offender> activeOffender(InetAddress address) {
-        return view.active(IpAddresses.canonical(address));
+        return view.active(address);
+    }
+
+    /** How this node names the client in its offender records (an IPv4 address, an IPv6 /64 by default). */
+    public String offenderKey(InetAddress address) {
+        return config.offenderKeys().keyOf(address);
     }
 
     public Optional<Offender> activeOffender(String ip) {

@@ -59,4 +59,28 @@ class OffenderViewTest {
         assertThat(view.active("192.0.2.3")).isEmpty();
         assertThat(view.active("192.0.2.4")).isPresent();
     }
+
+    @Test
+    void ipv6OffendersAreKeyedByTheirSlash64AndCoverEveryAddressInIt() throws Exception {
+        dev.spamtrap.core.net.OffenderKeys keys = new dev.spamtrap.core.net.OffenderKeys(64);
+        java.net.InetAddress first = java.net.InetAddress.getByName("2001:db8:1:2::5");
+        assertThat(keys.keyOf(first)).isEqualTo("2001:db8:1:2::/64");
+        assertThat(keys.keyOf(java.net.InetAddress.getByName("192.0.2.9"))).isEqualTo("192.0.2.9");
+        assertThat(new dev.spamtrap.core.net.OffenderKeys(128).keyOf(first)).isEqualTo("2001:db8:1:2::5");
+        OffenderView view = new OffenderView(clock, keys);
+        view.putPending(until(keys.keyOf(first), 60));
+        assertThat(view.active(java.net.InetAddress.getByName("2001:db8:1:2:aaaa::77"))).isPresent();
+        assertThat(view.active(java.net.InetAddress.getByName("2001:db8:1:3::5"))).isEmpty();
+    }
+
+    @Test
+    void prefixRowsWrittenByAnAdministratorCoverTheirAddresses() throws Exception {
+        OffenderView view = new OffenderView(clock);
+        view.replaceConfirmed(List.of(until("198.51.100.0/24", 60), until("2001:db8:ff::/48", 60)));
+        assertThat(view.active(java.net.InetAddress.getByName("198.51.100.77"))).isPresent();
+        assertThat(view.active(java.net.InetAddress.getByName("198.51.101.1"))).isEmpty();
+        assertThat(view.active(java.net.InetAddress.getByName("2001:db8:ff:12::1"))).isPresent();
+        now.set(now.get().plusSeconds(61));
+        assertThat(view.active(java.net.InetAddress.getByName("198.51.100.77"))).isEmpty();
+    }
 }

@@ -123,6 +123,10 @@ public final class JamesProcess implements AutoCloseable {
                 rewrite("smtpserver.xml", JamesProcess::withoutSpamtrapHandlers);
                 rewrite("mailetcontainer.xml", JamesProcess::withoutSpamtrapMailets);
             }
+            // James 3.8.1 looks client names up on the SMTP event loop (Received header, remote host
+            // attribute). This machine's resolver does not answer, so each lookup would stall every
+            // connection of the loop for seconds; the harness gives the JVM a hosts file instead.
+            Files.writeString(conf().resolve("hosts"), "127.0.0.1 localhost " + localHostName() + "\n::1 localhost\n");
             for (Map.Entry<String, UnaryOperator<String>> e : edits.entrySet()) {
                 rewrite(e.getKey(), e.getValue());
             }
@@ -130,6 +134,16 @@ public final class JamesProcess implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         return this;
+    }
+
+    /** This machine's name (James's task manager needs it to resolve), from the system's own files. */
+    static String localHostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            String env = System.getenv("HOSTNAME");
+            return env == null || env.isBlank() ? "localhost" : env;
+        }
     }
 
     static String withoutSpamtrapHandlers(String xml) {
@@ -158,6 +172,7 @@ public final class JamesProcess implements AutoCloseable {
             "-Xms128m", "-Xmx768m",
             "-Dworking.directory=" + root,
             "-Dlogback.configurationFile=" + conf().resolve("logback.xml"),
+            "-Djdk.net.hosts.file=" + conf().resolve("hosts"),
             "-Djames.exit.on.startup.error=true",
             "-cp", layout.jamesLib() + "/*",
             "org.apache.james.MemoryJamesServerMain"));

@@ -2,6 +2,7 @@ package dev.spamtrap.agent;
 
 import dev.spamtrap.agent.net.Prefix;
 import dev.spamtrap.core.config.ConfigException;
+import dev.spamtrap.core.config.PropertiesReader;
 import dev.spamtrap.core.config.Durations;
 import dev.spamtrap.core.firewall.AgentEndpoint;
 
@@ -144,18 +145,7 @@ public final class AgentConfig {
 
     /** @throws ConfigException naming the file, key and reason */
     public static AgentConfig load(Path file) {
-        Properties p = new Properties();
-        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read agent configuration: " + e.getMessage(), e);
-        }
-        for (String key : p.stringPropertyNames()) {
-            if (!KEYS.contains(key)) {
-                throw ConfigException.atKey(file.toString(), key, "unknown key (known keys: " + String.join(", ", new TreeSet<>(KEYS)) + ")");
-            }
-        }
-        return new AgentConfig(file, p);
+        return new AgentConfig(file, PropertiesReader.load(file, KEYS, "agent configuration"));
     }
 
     public Path source() { return source; }
@@ -193,44 +183,10 @@ public final class AgentConfig {
     public Duration reconcileRetryInterval() { return reconcileRetryInterval; }
     public int reconcileMaxEntries() { return reconcileMaxEntries; }
 
-    private static final class Reader {
-        private final Path source;
-        private final Properties p;
-
+    /** The shared typed reads, plus the agent's own kinds of value. */
+    private static final class Reader extends PropertiesReader {
         Reader(Path source, Properties p) {
-            this.source = source;
-            this.p = p;
-        }
-
-        ConfigException fail(String key, String reason) {
-            return ConfigException.atKey(source.toString(), key, reason);
-        }
-
-        Optional<String> optional(String key) {
-            String v = p.getProperty(key);
-            return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
-        }
-
-        String required(String key) {
-            return optional(key).orElseThrow(() -> fail(key, "is required"));
-        }
-
-        String string(String key, String dflt) {
-            return optional(key).orElse(dflt);
-        }
-
-        Path path(String value) {
-            Path path = Path.of(value);
-            Path dir = source.toAbsolutePath().getParent();
-            return path.isAbsolute() ? path : dir.resolve(path).normalize();
-        }
-
-        Path existingFile(String key, String value) {
-            Path path = path(value);
-            if (!Files.isRegularFile(path)) {
-                throw fail(key, "file '" + path + "' does not exist");
-            }
-            return path;
+            super(source, p);
         }
 
         AgentEndpoint endpoint(String key, String value, boolean unix) {
@@ -239,45 +195,6 @@ public final class AgentConfig {
             } catch (IllegalArgumentException e) {
                 throw fail(key, e.getMessage());
             }
-        }
-
-        int intIn(String key, int dflt, int min, int max) {
-            String v = string(key, Integer.toString(dflt));
-            int n;
-            try {
-                n = Integer.parseInt(v);
-            } catch (NumberFormatException e) {
-                throw fail(key, "'" + v + "' is not a whole number");
-            }
-            if (n < min || n > max) {
-                throw fail(key, n + " is out of range " + min + ".." + max);
-            }
-            return n;
-        }
-
-        boolean bool(String key, boolean dflt) {
-            String v = string(key, Boolean.toString(dflt)).toLowerCase(Locale.ROOT);
-            if (v.equals("true") || v.equals("yes")) {
-                return true;
-            }
-            if (v.equals("false") || v.equals("no")) {
-                return false;
-            }
-            throw fail(key, "'" + v + "' is neither true nor false");
-        }
-
-        Duration durationIn(String key, String dflt, Duration min, Duration max) {
-            String v = string(key, dflt);
-            Duration d;
-            try {
-                d = Durations.parse(v);
-            } catch (IllegalArgumentException e) {
-                throw fail(key, e.getMessage());
-            }
-            if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-                throw fail(key, v + " is out of range " + Durations.human(min) + " .. " + Durations.human(max));
-            }
-            return d;
         }
 
         List<Integer> ports(String key, String dflt) {
@@ -321,13 +238,6 @@ public final class AgentConfig {
             return List.copyOf(out);
         }
 
-        String name(String key, String dflt, String pattern) {
-            String v = string(key, dflt);
-            if (!v.matches(pattern)) {
-                throw fail(key, "'" + v + "' is not a valid name (" + pattern + ")");
-            }
-            return v;
-        }
 
         List<Prefix> prefixes(String key) {
             List<Prefix> out = new ArrayList<>();

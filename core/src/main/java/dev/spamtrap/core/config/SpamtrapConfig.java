@@ -5,7 +5,6 @@ import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.store.CassandraSettings;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -49,12 +48,12 @@ public final class SpamtrapConfig {
 
     private SpamtrapConfig(Path source, Properties p) {
         this.source = source;
-        Reader r = new Reader(source, p);
+        PropertiesReader r = new PropertiesReader(source, p);
         this.cassandra = new CassandraSettings(
-            r.contactPoints("cassandra.contactPoints", "127.0.0.1:9042"),
+            contactPoints(r, "cassandra.contactPoints", "127.0.0.1:9042"),
             r.string("cassandra.localDatacenter", "datacenter1"),
-            r.identifier("cassandra.keyspace", "spamtrap"),
-            r.positiveInt("cassandra.replicationFactor", 1),
+            r.name("cassandra.keyspace", "spamtrap", "[A-Za-z][A-Za-z0-9_]{0,47}"),
+            r.intIn("cassandra.replicationFactor", 1, 1, 100),
             r.duration("cassandra.requestTimeout", "5s"),
             r.optional("cassandra.username"),
             r.optional("cassandra.password"));
@@ -72,10 +71,7 @@ public final class SpamtrapConfig {
                 "(" + Durations.human(max) + ") is shorter than offender.lifetime (" + Durations.human(lifetime) + ")");
         }
         this.policy = new OffenderPolicy(lifetime, max, history);
-        int ipv6Prefix = r.positiveInt("offender.ipv6Prefix", 64);
-        if (ipv6Prefix < 32 || ipv6Prefix > 128) {
-            throw ConfigException.atKey(source.toString(), "offender.ipv6Prefix", "must be 32..128, got " + ipv6Prefix);
-        }
+        int ipv6Prefix = r.intIn("offender.ipv6Prefix", 64, 32, 128);
         this.offenderKeys = new OffenderKeys(ipv6Prefix);
         this.refreshInterval = r.positiveDuration("refresh.interval", "10s");
         this.retryInterval = r.positiveDuration("retry.interval", "5s");
@@ -90,17 +86,7 @@ public final class SpamtrapConfig {
     }
 
     public static SpamtrapConfig load(Path file) {
-        Properties p = new Properties();
-        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read spamtrap configuration: " + e.getMessage(), e);
-        }
-        for (String key : p.stringPropertyNames()) {
-            if (!KEYS.contains(key)) {
-                throw ConfigException.atKey(file.toString(), key, "unknown key (known keys: " + String.join(", ", new java.util.TreeSet<>(KEYS)) + ")");
-            }
-        }
+        Properties p = PropertiesReader.load(file, KEYS, "spamtrap configuration");
         return new SpamtrapConfig(file, p);
     }
 
@@ -127,110 +113,34 @@ public final class SpamtrapConfig {
     public Optional<Path> firewallKeyFile() { return firewallKeyFile; }
     public Duration firewallTimeout() { return firewallTimeout; }
 
-    /** Typed reads that name the file and key on every error. */
-    private static final class Reader {
-        private final Path source;
-        private final Properties p;
-
-        Reader(Path source, Properties p) {
-            this.source = source;
-            this.p = p;
-        }
-
-        Optional<String> optional(String key) {
-            String v = p.getProperty(key);
-            return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
-        }
-
-        String string(String key, String dflt) {
-            return optional(key).orElse(dflt);
-        }
-
-        String identifier(String key, String dflt) {
-            String v = string(key, dflt);
-            if (!v.matches("[A-Za-z][A-Za-z0-9_]{0,47}")) {
-                throw fail(key, "'" + v + "' is not a valid Cassandra keyspace name (letters, digits, '_', starting with a letter)");
+    private static List<InetSocketAddress> contactPoints(PropertiesReader r, String key, String dflt) {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (String part : r.string(key, dflt).split(",")) {
+            String t = part.trim();
+            if (t.isEmpty()) {
+                continue;
             }
-            return v;
-        }
-
-        int positiveInt(String key, int dflt) {
-            String v = string(key, Integer.toString(dflt));
-            try {
-                int n = Integer.parseInt(v);
-                if (n < 1) {
-                    throw fail(key, "must be at least 1, got " + n);
+            int colon = t.lastIndexOf(':');
+            String host = colon < 0 ? t : t.substring(0, colon);
+            int port = 9042;
+            if (colon >= 0) {
+                try {
+                    port = Integer.parseInt(t.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    throw r.fail(key, "'" + t + "' has a bad port (use host:port)");
                 }
-                return n;
-            } catch (NumberFormatException e) {
-                throw fail(key, "'" + v + "' is not a whole number");
-            }
-        }
-
-        Duration duration(String key, String dflt) {
-            String v = string(key, dflt);
-            try {
-                return Durations.parse(v);
-            } catch (IllegalArgumentException e) {
-                throw fail(key, e.getMessage());
-            }
-        }
-
-        Duration positiveDuration(String key, String dflt) {
-            Duration d = duration(key, dflt);
-            if (d.isZero()) {
-                throw fail(key, "must be longer than 0");
-            }
-            return d;
-        }
-
-        Path path(String value) {
-            Path path = Path.of(value);
-            Path dir = source.toAbsolutePath().getParent();
-            return path.isAbsolute() ? path : dir.resolve(path).normalize();
-        }
-
-        Path existingFile(String key, String value) {
-            Path path = path(value);
-            if (!Files.isRegularFile(path)) {
-                throw fail(key, "file '" + path + "' does not exist");
-            }
-            return path;
-        }
-
-        List<InetSocketAddress> contactPoints(String key, String dflt) {
-            List<InetSocketAddress> out = new ArrayList<>();
-            for (String part : string(key, dflt).split(",")) {
-                String t = part.trim();
-                if (t.isEmpty()) {
-                    continue;
+                if (port < 1 || port > 65535) {
+                    throw r.fail(key, "'" + t + "' has port " + port + " out of range");
                 }
-                int colon = t.lastIndexOf(':');
-                String host = colon < 0 ? t : t.substring(0, colon);
-                int port = 9042;
-                if (colon >= 0) {
-                    try {
-                        port = Integer.parseInt(t.substring(colon + 1));
-                    } catch (NumberFormatException e) {
-                        throw fail(key, "'" + t + "' has a bad port (use host:port)");
-                    }
-                    if (port < 1 || port > 65535) {
-                        throw fail(key, "'" + t + "' has port " + port + " out of range");
-                    }
-                }
-                if (host.startsWith("[") && host.endsWith("]")) {
-                    host = host.substring(1, host.length() - 1);
-                }
-                out.add(InetSocketAddress.createUnresolved(host, port));
             }
-            if (out.isEmpty()) {
-                throw fail(key, "no contact point given");
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
             }
-            return out;
+            out.add(InetSocketAddress.createUnresolved(host, port));
         }
-
-        ConfigException fail(String key, String reason) {
-            return ConfigException.atKey(source.toString(), key, reason);
+        if (out.isEmpty()) {
+            throw r.fail(key, "no contact point given");
         }
+        return out;
     }
 }

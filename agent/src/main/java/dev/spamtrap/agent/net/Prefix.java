@@ -1,5 +1,6 @@
 package dev.spamtrap.agent.net;
 
+import dev.spamtrap.core.net.AddressBits;
 import dev.spamtrap.core.net.CidrRange;
 
 import java.net.InetAddress;
@@ -24,11 +25,7 @@ public final class Prefix {
     /** @throws IllegalArgumentException naming the text when it is not an address or prefix */
     public static Prefix parse(String text) {
         CidrRange range = CidrRange.parse(text);
-        String s = range.toString();
-        int slash = s.lastIndexOf('/');
-        byte[] bytes = CidrRange.literal(s.substring(0, slash))
-            .orElseThrow(() -> new IllegalArgumentException("'" + text + "' is not an IPv4 or IPv6 address or prefix"));
-        return new Prefix(bytes, range.prefixLength());
+        return new Prefix(range.network(), range.prefixLength());
     }
 
     public static Prefix of(InetAddress address) {
@@ -37,15 +34,7 @@ public final class Prefix {
     }
 
     public static Prefix of(byte[] address, int length) {
-        return new Prefix(mask(address, length), length);
-    }
-
-    private static byte[] mask(byte[] address, int length) {
-        byte[] out = Arrays.copyOf(address, address.length);
-        for (int bit = length; bit < out.length * 8; bit++) {
-            out[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
-        }
-        return out;
+        return new Prefix(AddressBits.mask(address, length), length);
     }
 
     public boolean isIpv6() {
@@ -66,7 +55,7 @@ public final class Prefix {
 
     /** This prefix cut down to a shorter length. */
     public Prefix truncate(int shorter) {
-        return new Prefix(mask(network, shorter), shorter);
+        return new Prefix(AddressBits.mask(network, shorter), shorter);
     }
 
     /** True when one contains the other (same family). */
@@ -74,27 +63,12 @@ public final class Prefix {
         if (other.network.length != network.length) {
             return false;
         }
-        return firstBitsEqual(network, other.network, Math.min(length, other.length));
+        return AddressBits.samePrefix(network, other.network, Math.min(length, other.length));
     }
 
     /** True when {@code other} lies inside this prefix. */
     public boolean contains(Prefix other) {
-        return other.network.length == network.length && other.length >= length && firstBitsEqual(network, other.network, length);
-    }
-
-    private static boolean firstBitsEqual(byte[] a, byte[] b, int bits) {
-        int full = bits / 8;
-        for (int i = 0; i < full; i++) {
-            if (a[i] != b[i]) {
-                return false;
-            }
-        }
-        int rest = bits % 8;
-        if (rest == 0) {
-            return true;
-        }
-        int m = (0xff << (8 - rest)) & 0xff;
-        return (a[full] & m) == (b[full] & m);
+        return other.network.length == network.length && other.length >= length && AddressBits.samePrefix(network, other.network, length);
     }
 
     public String address() {

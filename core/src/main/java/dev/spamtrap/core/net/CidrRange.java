@@ -37,7 +37,7 @@ public final class CidrRange {
                 throw new IllegalArgumentException("'" + text + "' has prefix length " + length + ", allowed 0.." + max);
             }
         }
-        return new CidrRange(mask(address, length), length);
+        return new CidrRange(AddressBits.mask(address, length), length);
     }
 
     /** Parses an IP literal without ever resolving a name. */
@@ -81,40 +81,28 @@ public final class CidrRange {
         return java.util.Optional.empty();
     }
 
-    private static byte[] mask(byte[] address, int length) {
-        byte[] out = Arrays.copyOf(address, address.length);
-        for (int bit = length; bit < out.length * 8; bit++) {
-            out[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
-        }
-        return out;
-    }
-
     public boolean contains(InetAddress address) {
         return contains(address.getAddress());
     }
 
     public boolean contains(byte[] address) {
         byte[] a = address;
-        if (a.length == 16 && network.length == 4 && isV4Mapped(a)) {
+        if (network.length == 4 && AddressBits.isV4Mapped(a)) {
             a = Arrays.copyOfRange(a, 12, 16);
         }
         if (a.length != network.length) {
             return false;
         }
-        return Arrays.equals(mask(a, prefixLength), network);
-    }
-
-    private static boolean isV4Mapped(byte[] a) {
-        for (int i = 0; i < 10; i++) {
-            if (a[i] != 0) {
-                return false;
-            }
-        }
-        return a[10] == (byte) 0xff && a[11] == (byte) 0xff;
+        return AddressBits.samePrefix(a, network, prefixLength);
     }
 
     public boolean isIpv6() {
         return network.length == 16;
+    }
+
+    /** The network's bytes (host bits zero); a copy. */
+    public byte[] network() {
+        return network.clone();
     }
 
     public int prefixLength() {

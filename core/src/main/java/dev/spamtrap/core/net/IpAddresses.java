@@ -19,7 +19,7 @@ public final class IpAddresses {
         if (address instanceof Inet4Address) {
             return address.getHostAddress();
         }
-        if (isV4Mapped(b)) {
+        if (AddressBits.isV4Mapped(b)) {
             return (b[12] & 0xff) + "." + (b[13] & 0xff) + "." + (b[14] & 0xff) + "." + (b[15] & 0xff);
         }
         int[] groups = new int[8];
@@ -68,17 +68,5 @@ public final class IpAddresses {
         } catch (java.net.UnknownHostException e) {
             throw new IllegalArgumentException(e);
         }
-    }
-
-    private static boolean isV4Mapped(byte[] b) {
-        if (b.length != 16) {
-            return false;
-        }
-        for (int i = 0; i < 10; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
     }
 }

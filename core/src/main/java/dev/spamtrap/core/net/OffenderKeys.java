@@ -26,10 +26,7 @@ public final class OffenderKeys {
         if (!(client instanceof Inet6Address) || ip.indexOf(':') < 0 || ipv6Prefix == 128) {
             return ip;
         }
-        byte[] b = client.getAddress();
-        for (int bit = ipv6Prefix; bit < 128; bit++) {
-            b[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
-        }
+        byte[] b = AddressBits.mask(client.getAddress(), ipv6Prefix);
         try {
             return IpAddresses.canonical(InetAddress.getByAddress(b)) + "/" + ipv6Prefix;
         } catch (UnknownHostException e) {

@@ -119,10 +119,6 @@ public final class OffenderView {
         rebuildRanges();
     }
 
-    public int size() {
-        return confirmed.size() + pending.size();
-    }
-
     /** A prefix row the hash lookup of {@link OffenderKeys#keyOf} would not find. */
     private boolean isOtherRange(String key) {
         return key.indexOf('/') >= 0 && !keys.isOwnKey(key);

@@ -381,11 +381,6 @@ public final class Spamtrap implements AutoCloseable {
         return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
-    /** Number of entries in the local view (for metrics and tests). */
-    public int viewSize() {
-        return view.size();
-    }
-
     @Override
     public void close() {
         scheduler.shutdownNow();

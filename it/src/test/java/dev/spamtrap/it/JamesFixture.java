@@ -1,5 +1,6 @@
 package dev.spamtrap.it;
 
+import dev.spamtrap.it.stack.Dirs;
 import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.ProjectLayout;
 import dev.spamtrap.it.stack.SmtpClient;
@@ -18,7 +19,7 @@ public final class JamesFixture {
     /** A James root under it/target, wiped, with random ports, the shared Cassandra and its own keyspace. */
     public static JamesProcess james(String name, String keyspace) {
         Path root = ProjectLayout.locate().root().resolve("it/target/james-" + name);
-        deleteRecursively(root);
+        Dirs.deleteRecursively(root);
         // Each run starts from an empty keyspace (the test Cassandra keeps its data between runs).
         SharedCassandra.cql().execute(com.datastax.oss.driver.api.core.cql.SimpleStatement
             .newInstance("DROP KEYSPACE IF EXISTS " + keyspace).setTimeout(Duration.ofSeconds(60)));
@@ -30,18 +31,6 @@ public final class JamesFixture {
             .spamtrapProperty("node.name", "it-" + name)
             .spamtrapProperty("refresh.interval", "1s")
             .spamtrapProperty("retry.interval", "1s");
-    }
-
-    public static void deleteRecursively(Path root) {
-        try {
-            if (java.nio.file.Files.exists(root)) {
-                try (var paths = java.nio.file.Files.walk(root)) {
-                    paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** The whole answer to a new connection when the server closes it at once (e.g. a refusal). */

@@ -3,6 +3,7 @@ package dev.spamtrap.it;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import dev.spamtrap.it.stack.CassandraProcess;
+import dev.spamtrap.it.stack.Dirs;
 import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.Ports;
 import dev.spamtrap.it.stack.ProjectLayout;
@@ -26,7 +27,7 @@ class StoreOutageTest {
     void hitsAreKeptAndReplayedWhenCassandraComesUp() throws Exception {
         int nativePort = Ports.free();
         Path cassandraDir = ProjectLayout.locate().root().resolve("it/target/outage-cassandra");
-        JamesFixture.deleteRecursively(cassandraDir);
+        Dirs.deleteRecursively(cassandraDir);
         try (JamesProcess james = JamesFixture.james("outage", "it_outage")
                 .cassandra("127.0.0.1:" + nativePort)
                 .spamtrapProperty("startup.timeout", "2s")

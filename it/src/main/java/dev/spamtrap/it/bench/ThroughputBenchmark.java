@@ -1,6 +1,7 @@
 package dev.spamtrap.it.bench;
 
 import dev.spamtrap.it.stack.CassandraProcess;
+import dev.spamtrap.it.stack.Dirs;
 import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.Ports;
 import dev.spamtrap.it.stack.ProjectLayout;
@@ -39,7 +40,7 @@ public final class ThroughputBenchmark {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 6;
         int clients = args.length > 2 ? Integer.parseInt(args[2]) : 8;
         Path dir = ProjectLayout.locate().root().resolve("it/target/bench-throughput");
-        deleteRecursively(dir);
+        Dirs.deleteRecursively(dir);
         System.out.printf("Throughput: %d messages per round, %d rounds per variant, %d concurrent clients (127.0.0.100+), "
             + "one SMTP connection per message, local delivery ends in the Null mailet on both servers%n", messages, rounds, clients);
         try (CassandraProcess cassandra = new CassandraProcess(dir.resolve("cassandra"), Ports.free(), Ports.free()).start(Duration.ofSeconds(180));
@@ -150,13 +151,5 @@ public final class ThroughputBenchmark {
             out.add(String.format("%.0f", x));
         }
         return String.join(", ", out);
-    }
-
-    static void deleteRecursively(Path root) throws Exception {
-        if (Files.exists(root)) {
-            try (var paths = Files.walk(root)) {
-                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
     }
 }

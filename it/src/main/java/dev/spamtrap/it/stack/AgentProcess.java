@@ -57,33 +57,14 @@ public final class AgentProcess implements AutoCloseable {
         try {
             String text = Files.readString(ProjectLayout.locate().conf().resolve("agent.properties"));
             for (Map.Entry<String, String> e : overrides.entrySet()) {
-                text = setProperty(text, e.getKey(), e.getValue());
+                text = PropertiesText.set(text, e.getKey(), e.getValue());
             }
-            text = setProperty(text, "key.file", keyFile().toString());
+            text = PropertiesText.set(text, "key.file", keyFile().toString());
             Files.writeString(dir.resolve("agent.properties"), text);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return this;
-    }
-
-    /** Replaces "key = value" (or "key=value", commented or not) or appends it. */
-    static String setProperty(String text, String key, String value) {
-        StringBuilder out = new StringBuilder();
-        boolean done = false;
-        for (String line : text.split("\n", -1)) {
-            String t = line.replaceFirst("^#", "").trim();
-            if (!done && (t.startsWith(key + " ") || t.startsWith(key + "="))) {
-                out.append(key).append(" = ").append(value).append('\n');
-                done = true;
-            } else {
-                out.append(line).append('\n');
-            }
-        }
-        if (!done) {
-            out.append(key).append(" = ").append(value).append('\n');
-        }
-        return out.toString();
     }
 
     public AgentProcess start(String host, int port, Duration timeout) {

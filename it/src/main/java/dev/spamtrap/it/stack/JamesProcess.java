@@ -72,26 +72,7 @@ public final class JamesProcess implements AutoCloseable {
     }
 
     public JamesProcess spamtrapProperty(String key, String value) {
-        return edit("spamtrap.properties", s -> setProperty(s, key, value));
-    }
-
-    public static String setProperty(String properties, String key, String value) {
-        List<String> out = new ArrayList<>();
-        boolean done = false;
-        for (String line : properties.split("\n", -1)) {
-            if (line.startsWith(key + "=")) {
-                if (!done && value != null) {
-                    out.add(key + "=" + value);
-                }
-                done = true;
-            } else {
-                out.add(line);
-            }
-        }
-        if (!done && value != null) {
-            out.add(key + "=" + value);
-        }
-        return String.join("\n", out);
+        return edit("spamtrap.properties", s -> PropertiesText.set(s, key, value));
     }
 
     public Path root() { return root; }
@@ -113,7 +94,7 @@ public final class JamesProcess implements AutoCloseable {
             rewrite("smtpserver.xml", s -> s.replace("127.0.0.1:2525", "127.0.0.1:" + smtpPort));
             rewrite("imapserver.xml", s -> s.replace("127.0.0.1:1143", "127.0.0.1:" + imapPort));
             rewrite("webadmin.properties", s -> s.replace("port=8000", "port=" + webAdminPort));
-            rewrite("spamtrap.properties", s -> setProperty(s, "cassandra.contactPoints", cassandraContactPoint));
+            rewrite("spamtrap.properties", s -> PropertiesText.set(s, "cassandra.contactPoints", cassandraContactPoint));
             Path ext = root.resolve("extensions-jars");
             Files.createDirectories(ext);
             if (withExtension) {
@@ -167,16 +148,7 @@ public final class JamesProcess implements AutoCloseable {
         if (!Files.exists(conf().resolve("smtpserver.xml"))) {
             prepare();
         }
-        List<String> cmd = new ArrayList<>(prefix);
-        cmd.addAll(List.of(CassandraProcess.javaBinary(),
-            "-Xms128m", "-Xmx768m",
-            "-Dworking.directory=" + root,
-            "-Dlogback.configurationFile=" + conf().resolve("logback.xml"),
-            "-Djdk.net.hosts.file=" + conf().resolve("hosts"),
-            "-Djames.exit.on.startup.error=true",
-            "-cp", layout.jamesLib() + "/*",
-            "org.apache.james.MemoryJamesServerMain"));
-        process.start(cmd, root);
+        process.start(command(layout), root);
         try {
             awaitLog("JAMES server started", timeout);
             Ports.awaitOpen(prefix, "127.0.0.1", smtpPort, timeout, process.process(), "James");
@@ -188,17 +160,25 @@ public final class JamesProcess implements AutoCloseable {
         return this;
     }
 
+    /** The JVM command line of this James (under the prefix, if any), started with ROOT as working directory. */
+    private List<String> command(ProjectLayout layout) {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(CassandraProcess.javaBinary(),
+            "-Xms128m", "-Xmx768m",
+            "-Dworking.directory=" + root,
+            "-Dlogback.configurationFile=" + conf().resolve("logback.xml"),
+            "-Djdk.net.hosts.file=" + conf().resolve("hosts"),
+            "-Djames.exit.on.startup.error=true",
+            "-cp", layout.jamesLib() + "/*",
+            "org.apache.james.MemoryJamesServerMain"));
+        return cmd;
+    }
+
     /**
      * Starts James expecting it to refuse its configuration; returns its log once it has exited.
      */
     public String startExpectingFailure(Duration timeout) {
-        ProjectLayout layout = ProjectLayout.locate();
-        List<String> cmd = new ArrayList<>(List.of(CassandraProcess.javaBinary(), "-Xmx512m",
-            "-Dworking.directory=" + root,
-            "-Dlogback.configurationFile=" + conf().resolve("logback.xml"),
-            "-cp", layout.jamesLib() + "/*",
-            "org.apache.james.MemoryJamesServerMain"));
-        process.start(cmd, root);
+        process.start(command(ProjectLayout.locate()), root);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {

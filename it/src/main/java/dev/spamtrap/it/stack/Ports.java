@@ -31,37 +31,23 @@ public final class Ports {
     }
 
     public static void awaitOpen(String host, int port, Duration timeout, Process owner, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (owner != null && !owner.isAlive()) {
-                throw new IllegalStateException(what + " exited with code " + owner.exitValue() + " before opening port " + port);
-            }
-            if (isOpen(host, port)) {
-                return;
-            }
-            sleep(100);
-        }
-        throw new IllegalStateException(what + " did not open " + host + ":" + port + " within " + timeout);
+        awaitOpen(java.util.List.of(), host, port, timeout, owner, what);
     }
 
     /**
-     * Like {@link #awaitOpen(String, int, Duration, Process, String)}, but probes from inside whatever
-     * {@code prefix} runs commands in (e.g. {@code ip netns exec NS}); an empty prefix probes from here.
+     * Waits until {@code host:port} accepts connections, probing from inside whatever {@code prefix} runs
+     * commands in (e.g. {@code ip netns exec NS}); an empty prefix probes from here.
      */
     public static void awaitOpen(java.util.List<String> prefix, String host, int port, Duration timeout, Process owner, String what) {
-        if (prefix.isEmpty()) {
-            awaitOpen(host, port, timeout, owner, what);
-            return;
-        }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (owner != null && !owner.isAlive()) {
                 throw new IllegalStateException(what + " exited with code " + owner.exitValue() + " before opening port " + port);
             }
-            if (isOpen(prefix, host, port)) {
+            if (prefix.isEmpty() ? isOpen(host, port) : isOpen(prefix, host, port)) {
                 return;
             }
-            sleep(300);
+            sleep(prefix.isEmpty() ? 100 : 300);
         }
         throw new IllegalStateException(what + " did not open " + host + ":" + port + " within " + timeout);
     }

@@ -4,6 +4,7 @@ import dev.spamtrap.it.Await;
 import dev.spamtrap.it.JamesFixture;
 import dev.spamtrap.it.stack.AgentProcess;
 import dev.spamtrap.it.stack.CassandraProcess;
+import dev.spamtrap.it.stack.Dirs;
 import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.ProjectLayout;
 import org.junit.jupiter.api.Assumptions;
@@ -40,7 +41,7 @@ class FirewallEndToEndTest {
         String srv = "stsrv" + tag;
         String cli = "stcli" + tag;
         Path dir = ProjectLayout.locate().root().resolve("it/target/fw-e2e");
-        JamesFixture.deleteRecursively(dir);
+        Dirs.deleteRecursively(dir);
         List<String> inServer = List.of("ip", "netns", "exec", srv);
         CassandraProcess cassandra = null;
         AgentProcess agent = null;

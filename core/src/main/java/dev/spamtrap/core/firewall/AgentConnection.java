@@ -3,7 +3,6 @@ package dev.spamtrap.core.firewall;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
-import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -29,7 +28,7 @@ final class AgentConnection implements Closeable {
     }
 
     static AgentConnection open(AgentEndpoint endpoint, Duration timeout) throws IOException {
-        SocketChannel ch = endpoint.isUnix() ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+        SocketChannel ch = endpoint.isUnix() ? UnixSockets.open() : SocketChannel.open();
         Selector sel = null;
         try {
             sel = Selector.open();

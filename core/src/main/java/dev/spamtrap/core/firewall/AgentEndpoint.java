@@ -3,7 +3,6 @@ package dev.spamtrap.core.firewall;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -70,7 +69,7 @@ public final class AgentEndpoint {
         if (path.toString().isEmpty()) {
             throw new IllegalArgumentException("empty Unix socket path");
         }
-        return new AgentEndpoint(UnixDomainSocketAddress.of(path), "unix:" + path);
+        return new AgentEndpoint(UnixSockets.address(path), "unix:" + path);
     }
 
     public static AgentEndpoint tcp(InetSocketAddress address) {
@@ -78,7 +77,7 @@ public final class AgentEndpoint {
     }
 
     public boolean isUnix() {
-        return address instanceof UnixDomainSocketAddress;
+        return UnixSockets.isUnix(address);
     }
 
     public SocketAddress address() {

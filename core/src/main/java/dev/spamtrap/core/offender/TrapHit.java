@@ -4,10 +4,14 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * What one trap hit tells us: who ({@code ip}, a normalised IP literal), when, which trap address, and the
- * HELO / MAIL FROM the client gave. {@code node} is the James node that saw it.
+ * What one trap hit tells us: who ({@code ip}, the offender key: a normalised IP literal or prefix; {@code
+ * client}, the exact address that connected), when, which trap address, and the HELO / MAIL FROM the client
+ * gave. {@code node} is the James node that saw it. {@code id} is the hit's identity: recording the same id
+ * twice has the effect of recording it once (one offence = one id, e.g. node + SMTP session).
  */
 public final class TrapHit {
+    private final String id;
+    private final String client;
     private final String ip;
     private final Instant at;
     private final String trap;
@@ -15,7 +19,14 @@ public final class TrapHit {
     private final String mailFrom;
     private final String node;
 
+    /** A hit with a fresh random identity, the client being the key itself. */
     public TrapHit(String ip, Instant at, String trap, String helo, String mailFrom, String node) {
+        this(java.util.UUID.randomUUID().toString(), ip, ip, at, trap, helo, mailFrom, node);
+    }
+
+    public TrapHit(String id, String ip, String client, Instant at, String trap, String helo, String mailFrom, String node) {
+        this.id = Objects.requireNonNull(id, "id");
+        this.client = Objects.requireNonNull(client, "client");
         this.ip = Objects.requireNonNull(ip, "ip");
         this.at = Objects.requireNonNull(at, "at");
         this.trap = Objects.requireNonNull(trap, "trap");
@@ -24,7 +35,11 @@ public final class TrapHit {
         this.node = node == null ? "" : node;
     }
 
+    public String id() { return id; }
+    /** The offender key (IPv4 address, IPv6 /64 by default). */
     public String ip() { return ip; }
+    /** The exact address of the client that sent to the trap. */
+    public String client() { return client; }
     public Instant at() { return at; }
     public String trap() { return trap; }
     public String helo() { return helo; }
@@ -37,17 +52,17 @@ public final class TrapHit {
             return false;
         }
         TrapHit h = (TrapHit) o;
-        return ip.equals(h.ip) && at.equals(h.at) && trap.equals(h.trap) && helo.equals(h.helo)
+        return id.equals(h.id) && client.equals(h.client) && ip.equals(h.ip) && at.equals(h.at) && trap.equals(h.trap) && helo.equals(h.helo)
             && mailFrom.equals(h.mailFrom) && node.equals(h.node);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(ip, at, trap, helo, mailFrom, node);
+        return Objects.hash(id, client, ip, at, trap, helo, mailFrom, node);
     }
 
     @Override
     public String toString() {
-        return "TrapHit{ip=" + ip + ", at=" + at + ", trap=" + trap + ", helo=" + helo + ", mailFrom=" + mailFrom + ", node=" + node + "}";
+        return "TrapHit{id=" + id + ", ip=" + ip + ", client=" + client + ", at=" + at + ", trap=" + trap + ", helo=" + helo + ", mailFrom=" + mailFrom + ", node=" + node + "}";
     }
 }

@@ -3,12 +3,11 @@ package dev.spamtrap.smtp;
 import dev.spamtrap.core.config.Durations;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.runtime.Spamtrap;
-import dev.spamtrap.core.runtime.SpamtrapRegistry;
+import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.smtp.tarpit.Tarpit;
 import dev.spamtrap.smtp.tarpit.TarpitSettings;
 import org.apache.commons.configuration2.Configuration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
-import org.apache.james.filesystem.api.FileSystem;
 import org.apache.james.metrics.api.GaugeRegistry;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.protocols.api.Response;
@@ -82,18 +81,20 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         }
     };
 
-    private final FileSystem fileSystem;
+    private final Spamtrap spamtrap;
+    private final SpamtrapEvents events;
     private final MetricFactory metricFactory;
     private final GaugeRegistry gaugeRegistry;
-    private Spamtrap spamtrap;
     private String code = "450";
     private String text = DEFAULT_TEXT;
     private Mode mode = Mode.TARPIT;
     private Tarpit tarpit;
 
+    /** The runtime and events come from the node's one runtime ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
     @Inject
-    public OffenderConnectHandler(FileSystem fileSystem, MetricFactory metricFactory, GaugeRegistry gaugeRegistry) {
-        this.fileSystem = fileSystem;
+    public OffenderConnectHandler(Spamtrap spamtrap, SpamtrapEvents events, MetricFactory metricFactory, GaugeRegistry gaugeRegistry) {
+        this.spamtrap = spamtrap;
+        this.events = events;
         this.metricFactory = metricFactory;
         this.gaugeRegistry = gaugeRegistry;
     }
@@ -124,16 +125,8 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         if (mode == Mode.TARPIT) {
             tarpit = new Tarpit(settings, metricFactory, gaugeRegistry);
         }
-        spamtrap = SpamtrapHandlerSupport.acquire(fileSystem, config, getClass());
+        SpamtrapHandlerSupport.checkNoOwnConfiguration(config, getClass());
         LOGGER.info("Returning offenders are {}", mode == Mode.TARPIT ? "tarpitted (" + settings + ")" : "refused at once with " + code);
-    }
-
-    @Override
-    public void destroy() {
-        if (spamtrap != null) {
-            SpamtrapRegistry.release(spamtrap);
-            spamtrap = null;
-        }
     }
 
     @Override
@@ -149,14 +142,13 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         if (mode == Mode.TARPIT) {
             Tarpit.Outcome outcome = tarpit.enter(session, bytes(refusal(ip)));
             if (outcome == Tarpit.Outcome.TARPITTED) {
-                LOGGER.info("Tarpitting offender {} (listed until {})", ip, offender.get().expiresAt());
+                events.refusal(ip, "tarpit", offender.get().expiresAt());
                 return NOTHING;
             }
-            LOGGER.info("Refusing connection from offender {} at once, tarpit {} (listed until {})", ip,
-                outcome == Tarpit.Outcome.FULL ? "full" : "unavailable", offender.get().expiresAt());
+            events.refusal(ip, "tarpit-full", offender.get().expiresAt());
             return refusal(ip);
         }
-        LOGGER.info("Refusing connection from offender {} (listed until {})", ip, offender.get().expiresAt());
+        events.refusal(ip, "refuse", offender.get().expiresAt());
         return refusal(ip);
     }
 

@@ -1,22 +1,17 @@
 package dev.spamtrap.smtp;
 
-import dev.spamtrap.core.config.ConfigException;
 import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.runtime.Spamtrap;
-import dev.spamtrap.core.runtime.SpamtrapRegistry;
 import org.apache.commons.configuration2.Configuration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
-import org.apache.james.filesystem.api.FileSystem;
 import org.apache.james.protocols.smtp.SMTPSession;
 
-import java.io.File;
 import java.net.InetAddress;
-import java.nio.file.Path;
 
 /**
- * What every spamtrap handler does in {@code init}: find {@code spamtrap.properties} (handler parameter
- * {@code spamtrapConfiguration}, default {@code file://conf/spamtrap.properties}) and share the node's
- * {@link Spamtrap}; and the exemption rule they all apply.
+ * What every spamtrap handler shares: the exemption rule, error messages naming the parameter, and a
+ * check that no handler still asks for its own configuration file (the node has one runtime, provided by
+ * {@code dev.spamtrap.webadmin.SpamtrapModule} from {@code conf/spamtrap.properties}).
  */
 final class SpamtrapHandlerSupport {
     static final String CONFIG_PARAMETER = "spamtrapConfiguration";
@@ -25,23 +20,12 @@ final class SpamtrapHandlerSupport {
     private SpamtrapHandlerSupport() {
     }
 
-    static Spamtrap acquire(FileSystem fileSystem, Configuration config, Class<?> handler) throws ConfigurationException {
-        String location = config.getString(CONFIG_PARAMETER, DEFAULT_CONFIG);
-        File file;
-        try {
-            file = fileSystem.getFile(location);
-        } catch (Exception e) {
-            throw new ConfigurationException("smtpserver.xml: handler " + handler.getName() + ": parameter '" + CONFIG_PARAMETER
-                + "': cannot resolve '" + location + "': " + e.getMessage(), e);
-        }
-        if (!file.isFile()) {
-            throw new ConfigurationException("smtpserver.xml: handler " + handler.getName() + ": parameter '" + CONFIG_PARAMETER
-                + "': file '" + file + "' does not exist");
-        }
-        try {
-            return SpamtrapRegistry.acquire(Path.of(file.getPath()));
-        } catch (ConfigException e) {
-            throw new ConfigurationException(e.getMessage(), e);
+    /** A handler-level file would silently be ignored: refuse anything but the one the node uses. */
+    static void checkNoOwnConfiguration(Configuration config, Class<?> handler) throws ConfigurationException {
+        String location = config.getString(CONFIG_PARAMETER, DEFAULT_CONFIG).trim();
+        if (!location.equals(DEFAULT_CONFIG)) {
+            throw badParameter(handler, CONFIG_PARAMETER, "'" + location + "' is not supported: the whole server shares one runtime read from "
+                + DEFAULT_CONFIG);
         }
     }
 

@@ -7,7 +7,7 @@ import org.apache.commons.configuration2.Configuration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 import org.apache.james.core.MailAddress;
 import org.apache.james.core.MaybeSender;
-import org.apache.james.filesystem.api.FileSystem;
+import dev.spamtrap.core.metrics.SpamtrapEvents;
 import org.apache.james.protocols.api.ProtocolSession.State;
 import org.apache.james.protocols.api.handler.ProtocolHandler;
 import org.apache.james.protocols.smtp.SMTPRetCode;
@@ -48,13 +48,15 @@ import java.util.Optional;
 public class TrapRcptHook implements RcptHook, ProtocolHandler {
     public enum Mode { ACCEPT, REJECT }
 
-    private final FileSystem fileSystem;
-    private Spamtrap spamtrap;
+    private final Spamtrap spamtrap;
+    private final SpamtrapEvents events;
     private Mode mode = Mode.ACCEPT;
 
+    /** Both come from the node's one runtime ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
     @Inject
-    public TrapRcptHook(FileSystem fileSystem) {
-        this.fileSystem = fileSystem;
+    public TrapRcptHook(Spamtrap spamtrap, SpamtrapEvents events) {
+        this.spamtrap = spamtrap;
+        this.events = events;
     }
 
     @Override
@@ -65,15 +67,7 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler {
             case "reject": mode = Mode.REJECT; break;
             default: throw SpamtrapHandlerSupport.badParameter(getClass(), "mode", "'" + m + "' is not one of accept, reject");
         }
-        spamtrap = SpamtrapHandlerSupport.acquire(fileSystem, config, getClass());
-    }
-
-    @Override
-    public void destroy() {
-        if (spamtrap != null) {
-            dev.spamtrap.core.runtime.SpamtrapRegistry.release(spamtrap);
-            spamtrap = null;
-        }
+        SpamtrapHandlerSupport.checkNoOwnConfiguration(config, getClass());
     }
 
     @Override
@@ -89,6 +83,7 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler {
         String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
         spamtrap.recordHit(new TrapHit(spamtrap.offenderKey(session.getRemoteAddress().getAddress()), spamtrap.clock().instant(),
             rcpt.asString().toLowerCase(Locale.ROOT), helo, sender.asString(""), spamtrap.config().nodeName()));
+        events.hit(SpamtrapHandlerSupport.clientIp(session), rcpt.asString(), trap.get().kind().name(), helo, sender.asString(""));
         if (mode == Mode.REJECT) {
             return unknownUser(rcpt);
         }

@@ -56,6 +56,7 @@ public final class Spamtrap implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final List<OffenderListener> listeners = new CopyOnWriteArrayList<>();
     private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
+    private volatile FirewallClient firewall;
 
     private volatile TrapList fileTraps;
     private volatile TrapList storeTraps = TrapList.EMPTY;
@@ -117,6 +118,7 @@ public final class Spamtrap implements AutoCloseable {
             FirewallClient firewall = FirewallClient.fromConfig(config);
             spamtrap.addListener(firewall);
             spamtrap.closeOnShutdown(firewall);
+            spamtrap.firewall = firewall;
         }
         spamtrap.begin();
         return spamtrap;
@@ -180,6 +182,11 @@ public final class Spamtrap implements AutoCloseable {
 
     public Clock clock() {
         return clock;
+    }
+
+    /** The firewall agent client, when {@code firewall.agent} is configured (its counters feed the metrics). */
+    public Optional<FirewallClient> firewall() {
+        return Optional.ofNullable(firewall);
     }
 
     public void addListener(OffenderListener listener) {

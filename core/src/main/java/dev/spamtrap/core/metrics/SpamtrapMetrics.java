@@ -1,0 +1,24 @@
+package dev.spamtrap.core.metrics;
+
+/**
+ * The counters the SMTP side bumps. Implemented with James's MetricFactory by the WebAdmin module
+ * (so they appear on {@code GET /metrics}); {@link #NONE} where nothing publishes them (unit tests, tools).
+ * Calls must be cheap and never block: they happen on the SMTP event loop.
+ */
+public interface SpamtrapMetrics {
+    SpamtrapMetrics NONE = new SpamtrapMetrics() {
+        @Override
+        public void hit(String trapKind) {
+        }
+
+        @Override
+        public void refusal(String how) {
+        }
+    };
+
+    /** A client sent to a trap; {@code trapKind} is {@code address}, {@code domain} or {@code regex}. */
+    void hit(String trapKind);
+
+    /** A listed offender was turned away at connect time; {@code how} is {@code refuse}, {@code tarpit} or {@code tarpit-full}. */
+    void refusal(String how);
+}

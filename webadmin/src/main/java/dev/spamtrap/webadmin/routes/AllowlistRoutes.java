@@ -1,0 +1,51 @@
+package dev.spamtrap.webadmin.routes;
+
+import dev.spamtrap.core.admin.SpamtrapAdmin;
+import org.apache.james.webadmin.Routes;
+import org.apache.james.webadmin.utils.JsonTransformer;
+import org.apache.james.webadmin.utils.Responses;
+import spark.Service;
+
+import javax.inject.Inject;
+import javax.inject.Provider;
+
+/**
+ * {@code /spamtrap/allowlist}: list, add ({@code PUT /spamtrap/allowlist/192.0.2.0%2F24}), remove.
+ * Adding a range also forgives every listed offender inside it; the count is in the
+ * {@code X-Spamtrap-Forgiven} response header (the body of a 204 is empty).
+ */
+public class AllowlistRoutes implements Routes {
+    public static final String BASE = "/spamtrap/allowlist";
+
+    private final AdminCalls calls;
+    private final JsonTransformer json;
+
+    @Inject
+    public AllowlistRoutes(Provider<SpamtrapAdmin> admin, JsonTransformer json) {
+        this.calls = new AdminCalls(admin);
+        this.json = json;
+    }
+
+    @Override
+    public String getBasePath() {
+        return BASE;
+    }
+
+    @Override
+    public void define(Service service) {
+        service.get(BASE, (req, res) -> Json.page(calls.call(a -> a.listAllowlist(AdminCalls.offset(req), AdminCalls.limit(req))), Json::allowlist), json);
+        service.put(BASE + "/:cidr", (req, res) -> {
+            String cidr = AdminCalls.pathParam(req, ":cidr");
+            int forgiven = calls.call(a -> a.addAllowlist(cidr, Bodies.comment(req)));
+            res.header("X-Spamtrap-Forgiven", Integer.toString(forgiven));
+            return Responses.returnNoContent(res);
+        });
+        service.delete(BASE + "/:cidr", (req, res) -> {
+            String cidr = AdminCalls.pathParam(req, ":cidr");
+            if (!calls.call(a -> a.removeAllowlist(cidr))) {
+                throw AdminCalls.notFound("no allowlist range '" + cidr + "' in the shared table");
+            }
+            return Responses.returnNoContent(res);
+        });
+    }
+}

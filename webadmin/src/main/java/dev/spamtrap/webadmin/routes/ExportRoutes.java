@@ -1,0 +1,74 @@
+package dev.spamtrap.webadmin.routes;
+
+import dev.spamtrap.core.admin.OffenderFilter;
+import dev.spamtrap.core.admin.OffenderSummary;
+import dev.spamtrap.core.admin.Page;
+import dev.spamtrap.core.admin.SpamtrapAdmin;
+import dev.spamtrap.core.export.PlainList;
+import dev.spamtrap.core.export.RbldnsdZone;
+import org.apache.james.webadmin.Routes;
+import spark.Service;
+
+import javax.inject.Inject;
+import javax.inject.Provider;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code GET /spamtrap/export/rbldnsd} (an rbldnsd {@code combined} data file, see {@link RbldnsdZone};
+ * optional {@code message} with {@code $} for the client address) and {@code GET /spamtrap/export/plain}
+ * (one address or prefix per line): the whole active offender list, for DNSBL consumers. {@code bin/spamtrap-export}
+ * fetches them from cron.
+ */
+public class ExportRoutes implements Routes {
+    public static final String BASE = "/spamtrap/export";
+    private static final int PAGE = 1000;
+
+    private final AdminCalls calls;
+    private final Clock clock;
+
+    @Inject
+    public ExportRoutes(Provider<SpamtrapAdmin> admin) {
+        this(admin, Clock.systemUTC());
+    }
+
+    ExportRoutes(Provider<SpamtrapAdmin> admin, Clock clock) {
+        this.calls = new AdminCalls(admin);
+        this.clock = clock;
+    }
+
+    @Override
+    public String getBasePath() {
+        return BASE;
+    }
+
+    @Override
+    public void define(Service service) {
+        service.get(BASE + "/rbldnsd", (req, res) -> {
+            String message = AdminCalls.optionalQuery(req, "message").orElse(RbldnsdZone.DEFAULT_MESSAGE);
+            List<OffenderSummary> all = all();
+            res.type("text/plain; charset=utf-8");
+            return RbldnsdZone.render(all, clock.instant(), message);
+        });
+        service.get(BASE + "/plain", (req, res) -> {
+            List<OffenderSummary> all = all();
+            res.type("text/plain; charset=utf-8");
+            return PlainList.render(all);
+        });
+    }
+
+    private List<OffenderSummary> all() {
+        List<OffenderSummary> all = new ArrayList<>();
+        int offset = 0;
+        while (true) {
+            int from = offset;
+            Page<OffenderSummary> page = calls.call(a -> a.listOffenders(OffenderFilter.NONE, from, PAGE));
+            all.addAll(page.items());
+            if (!page.hasMore() || page.items().isEmpty()) {
+                return all;
+            }
+            offset += page.items().size();
+        }
+    }
+}

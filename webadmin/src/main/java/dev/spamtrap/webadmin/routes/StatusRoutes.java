@@ -1,0 +1,43 @@
+package dev.spamtrap.webadmin.routes;
+
+import dev.spamtrap.core.admin.SpamtrapAdmin;
+import dev.spamtrap.core.admin.SpamtrapStatus;
+import org.apache.james.webadmin.Routes;
+import org.apache.james.webadmin.utils.JsonTransformer;
+import org.eclipse.jetty.http.HttpStatus;
+import spark.Service;
+
+import javax.inject.Inject;
+import javax.inject.Provider;
+
+/**
+ * {@code GET /spamtrap/status}: this node's health (store reachable, spool depth, view size, last sync
+ * age, agent reachable, breaker state). 200 when healthy, 503 otherwise, with the same JSON body, so a
+ * load balancer or monitoring check can use it directly.
+ */
+public class StatusRoutes implements Routes {
+    public static final String BASE = "/spamtrap/status";
+
+    private final AdminCalls calls;
+    private final JsonTransformer json;
+
+    @Inject
+    public StatusRoutes(Provider<SpamtrapAdmin> admin, JsonTransformer json) {
+        this.calls = new AdminCalls(admin);
+        this.json = json;
+    }
+
+    @Override
+    public String getBasePath() {
+        return BASE;
+    }
+
+    @Override
+    public void define(Service service) {
+        service.get(BASE, (req, res) -> {
+            SpamtrapStatus status = calls.admin().status();
+            res.status(status.healthy() ? HttpStatus.OK_200 : HttpStatus.SERVICE_UNAVAILABLE_503);
+            return Json.status(status);
+        }, json);
+    }
+}

@@ -43,7 +43,8 @@ public final class TrapImportTask implements Task {
             result.set(r);
             LOGGER.info("Trap import: {} added, {} already present, {} refused, {} foreign lines skipped",
                 r.added(), r.alreadyPresent(), r.refused().size(), skipped);
-            return r.refused().isEmpty() ? Result.COMPLETED : Result.PARTIAL;
+            // Bad lines are reported in the details, not a failure: the good ones are in.
+            return Result.COMPLETED;
         } catch (ExecutionException e) {
             LOGGER.error("Trap import failed", e.getCause());
             return Result.PARTIAL;

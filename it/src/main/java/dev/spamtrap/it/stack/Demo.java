@@ -40,6 +40,11 @@ public final class Demo {
         System.out.println("james-spamtrap demo ready: SMTP 127.0.0.1:" + james.smtpPort() + ", IMAP 127.0.0.1:" + james.imapPort()
             + ", WebAdmin http://127.0.0.1:" + james.webAdminPort() + ", Cassandra " + cassandra.contactPoint()
             + " (user alice@example.com / alice; Ctrl-C to stop)");
+        String admin = "http://127.0.0.1:" + james.webAdminPort();
+        System.out.println("Try (see docs/admin.md):");
+        System.out.println("  curl " + admin + "/spamtrap/status                # health: store, spool, view, agent");
+        System.out.println("  curl " + admin + "/spamtrap/offenders             # who is listed, until when");
+        System.out.println("  curl -X DELETE " + admin + "/spamtrap/offenders/127.0.0.2   # forgive an offender at once");
         while (james.isRunning() && cassandra.isRunning() && agent.isRunning()) {
             Thread.sleep(1000);
         }

@@ -51,6 +51,16 @@ public final class WebAdmin {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET()).body();
     }
 
+    /** Any call, for tests of the routes themselves: the status, the body and the headers as they came. */
+    public HttpResponse<String> request(String method, String path, String body) {
+        HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body);
+        return send(HttpRequest.newBuilder(URI.create(base + path)).method(method, publisher));
+    }
+
+    public String base() {
+        return base;
+    }
+
     public static String encode(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }

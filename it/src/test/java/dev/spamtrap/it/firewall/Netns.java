@@ -7,13 +7,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs commands (argument vectors, never a shell line) and network-namespace chores for firewall tests. */
-final class Netns {
+public final class Netns {
     private Netns() {
     }
 
-    static final class Result {
-        final int code;
-        final String output;
+    public static final class Result {
+        public final int code;
+        public final String output;
 
         Result(int code, String output) {
             this.code = code;
@@ -21,7 +21,7 @@ final class Netns {
         }
     }
 
-    static Result run(List<String> argv) {
+    public static Result run(List<String> argv) {
         try {
             Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
             byte[] out = p.getInputStream().readAllBytes();
@@ -38,7 +38,7 @@ final class Netns {
         }
     }
 
-    static String must(String... argv) {
+    public static String must(String... argv) {
         Result r = run(List.of(argv));
         if (r.code != 0) {
             throw new IllegalStateException(String.join(" ", argv) + " failed (" + r.code + "): " + r.output);
@@ -46,18 +46,18 @@ final class Netns {
         return r.output;
     }
 
-    static List<String> in(String ns, String... argv) {
+    public static List<String> in(String ns, String... argv) {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         cmd.addAll(List.of(argv));
         return cmd;
     }
 
-    static String inMust(String ns, String... argv) {
+    public static String inMust(String ns, String... argv) {
         return must(in(ns, argv).toArray(new String[0]));
     }
 
     /** Why this machine cannot run the namespace tests, or null when it can. */
-    static String whyNot() {
+    public static String whyNot() {
         if (!"root".equals(System.getProperty("user.name"))) {
             return "not root (network namespaces and nftables need root)";
         }

@@ -133,7 +133,14 @@ class SpamtrapAdminRoutesTest {
         Await.until(WAIT, "offender stored", () -> web.request("GET", "/spamtrap/export/plain", null).body(), b -> b.contains("127.0.0.110\n"));
         String why = Rbldnsd.whyNot();
         Assumptions.assumeTrue(why == null, () -> "rbldnsd part skipped: " + why);
-        String zone = web.request("GET", "/spamtrap/export/rbldnsd", null).body();
+        // The cron command, as an administrator would run it.
+        java.nio.file.Path out = ProjectLayout.locate().root().resolve("it/target/rbldnsd-export.zone");
+        Process export = new ProcessBuilder(ProjectLayout.locate().root().resolve("bin/spamtrap-export").toString(),
+            "-u", web.base(), out.toString()).redirectErrorStream(true).start();
+        String exportOutput = new String(export.getInputStream().readAllBytes());
+        assertThat(export.waitFor()).as(exportOutput).isEqualTo(0);
+        String zone = java.nio.file.Files.readString(out);
+        assertThat(zone).startsWith("# spamtrap offenders");
         try (Rbldnsd dns = Rbldnsd.serve(ProjectLayout.locate().root().resolve("it/target/rbldnsd-james"), zone)) {
             assertThat(dns.dig("127.0.0.110", "A")).isEqualTo("127.0.0.2");
             assertThat(dns.dig("127.0.0.110", "TXT")).contains("Your address 127.0.0.110 has sent mail to a spamtrap; listed until ");

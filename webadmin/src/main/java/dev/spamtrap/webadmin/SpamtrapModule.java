@@ -35,7 +35,7 @@ public class SpamtrapModule extends AbstractModule {
     @Provides
     @Singleton
     SpamtrapMetrics metrics(MetricFactory metricFactory, GaugeRegistry gauges, Spamtrap spamtrap, com.google.inject.Provider<SpamtrapAdmin> admin) {
-        return new JamesSpamtrapMetrics(metricFactory, gauges, spamtrap, admin::get);
+        return new JamesSpamtrapMetrics(metricFactory, gauges, spamtrap::firewall, admin::get);
     }
 
     @Provides

@@ -9,6 +9,7 @@ import dev.spamtrap.it.stack.WebAdmin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
@@ -27,11 +28,18 @@ class SpamtrapAdminRoutesTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static JamesProcess james;
     private static WebAdmin web;
+    private static String noAdmin;
 
     @BeforeAll
     static void start() {
         james = JamesFixture.james("admin-routes", "it_admin_routes").prepare().start(JamesFixture.START);
         web = new WebAdmin(james.webAdminPort());
+        noAdmin = AdminAvailability.whyNot(web);
+    }
+
+    @BeforeEach
+    void needsTheStoreSide() {
+        Assumptions.assumeTrue(noAdmin == null, () -> "skipped: " + noAdmin);
     }
 
     @AfterAll

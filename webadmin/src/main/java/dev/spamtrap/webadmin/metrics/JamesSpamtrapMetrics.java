@@ -4,7 +4,6 @@ import dev.spamtrap.core.admin.SpamtrapAdmin;
 import dev.spamtrap.core.admin.SpamtrapStatus;
 import dev.spamtrap.core.firewall.FirewallClient;
 import dev.spamtrap.core.metrics.SpamtrapMetrics;
-import dev.spamtrap.core.runtime.Spamtrap;
 import org.apache.james.metrics.api.GaugeRegistry;
 import org.apache.james.metrics.api.Metric;
 import org.apache.james.metrics.api.MetricFactory;
@@ -44,7 +43,7 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
     private final Metric refusals;
     private final Map<String, Metric> byName = new ConcurrentHashMap<>();
 
-    public JamesSpamtrapMetrics(MetricFactory factory, GaugeRegistry gauges, Spamtrap spamtrap, Supplier<SpamtrapAdmin> admin) {
+    public JamesSpamtrapMetrics(MetricFactory factory, GaugeRegistry gauges, Supplier<Optional<FirewallClient>> firewall, Supplier<SpamtrapAdmin> admin) {
         this.factory = factory;
         this.hits = factory.generate(HITS);
         this.refusals = factory.generate(REFUSALS);
@@ -67,7 +66,7 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
         gauge(gauges, STORE_UP, () -> status.get().map(s -> s.storeReachable() ? 1L : 0L).orElse(-1L));
         gauge(gauges, VIEW_SIZE, () -> status.get().map(SpamtrapStatus::viewSize).orElse(-1L));
         gauge(gauges, SYNC_LAG, () -> status.get().flatMap(SpamtrapStatus::lastSyncAge).map(d -> d.toMillis() / 1000L).orElse(-1L));
-        Function<ToLongFunction<FirewallClient>, Supplier<Long>> fw = getter -> () -> spamtrap.firewall().map(getter::applyAsLong).orElse(0L);
+        Function<ToLongFunction<FirewallClient>, Supplier<Long>> fw = getter -> () -> firewall.get().map(getter::applyAsLong).orElse(0L);
         gauge(gauges, FW_QUEUED, fw.apply(FirewallClient::queued));
         gauge(gauges, FW_SENT, fw.apply(FirewallClient::acceptedCount));
         gauge(gauges, FW_REFUSED, fw.apply(FirewallClient::refusedCount));

@@ -9,7 +9,6 @@ import dev.spamtrap.it.stack.WebAdmin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
@@ -37,9 +36,28 @@ class SpamtrapAdminRoutesTest {
         noAdmin = AdminAvailability.whyNot(web);
     }
 
-    @BeforeEach
-    void needsTheStoreSide() {
+    private static void needsTheStoreSide() {
         Assumptions.assumeTrue(noAdmin == null, () -> "skipped: " + noAdmin);
+    }
+
+    /** Refused by the routes themselves, before any store access: runs with or without the store side. */
+    @Test
+    void badInputIsA400NamingTheParameter() {
+        for (String list : List.of("/spamtrap/traps", "/spamtrap/offenders", "/spamtrap/allowlist")) {
+            assertBadRequest(web.request("GET", list + "?limit=x", null), "'limit' is not a number: 'x'");
+            assertBadRequest(web.request("GET", list + "?offset=-3", null), "'offset' must not be negative");
+            assertBadRequest(web.request("GET", list + "?limit=0", null), "'limit' must be at least 1");
+        }
+        assertBadRequest(web.request("GET", "/spamtrap/traps/check", null), "query parameter 'address' is required");
+        assertBadRequest(web.request("GET", "/spamtrap/traps/check?address=nope", null), "'address' is not a mail address: 'nope'");
+        assertBadRequest(web.request("PUT", "/spamtrap/traps/a@example.com", "{not json"), "the body is not JSON");
+        assertBadRequest(web.request("PUT", "/spamtrap/traps/a@example.com", "{\"comment\": 7}"), "'comment' must be a string");
+        assertBadRequest(web.request("PUT", "/spamtrap/allowlist/192.0.2.0%2F24", "[1]"), "the body must be a JSON object");
+        assertBadRequest(web.request("PUT", "/spamtrap/offenders/198.51.100.7?lifetime=soon", ""), "'lifetime': 'soon' is not a duration");
+        assertBadRequest(web.request("PUT", "/spamtrap/offenders/198.51.100.7", ""), "'lifetime' is required");
+        assertBadRequest(web.request("POST", "/spamtrap/traps?action=export", "x@y.test"), "'action' must be 'import', not 'export'");
+        assertBadRequest(web.request("POST", "/spamtrap/traps", "x@y.test"), "query parameter 'action' is required");
+        assertBadRequest(web.request("POST", "/spamtrap/traps?action=import", "# only a comment\n"), "the body holds no trap entry");
     }
 
     @AfterAll
@@ -51,6 +69,7 @@ class SpamtrapAdminRoutesTest {
 
     @Test
     void forgivenOffenderIsWelcomeOnItsNextConnection() {
+        needsTheStoreSide();
         SmtpClient.deliver("127.0.0.60", james.smtpPort(), "bot@spam.test", List.of("trap@example.com"), "forgive-me");
         assertThat(JamesFixture.connectionAnswer("127.0.0.60", james.smtpPort()).get(0)).startsWith("450 ");
         Await.until(WAIT, "offender stored", () -> web.request("GET", "/spamtrap/offenders/127.0.0.60", null).statusCode(), s -> s == 200);
@@ -74,6 +93,7 @@ class SpamtrapAdminRoutesTest {
 
     @Test
     void offendersListedByHandAndBadInput() {
+        needsTheStoreSide();
         assertThat(web.request("PUT", "/spamtrap/offenders/198.51.100.0%2F24?lifetime=2h&reason=abuse-report", "").statusCode()).isEqualTo(204);
         assertThat(JamesFixture.connectionAnswer("127.0.0.61", james.smtpPort()).get(0)).startsWith("220 ");
         HttpResponse<String> listed = web.request("GET", "/spamtrap/offenders/198.51.100.0%2F24", null);
@@ -90,6 +110,7 @@ class SpamtrapAdminRoutesTest {
 
     @Test
     void trapsAddedCheckedImportedAndRemoved() {
+        needsTheStoreSide();
         assertThat(web.request("PUT", "/spamtrap/traps/harvested@example.com", "{\"comment\":\"contact page\"}").statusCode()).isEqualTo(204);
         Await.until(WAIT, "new trap live", () -> web.request("GET", "/spamtrap/traps/check?address=Harvested@example.com", null).body(),
             b -> b.contains("\"trap\":true"));
@@ -118,6 +139,7 @@ class SpamtrapAdminRoutesTest {
 
     @Test
     void allowlistingARangeForgivesAndExempts() {
+        needsTheStoreSide();
         SmtpClient.deliver("127.0.0.70", james.smtpPort(), "bot@spam.test", List.of("trap@example.com"), "to-be-allowlisted");
         Await.until(WAIT, "offender stored", () -> web.request("GET", "/spamtrap/offenders/127.0.0.70", null).statusCode(), s -> s == 200);
         HttpResponse<String> add = web.request("PUT", "/spamtrap/allowlist/127.0.0.64%2F27", "{\"comment\":\"partner\"}");
@@ -133,6 +155,7 @@ class SpamtrapAdminRoutesTest {
 
     @Test
     void statusIsHealthyAndTheZoneServesInRbldnsd() throws Exception {
+        needsTheStoreSide();
         HttpResponse<String> status = web.request("GET", "/spamtrap/status", null);
         assertThat(status.statusCode()).isEqualTo(200);
         assertThat(status.body()).contains("\"node\":\"it-admin-routes\"", "\"storeReachable\":true", "\"spoolDepth\":", "\"viewSize\":");

@@ -33,10 +33,15 @@ public class AllowlistRoutes implements Routes {
 
     @Override
     public void define(Service service) {
-        service.get(BASE, (req, res) -> Json.page(calls.call(a -> a.listAllowlist(AdminCalls.offset(req), AdminCalls.limit(req))), Json::allowlist), json);
+        service.get(BASE, (req, res) -> {
+            int offset = AdminCalls.offset(req);
+            int limit = AdminCalls.limit(req);
+            return Json.page(calls.call(a -> a.listAllowlist(offset, limit)), Json::allowlist);
+        }, json);
         service.put(BASE + "/:cidr", (req, res) -> {
             String cidr = AdminCalls.pathParam(req, ":cidr");
-            int forgiven = calls.call(a -> a.addAllowlist(cidr, Bodies.comment(req)));
+            String comment = Bodies.comment(req);
+            int forgiven = calls.call(a -> a.addAllowlist(cidr, comment));
             res.header("X-Spamtrap-Forgiven", Integer.toString(forgiven));
             return Responses.returnNoContent(res);
         });

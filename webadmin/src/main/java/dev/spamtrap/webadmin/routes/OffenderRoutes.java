@@ -42,7 +42,9 @@ public class OffenderRoutes implements Routes {
         service.get(BASE, (req, res) -> {
             OffenderFilter filter = new OffenderFilter(AdminCalls.optionalQuery(req, "prefix").orElse(null),
                 AdminCalls.optionalQuery(req, "trap").orElse(null), AdminCalls.optionalQuery(req, "node").orElse(null));
-            return Json.page(calls.call(a -> a.listOffenders(filter, AdminCalls.offset(req), AdminCalls.limit(req))), Json::offender);
+            int offset = AdminCalls.offset(req);
+            int limit = AdminCalls.limit(req);
+            return Json.page(calls.call(a -> a.listOffenders(filter, offset, limit)), Json::offender);
         }, json);
         service.get(BASE + "/:key", (req, res) -> {
             String key = AdminCalls.pathParam(req, ":key");

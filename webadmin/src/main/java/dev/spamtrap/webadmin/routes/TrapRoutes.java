@@ -43,11 +43,16 @@ public class TrapRoutes implements Routes {
 
     @Override
     public void define(Service service) {
-        service.get(BASE, (req, res) -> Json.page(calls.call(a -> a.listTraps(AdminCalls.offset(req), AdminCalls.limit(req))), Json::trap), json);
+        service.get(BASE, (req, res) -> {
+            int offset = AdminCalls.offset(req);
+            int limit = AdminCalls.limit(req);
+            return Json.page(calls.call(a -> a.listTraps(offset, limit)), Json::trap);
+        }, json);
         service.get(BASE + "/check", (req, res) -> check(AdminCalls.requiredQuery(req, "address")), json);
         service.put(BASE + "/:entry", (req, res) -> {
             String entry = AdminCalls.pathParam(req, ":entry");
-            calls.call(a -> a.addTrap(entry, Bodies.comment(req)));
+            String comment = Bodies.comment(req);
+            calls.call(a -> a.addTrap(entry, comment));
             return Responses.returnNoContent(res);
         });
         service.delete(BASE + "/:entry", (req, res) -> {

@@ -1,9 +1,9 @@
 package dev.spamtrap.smtp;
 
 import dev.spamtrap.core.config.Durations;
+import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.runtime.Spamtrap;
-import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.smtp.tarpit.Tarpit;
 import dev.spamtrap.smtp.tarpit.TarpitSettings;
 import org.apache.commons.configuration2.Configuration;

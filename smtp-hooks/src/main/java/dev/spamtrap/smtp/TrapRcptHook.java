@@ -1,5 +1,6 @@
 package dev.spamtrap.smtp;
 
+import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.core.offender.TrapHit;
 import dev.spamtrap.core.runtime.Spamtrap;
 import dev.spamtrap.core.trap.TrapEntry;
@@ -7,7 +8,6 @@ import org.apache.commons.configuration2.Configuration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 import org.apache.james.core.MailAddress;
 import org.apache.james.core.MaybeSender;
-import dev.spamtrap.core.metrics.SpamtrapEvents;
 import org.apache.james.protocols.api.ProtocolSession.State;
 import org.apache.james.protocols.api.handler.ProtocolHandler;
 import org.apache.james.protocols.smtp.SMTPRetCode;

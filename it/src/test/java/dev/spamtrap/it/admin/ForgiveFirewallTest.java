@@ -75,7 +75,7 @@ class ForgiveFirewallTest {
             Assumptions.assumeTrue(!status.contains("no SpamtrapAdmin implementation"), "skipped: the store's SpamtrapAdmin implementation is not in this build: " + status);
 
             assertThat(probe(cli, "trap", OFFENDER_IP)).startsWith("REPLIES 220");
-            Await.until(Duration.ofSeconds(30), "offender in the kernel set", () -> set(srv), s -> s.contains(OFFENDER_IP));
+            Await.until(Duration.ofSeconds(90), "offender in the kernel set", () -> set(srv), s -> s.contains(OFFENDER_IP));
             assertThat(probe(cli, "connect", OFFENDER_IP)).as("blocked before").startsWith("NOCONNECT");
 
             String forgiven = curl(srv, "DELETE", "http://127.0.0.1:" + james.webAdminPort() + "/spamtrap/offenders/" + OFFENDER_IP);

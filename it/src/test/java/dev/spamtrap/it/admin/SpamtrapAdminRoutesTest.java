@@ -98,7 +98,7 @@ class SpamtrapAdminRoutesTest {
         assertThat(JamesFixture.connectionAnswer("127.0.0.61", james.smtpPort()).get(0)).startsWith("220 ");
         HttpResponse<String> listed = web.request("GET", "/spamtrap/offenders/198.51.100.0%2F24", null);
         assertThat(listed.statusCode()).isEqualTo(200);
-        assertThat(listed.body()).contains("\"reason\":\"abuse-report\"");
+        assertThat(listed.body()).contains("\"reason\":\"manual\"", "\"key\":\"198.51.100.0/24\"");
         assertThat(web.request("GET", "/spamtrap/offenders?limit=1", null).body()).contains("\"items\":[");
         assertBadRequest(web.request("PUT", "/spamtrap/offenders/198.51.100.7?lifetime=soon", ""), "lifetime");
         assertBadRequest(web.request("PUT", "/spamtrap/offenders/198.51.100.7", ""), "lifetime");

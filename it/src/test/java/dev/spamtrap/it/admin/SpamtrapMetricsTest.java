@@ -111,10 +111,11 @@ class SpamtrapMetricsTest {
             Await.until(WAIT, "view size", () -> scrape(web).value("spamtrap_view_size"), v -> v >= 3.0);
             Await.until(WAIT, "sync lag known and small", () -> scrape(web).value("spamtrap_sync_lag_seconds"), v -> v >= 0.0 && v < 30.0);
 
-            // With the agent back, listing a routable address by hand reaches it, and it accepts (dry run).
+            // With the agent back, forgiving an offender sends it an UNBLOCK, which it accepts (dry run).
             agent.start("127.0.0.1", agentPort, WAIT);
-            assertThat(web.request("PUT", "/spamtrap/offenders/192.0.2.99?lifetime=1h", "").statusCode()).isEqualTo(204);
+            assertThat(web.request("DELETE", "/spamtrap/offenders/127.0.0.50", null).statusCode()).isEqualTo(204);
             Await.until(WAIT, "firewall sent", () -> scrape(web).value("spamtrap_firewall_sent"), v -> v >= 1.0);
+            Await.until(WAIT, "view size after forgiving", () -> scrape(web).value("spamtrap_view_size"), v -> v == 2.0);
         } finally {
             agent.close();
         }

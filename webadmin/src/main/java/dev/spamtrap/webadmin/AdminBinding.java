@@ -12,8 +12,10 @@ final class AdminBinding {
     }
 
     static SpamtrapAdmin of(Spamtrap spamtrap) {
-        // The Cassandra-backed implementation belongs to the store (issue 9); until it is in this build the
-        // routes answer 503 naming what is missing, and James itself runs normally.
-        throw new IllegalStateException("no SpamtrapAdmin implementation in this build");
+        SpamtrapAdmin admin = spamtrap.admin();
+        if (admin == null) {
+            throw new IllegalStateException("no SpamtrapAdmin implementation in this build: the runtime was started without a store");
+        }
+        return admin;
     }
 }

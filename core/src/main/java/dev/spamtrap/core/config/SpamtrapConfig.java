@@ -3,6 +3,7 @@ package dev.spamtrap.core.config;
 import dev.spamtrap.core.net.OffenderKeys;
 import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.store.CassandraSettings;
+import dev.spamtrap.core.store.PrefixEscalation;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -26,6 +27,9 @@ public final class SpamtrapConfig {
     static final Set<String> KEYS = Set.of(
         "cassandra.contactPoints", "cassandra.localDatacenter", "cassandra.keyspace", "cassandra.replicationFactor",
         "cassandra.requestTimeout", "cassandra.username", "cassandra.password",
+        "cassandra.replication", "cassandra.writeConsistency", "cassandra.readConsistency",
+        "sync.interval", "sync.fullInterval", "spool.maxBytes", "spool.batchSize",
+        "prefix.escalation.addresses", "prefix.escalation.window", "prefix.escalation.ipv4Length", "prefix.escalation.ipv6Length",
         "node.name", "traps.file", "allowlist.file",
         "offender.lifetime", "offender.maxLifetime", "offender.historyLifetime", "offender.ipv6Prefix",
         "refresh.interval", "retry.interval", "startup.timeout", "spool.directory",
@@ -45,18 +49,36 @@ public final class SpamtrapConfig {
     private final Optional<String> firewallAgent;
     private final Optional<Path> firewallKeyFile;
     private final Duration firewallTimeout;
+    private final Duration syncInterval;
+    private final Duration fullSyncInterval;
+    private final long spoolMaxBytes;
+    private final int spoolBatchSize;
+    private final PrefixEscalation prefixEscalation;
 
     private SpamtrapConfig(Path source, Properties p) {
         this.source = source;
         PropertiesReader r = new PropertiesReader(source, p);
+        String localDc = r.string("cassandra.localDatacenter", "datacenter1");
+        int rf = r.intIn("cassandra.replicationFactor", 1, 1, 100);
         this.cassandra = new CassandraSettings(
             contactPoints(r, "cassandra.contactPoints", "127.0.0.1:9042"),
-            r.string("cassandra.localDatacenter", "datacenter1"),
+            localDc,
             r.name("cassandra.keyspace", "spamtrap", "[A-Za-z][A-Za-z0-9_]{0,47}"),
-            r.intIn("cassandra.replicationFactor", 1, 1, 100),
+            replication(r, "cassandra.replication", localDc, rf),
             r.duration("cassandra.requestTimeout", "5s"),
             r.optional("cassandra.username"),
-            r.optional("cassandra.password"));
+            r.optional("cassandra.password"),
+            consistency(r, "cassandra.writeConsistency"),
+            consistency(r, "cassandra.readConsistency"));
+        this.syncInterval = r.durationIn("sync.interval", "1s", Duration.ofMillis(100), Duration.ofMinutes(1));
+        this.fullSyncInterval = r.positiveDuration("sync.fullInterval", "1h");
+        this.spoolMaxBytes = (long) r.intIn("spool.maxBytes", 256 * 1024 * 1024, 64 * 1024, Integer.MAX_VALUE);
+        this.spoolBatchSize = r.intIn("spool.batchSize", 512, 1, 100_000);
+        this.prefixEscalation = new PrefixEscalation(
+            r.intIn("prefix.escalation.addresses", 0, 0, 1_000_000),
+            r.positiveDuration("prefix.escalation.window", "1h"),
+            r.intIn("prefix.escalation.ipv4Length", 24, 8, 31),
+            r.intIn("prefix.escalation.ipv6Length", 48, 16, 127));
         this.nodeName = r.optional("node.name").orElseGet(SpamtrapConfig::hostName);
         this.trapsFile = r.optional("traps.file").map(f -> r.existingFile("traps.file", f));
         this.allowlistFile = r.optional("allowlist.file").map(f -> r.existingFile("allowlist.file", f));
@@ -73,7 +95,7 @@ public final class SpamtrapConfig {
         this.policy = new OffenderPolicy(lifetime, max, history);
         int ipv6Prefix = r.intIn("offender.ipv6Prefix", 64, 32, 128);
         this.offenderKeys = new OffenderKeys(ipv6Prefix);
-        this.refreshInterval = r.positiveDuration("refresh.interval", "10s");
+        this.refreshInterval = r.positiveDuration("refresh.interval", "60s");
         this.retryInterval = r.positiveDuration("retry.interval", "5s");
         this.startupTimeout = r.duration("startup.timeout", "15s");
         this.spoolDirectory = r.path(r.string("spool.directory", "../var/spamtrap"));
@@ -112,6 +134,60 @@ public final class SpamtrapConfig {
     public Optional<String> firewallAgent() { return firewallAgent; }
     public Optional<Path> firewallKeyFile() { return firewallKeyFile; }
     public Duration firewallTimeout() { return firewallTimeout; }
+    /** How often the change feed is read. */
+    public Duration syncInterval() { return syncInterval; }
+    /** How often the whole offenders table is re-read as a safety net. */
+    public Duration fullSyncInterval() { return fullSyncInterval; }
+    public long spoolMaxBytes() { return spoolMaxBytes; }
+    /** Hits replayed to the store per batch. */
+    public int spoolBatchSize() { return spoolBatchSize; }
+    public PrefixEscalation prefixEscalation() { return prefixEscalation; }
+
+    private static final Set<String> LEVELS = Set.of("ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_ONE", "LOCAL_QUORUM", "EACH_QUORUM");
+
+    private static String consistency(PropertiesReader r, String key) {
+        String v = r.string(key, "LOCAL_QUORUM").trim().toUpperCase(java.util.Locale.ROOT);
+        if (!LEVELS.contains(v)) {
+            throw r.fail(key, "'" + v + "' is not a consistency level (one of " + new java.util.TreeSet<>(LEVELS) + ")");
+        }
+        return v;
+    }
+
+    /** {@code dc1:3,dc2:3}; default: the local datacenter with cassandra.replicationFactor replicas. */
+    private static java.util.Map<String, Integer> replication(PropertiesReader r, String key, String localDc, int rf) {
+        java.util.Map<String, Integer> out = new java.util.LinkedHashMap<>();
+        Optional<String> text = r.optional(key);
+        if (text.isEmpty()) {
+            out.put(localDc, rf);
+            return out;
+        }
+        for (String part : text.get().split(",")) {
+            String t = part.trim();
+            if (t.isEmpty()) {
+                continue;
+            }
+            int colon = t.lastIndexOf(':');
+            if (colon <= 0) {
+                throw r.fail(key, "'" + t + "' is not datacenter:replicas");
+            }
+            try {
+                int n = Integer.parseInt(t.substring(colon + 1).trim());
+                if (n < 1 || n > 100) {
+                    throw r.fail(key, "'" + t + "': replicas must be 1..100");
+                }
+                out.put(t.substring(0, colon).trim(), n);
+            } catch (NumberFormatException e) {
+                throw r.fail(key, "'" + t + "' is not datacenter:replicas");
+            }
+        }
+        if (out.isEmpty()) {
+            throw r.fail(key, "no datacenter given");
+        }
+        if (!out.containsKey(localDc)) {
+            throw r.fail(key, "does not name the local datacenter '" + localDc + "' (cassandra.localDatacenter)");
+        }
+        return out;
+    }
 
     private static List<InetSocketAddress> contactPoints(PropertiesReader r, String key, String dflt) {
         List<InetSocketAddress> out = new ArrayList<>();

@@ -48,6 +48,45 @@ public final class OffenderPolicy {
             hit.at().plus(lifetimeFor(count)));
     }
 
+    /**
+     * When a client is listed until, derived from every hit of it still remembered (any order, duplicates
+     * allowed): the first hit lists it for {@code lifetime}; a hit after that listing expired is a repeat
+     * offence and lists it for {@code lifetime x 2^repeats} (capped); hits while still listed change
+     * nothing. Deterministic in the set of hits, so replays and concurrent nodes agree.
+     */
+    public Instant listedUntil(java.util.Collection<Instant> hitTimes) {
+        java.util.List<Instant> sorted = new java.util.ArrayList<>(hitTimes);
+        java.util.Collections.sort(sorted);
+        Instant until = null;
+        int repeats = 0;
+        for (Instant at : sorted) {
+            if (until == null) {
+                until = at.plus(lifetimeFor(1));
+            } else if (!at.isBefore(until)) {
+                repeats++;
+                until = at.plus(lifetimeFor(repeats + 1));
+            }
+        }
+        return until;
+    }
+
+    /** Repeat offences in a set of hits (see {@link #listedUntil}). */
+    public int repeatOffences(java.util.Collection<Instant> hitTimes) {
+        java.util.List<Instant> sorted = new java.util.ArrayList<>(hitTimes);
+        java.util.Collections.sort(sorted);
+        Instant until = null;
+        int repeats = 0;
+        for (Instant at : sorted) {
+            if (until == null) {
+                until = at.plus(lifetimeFor(1));
+            } else if (!at.isBefore(until)) {
+                repeats++;
+                until = at.plus(lifetimeFor(repeats + 1));
+            }
+        }
+        return repeats;
+    }
+
     public Duration lifetime() { return lifetime; }
     public Duration maxLifetime() { return maxLifetime; }
     public Duration historyLifetime() { return historyLifetime; }

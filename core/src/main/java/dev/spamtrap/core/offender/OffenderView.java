@@ -1,46 +1,40 @@
 package dev.spamtrap.core.offender;
 
 import dev.spamtrap.core.net.CidrRange;
+import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.net.OffenderKeys;
 
+import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The local, in-memory picture of active offenders that the connect-time check reads: hash lookups,
- * never a Cassandra round trip. It is filled from Cassandra at start, refreshed periodically (so hits
- * recorded by other James nodes arrive here too), and updated at once by this node's own hits.
+ * The connect-time picture of listed offenders: only each key and its expiry, packed in primitive arrays
+ * ({@link PackedExpiryMap}; about 24-48 bytes per offender), one table per prefix length so a client is
+ * found by longest-prefix match. The evidence (trap, HELO, MAIL FROM, counts) stays in Cassandra.
  *
- * <p>Offenders are keyed as {@link OffenderKeys} spells them: an IPv4 address, or an IPv6 prefix (a /64 by
- * default, since one host owns a whole /64). Rows with any other prefix (an administrator's
- * {@code INSERT ... ip = '192.0.2.0/24'}) are also honoured, by a scan of that short list.
+ * <p>Keys are spelled as {@link OffenderKeys} spells them (an IPv4 address, an IPv6 /64 by default) or as
+ * any CIDR prefix (an administrator's or an escalated range). Lookups of an IPv4 client neither lock nor
+ * allocate unless the client is listed (then the {@link Offender} answer is built); an IPv6 client costs
+ * one 16-byte copy ({@code InetAddress.getAddress()}).
  *
- * <p>Entries this node recorded but Cassandra has not confirmed yet are kept apart in {@code pending},
- * so a refresh that ran before the write landed cannot drop them.
+ * <p>IPv6 prefixes longer than 64 bits are stored under a 64-bit mix of their bits: two different such
+ * prefixes could in theory share a slot (probability about 2^-64 per pair).
  */
 public final class OffenderView {
+    private static final int V4_LENGTHS = 33;
+    private static final int V6_LENGTHS = 129;
+
     private final Clock clock;
     private final OffenderKeys keys;
-    private volatile Map<String, Offender> confirmed = new ConcurrentHashMap<>();
-    private final Map<String, Offender> pending = new ConcurrentHashMap<>();
-    private volatile List<Ranged> ranges = List.of();
-
-    private static final class Ranged {
-        final CidrRange range;
-        final Offender offender;
-
-        Ranged(CidrRange range, Offender offender) {
-            this.range = range;
-            this.offender = offender;
-        }
-    }
+    private final PackedExpiryMap[] v4 = new PackedExpiryMap[V4_LENGTHS];
+    private final PackedExpiryMap[] v6 = new PackedExpiryMap[V6_LENGTHS];
+    /** Prefix lengths holding entries, longest first; replaced whole when a new length appears. */
+    private volatile int[] v4Lengths = new int[0];
+    private volatile int[] v6Lengths = new int[0];
 
     public OffenderView(Clock clock) {
         this(clock, OffenderKeys.DEFAULT);
@@ -51,94 +45,230 @@ public final class OffenderView {
         this.keys = keys;
     }
 
-    /** The active record for an offender key (as written in Cassandra), if any. Lock-free. */
-    public Optional<Offender> active(String key) {
-        Instant now = clock.instant();
-        Offender o = pending.get(key);
-        if (o != null && o.isActiveAt(now)) {
-            return Optional.of(o);
-        }
-        o = confirmed.get(key);
-        if (o != null && o.isActiveAt(now)) {
-            return Optional.of(o);
-        }
-        return Optional.empty();
+    // ---- reads: lock-free ----
+
+    /** Whether the client is covered by an active entry. Allocation-free for IPv4. */
+    public boolean isListed(InetAddress client) {
+        return findLength(client, nowSeconds()) >= 0;
     }
 
-    /** The active record covering a client address: its own key, then any other listed prefix. Lock-free. */
+    /**
+     * The active entry covering a client (its own key, else the longest listed prefix), as an
+     * {@link Offender} carrying only the key and the expiry.
+     */
     public Optional<Offender> active(InetAddress client) {
-        Optional<Offender> own = active(keys.keyOf(client));
-        if (own.isPresent()) {
-            return own;
-        }
-        List<Ranged> rs = ranges;
-        if (rs.isEmpty()) {
+        int now = nowSeconds();
+        int length = findLength(client, now);
+        if (length < 0) {
             return Optional.empty();
         }
-        Instant now = clock.instant();
         byte[] raw = client.getAddress();
-        for (Ranged r : rs) {
-            if (r.offender.isActiveAt(now) && r.range.contains(raw)) {
-                return Optional.of(r.offender);
-            }
+        int expiry = raw.length == 4 ? v4[length].get(v4Key(addressBits(client), length)) : v6[length].get(v6Key(raw, length));
+        return Optional.of(answer(keyFor(client, raw, length), expiry));
+    }
+
+    /** The active entry stored under exactly this key (as written in Cassandra), if any. */
+    public Optional<Offender> active(String key) {
+        long[] slot = slotOf(key);
+        if (slot == null) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        PackedExpiryMap map = slot[0] == 4 ? v4[(int) slot[1]] : v6[(int) slot[1]];
+        int expiry = map == null ? 0 : map.get(slot[2]);
+        return expiry > nowSeconds() ? Optional.of(answer(key, expiry)) : Optional.empty();
     }
 
-    /** This node saw a hit; the store has not confirmed it yet. */
-    public void putPending(Offender offender) {
-        pending.merge(offender.ip(), offender, OffenderView::later);
-    }
-
-    /** The store confirmed (or another node wrote) this record. */
-    public void putConfirmed(Offender offender) {
-        confirmed.merge(offender.ip(), offender, OffenderView::later);
-        pending.computeIfPresent(offender.ip(), (ip, p) -> p.expiresAt().isAfter(offender.expiresAt()) ? p : null);
-        if (isOtherRange(offender.ip())) {
-            rebuildRanges();
-        }
-    }
-
-    public void remove(String key) {
-        confirmed.remove(key);
-        pending.remove(key);
-        if (isOtherRange(key)) {
-            rebuildRanges();
-        }
-    }
-
-    /** Replaces the confirmed part with a full snapshot read from the store. */
-    public void replaceConfirmed(Collection<Offender> snapshot) {
-        Map<String, Offender> next = new ConcurrentHashMap<>();
-        for (Offender o : snapshot) {
-            next.merge(o.ip(), o, OffenderView::later);
-        }
-        confirmed = next;
-        Instant now = clock.instant();
-        pending.values().removeIf(p -> !p.isActiveAt(now));
-        rebuildRanges();
-    }
-
-    /** A prefix row the hash lookup of {@link OffenderKeys#keyOf} would not find. */
-    private boolean isOtherRange(String key) {
-        return key.indexOf('/') >= 0 && !keys.isOwnKey(key);
-    }
-
-    private synchronized void rebuildRanges() {
-        List<Ranged> next = new ArrayList<>();
-        for (Offender o : confirmed.values()) {
-            if (isOtherRange(o.ip())) {
-                try {
-                    next.add(new Ranged(CidrRange.parse(o.ip()), o));
-                } catch (IllegalArgumentException e) {
-                    // a malformed row never matches anyone
+    private int findLength(InetAddress client, int now) {
+        if (client instanceof Inet4Address) {
+            int bits = addressBits(client);
+            for (int length : v4Lengths) {
+                if (v4[length].get(v4Key(bits, length)) > now) {
+                    return length;
                 }
             }
+            return -1;
         }
-        ranges = List.copyOf(next);
+        int[] lengths = v6Lengths;
+        if (lengths.length == 0) {
+            return -1;
+        }
+        byte[] raw = client.getAddress();
+        for (int length : lengths) {
+            if (v6[length].get(v6Key(raw, length)) > now) {
+                return length;
+            }
+        }
+        return -1;
     }
 
-    private static Offender later(Offender a, Offender b) {
-        return b.expiresAt().isAfter(a.expiresAt()) ? b : a;
+    // ---- writes: one writer at a time per table (the maps synchronise) ----
+
+    /**
+     * Lists {@code key} until {@code expiresAt}, or longer if it already is. Returns true if the entry is
+     * new or now lasts longer. A malformed key is ignored (false).
+     */
+    public boolean put(String key, Instant expiresAt) {
+        long[] slot = slotOf(key);
+        if (slot == null) {
+            return false;
+        }
+        int expiry = toSeconds(expiresAt);
+        int old = map(slot, true).putMax(slot[2], expiry);
+        return expiry > old;
+    }
+
+    /** Puts a record (only its key and expiry are kept). */
+    public boolean put(Offender offender) {
+        return put(offender.ip(), offender.expiresAt());
+    }
+
+    /** Removes {@code key}; true if it was active. */
+    public boolean remove(String key) {
+        long[] slot = slotOf(key);
+        if (slot == null) {
+            return false;
+        }
+        PackedExpiryMap map = map(slot, false);
+        return map != null && map.remove(slot[2]) > nowSeconds();
+    }
+
+    /** Drops expired entries (frees their slots). */
+    public void purgeExpired() {
+        int now = nowSeconds();
+        for (PackedExpiryMap m : v4) {
+            if (m != null) {
+                m.purge(now);
+            }
+        }
+        for (PackedExpiryMap m : v6) {
+            if (m != null) {
+                m.purge(now);
+            }
+        }
+    }
+
+    /** Entries held (some may have expired since the last purge). */
+    public long size() {
+        long n = 0;
+        for (PackedExpiryMap m : v4) {
+            n += m == null ? 0 : m.size();
+        }
+        for (PackedExpiryMap m : v6) {
+            n += m == null ? 0 : m.size();
+        }
+        return n;
+    }
+
+    /** Bytes held by the packed tables. */
+    public long bytes() {
+        long n = 0;
+        for (PackedExpiryMap m : v4) {
+            n += m == null ? 0 : m.bytes();
+        }
+        for (PackedExpiryMap m : v6) {
+            n += m == null ? 0 : m.bytes();
+        }
+        return n;
+    }
+
+    private synchronized PackedExpiryMap map(long[] slot, boolean create) {
+        int length = (int) slot[1];
+        PackedExpiryMap[] maps = slot[0] == 4 ? v4 : v6;
+        if (maps[length] == null && create) {
+            maps[length] = new PackedExpiryMap(16);
+            int[] lengths = slot[0] == 4 ? v4Lengths : v6Lengths;
+            int[] next = new int[lengths.length + 1];
+            int j = 0;
+            boolean placed = false;
+            for (int l : lengths) {
+                if (!placed && length > l) {
+                    next[j++] = length;
+                    placed = true;
+                }
+                next[j++] = l;
+            }
+            if (!placed) {
+                next[j] = length;
+            }
+            if (slot[0] == 4) {
+                v4Lengths = next;
+            } else {
+                v6Lengths = next;
+            }
+        }
+        return maps[length];
+    }
+
+    // ---- keys ----
+
+    /** {family, prefix length, packed key} of a stored key, or null if it is not an address or prefix. */
+    private long[] slotOf(String key) {
+        CidrRange range;
+        try {
+            range = CidrRange.parse(key);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        byte[] net = range.network();
+        int length = range.prefixLength();
+        if (net.length == 4) {
+            int bits = ((net[0] & 0xff) << 24) | ((net[1] & 0xff) << 16) | ((net[2] & 0xff) << 8) | (net[3] & 0xff);
+            return new long[] {4, length, v4Key(bits, length)};
+        }
+        return new long[] {6, length, v6Key(net, length)};
+    }
+
+    private static int addressBits(InetAddress v4) {
+        // Inet4Address.hashCode() is its address: no copy of the bytes.
+        return v4.hashCode();
+    }
+
+    private static long v4Key(int bits, int length) {
+        int masked = length == 0 ? 0 : bits & (-1 << (32 - length));
+        return (1L << 40) | (masked & 0xffffffffL);
+    }
+
+    private static long v6Key(byte[] raw, int length) {
+        long hi = 0;
+        long lo = 0;
+        for (int i = 0; i < 8; i++) {
+            hi = (hi << 8) | (raw[i] & 0xff);
+            lo = (lo << 8) | (raw[i + 8] & 0xff);
+        }
+        if (length <= 64) {
+            hi = length == 0 ? 0 : hi & (-1L << (64 - length));
+            // 0 marks an empty slot: the all-zero prefix (never a real client) shares slot 1
+            return hi == 0 ? 1 : hi;
+        }
+        lo = length == 128 ? lo : lo & (-1L << (128 - length));
+        long h = hi * 0x9E3779B97F4A7C15L + Long.rotateLeft(lo * 0xC2B2AE3D27D4EB4FL, 31);
+        return h == 0 ? 1 : h;
+    }
+
+    private String keyFor(InetAddress client, byte[] raw, int length) {
+        if (raw.length == 4 && length == 32) {
+            return IpAddresses.canonical(client);
+        }
+        if (raw.length == 16 && length == keys.ipv6Prefix()) {
+            return keys.keyOf(client);
+        }
+        try {
+            return IpAddresses.canonical(InetAddress.getByAddress(dev.spamtrap.core.net.AddressBits.mask(raw, length))) + "/" + length;
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Offender answer(String key, int expiry) {
+        return new Offender(key, null, null, 0, null, null, null, null, Instant.ofEpochSecond(PackedExpiryMap.EPOCH + expiry));
+    }
+
+    private int nowSeconds() {
+        return (int) (Math.floorDiv(clock.millis(), 1000L) - PackedExpiryMap.EPOCH);
+    }
+
+    static int toSeconds(Instant at) {
+        long s = at.getEpochSecond() + (at.getNano() > 0 ? 1 : 0) - PackedExpiryMap.EPOCH;
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, s));
     }
 }

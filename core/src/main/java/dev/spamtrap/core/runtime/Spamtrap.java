@@ -1,10 +1,10 @@
 package dev.spamtrap.core.runtime;
 
+import dev.spamtrap.core.admin.SpamtrapAdmin;
 import dev.spamtrap.core.config.ConfigException;
 import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.firewall.FirewallClient;
 import dev.spamtrap.core.net.Allowlist;
-import dev.spamtrap.core.net.CidrRange;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderView;
 import dev.spamtrap.core.offender.TrapHit;
@@ -19,14 +19,18 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -35,14 +39,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One node's spamtrap: the trap list, the allowlist, the local offender view and the path that writes
- * hits to the shared store. The query methods are lock-free reads of immutable snapshots and are safe on
- * a Netty event loop. Everything that touches Cassandra or the disk runs on this object's own scheduler
- * thread ("spamtrap-store"), which is the only thread ever allowed to wait.
- *
- * <p>Every hit is first appended to the on-disk spool, then drained to the store in order; a store that
- * is down only delays the drain. The local view is updated at once, so the offender is refused here even
- * before Cassandra has the row.
+ * One node's spamtrap, as the SMTP hooks see it: a small facade over its rooms.
+ * <ul>
+ * <li>{@link OffenderView}: the compact connect-time view (lock-free reads, safe on a Netty event loop);</li>
+ * <li>{@link HitRecorder} + {@link HitSpool}: hits made durable (group-committed fsync) and replayed to the store in batches;</li>
+ * <li>{@link ChangeFeedSync}: other nodes' hits, removals and trap/allowlist changes, from the change feed;</li>
+ * <li>{@link FileReloader}: traps.txt and allowlist.txt.</li>
+ * </ul>
+ * The query methods never block; everything that touches Cassandra or the disk runs on the rooms' own threads.
  */
 public final class Spamtrap implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(Spamtrap.class);
@@ -50,25 +54,21 @@ public final class Spamtrap implements AutoCloseable {
     private final SpamtrapConfig config;
     private final Clock clock;
     private final OffenderStore store;
-    private final Connector connector;
-    private final OffenderView view;
-    private final HitSpool spool;
-    private final ScheduledExecutorService scheduler;
-    private final List<OffenderListener> listeners = new CopyOnWriteArrayList<>();
+    private final StoreLink link;
+    private final Listeners listeners = new Listeners();
     private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
     private volatile FirewallClient firewall;
+    private final Lists lists;
+    private final FileReloader files;
+    private final HitSpool spool;
+    private final HitRecorder recorder;
+    private final ChangeFeedSync sync;
+    private final Map<String, Instant> unconfirmed = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler;
+    private volatile OffenderView view;
+    private volatile SpamtrapAdmin admin;
 
-    private volatile TrapList fileTraps;
-    private volatile TrapList storeTraps = TrapList.EMPTY;
-    private volatile TrapList traps;
-    private volatile Allowlist fileAllowlist;
-    private volatile Allowlist storeAllowlist = Allowlist.EMPTY;
-    private volatile Allowlist allowlist;
-    private FileTime trapsStamp;
-    private FileTime allowlistStamp;
-    private boolean storeWasDown;
-
-    /** Connects a store, or says why not; called on the scheduler thread only. */
+    /** Connects a store, or says why not; called on background threads only. */
     public interface Connector {
         boolean isConnected();
 
@@ -79,29 +79,54 @@ public final class Spamtrap implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.store = store;
-        this.connector = connector;
+        this.link = new StoreLink(connector);
         this.view = new OffenderView(clock, config.offenderKeys());
-        this.spool = new HitSpool(config.spoolDirectory());
-        this.fileTraps = config.trapsFile().map(TrapListParser::parse).orElse(TrapList.EMPTY);
-        this.fileAllowlist = config.allowlistFile().map(Allowlist::parse).orElse(Allowlist.EMPTY);
-        this.trapsStamp = config.trapsFile().map(Spamtrap::stamp).orElse(null);
-        this.allowlistStamp = config.allowlistFile().map(Spamtrap::stamp).orElse(null);
-        this.traps = fileTraps;
-        this.allowlist = fileAllowlist;
+        this.lists = new Lists(config.trapsFile().map(TrapListParser::parse).orElse(TrapList.EMPTY),
+            config.allowlistFile().map(Allowlist::parse).orElse(Allowlist.EMPTY));
+        this.files = new FileReloader(config, lists);
+        try {
+            this.spool = new HitSpool(config.spoolDirectory(), config.spoolMaxBytes());
+        } catch (HitSpool.SpoolInUseException e) {
+            throw ConfigException.atKey(config.source().toString(), "spool.directory", e.getMessage());
+        }
+        Duration storeWait = config.cassandra().requestTimeout().multipliedBy(3);
+        this.recorder = new HitRecorder(spool, store, link, listeners, this::confirmed, config.spoolBatchSize(), config.retryInterval(), storeWait);
+        this.sync = new ChangeFeedSync(store, link, lists, files, new ChangeFeedSync.ViewHolder() {
+            @Override
+            public OffenderView current() {
+                return view;
+            }
+
+            @Override
+            public OffenderView fresh() {
+                return new OffenderView(clock, config.offenderKeys());
+            }
+
+            @Override
+            public void install(OffenderView fresh) {
+                view = fresh;
+            }
+
+            @Override
+            public Map<String, Instant> unconfirmed() {
+                return unconfirmed;
+            }
+        }, listeners, clock, config.nodeName(), config.fullSyncInterval(), config.refreshInterval(), storeWait);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "spamtrap-store");
+            Thread t = new Thread(r, "spamtrap-sync");
             t.setDaemon(true);
             return t;
         });
     }
 
     /**
-     * Parses the files (failing at once on a bad line), then connects and loads the offender view,
-     * waiting at most {@code startup.timeout}. If Cassandra is not there yet, start goes on: mail flows,
-     * hits are spooled, and the connection is retried every {@code retry.interval}.
+     * Parses the files (failing at once on a bad line), locks and loads the spool into the view, then
+     * connects and loads the offender view, waiting at most {@code startup.timeout}. If Cassandra is not
+     * there yet, start goes on: mail flows, hits are spooled, and the connection is retried.
      */
     public static Spamtrap start(SpamtrapConfig config, Clock clock) {
         CassandraOffenderStore store = new CassandraOffenderStore(config.cassandra(), config.policy(), clock);
+        store.nodeName(config.nodeName());
         Spamtrap spamtrap = new Spamtrap(config, clock, store, new Connector() {
             @Override
             public boolean isConnected() {
@@ -113,6 +138,8 @@ public final class Spamtrap implements AutoCloseable {
                 store.connect();
             }
         });
+        store.escalation(config.prefixEscalation(), spamtrap.lists::overlapsAllowlist);
+        spamtrap.admin = new CassandraSpamtrapAdmin(spamtrap, store);
         if (config.firewallAgent().isPresent()) {
             // Offenders this node records are sent to the firewall agent; the client never blocks the caller.
             FirewallClient firewall = FirewallClient.fromConfig(config);
@@ -132,11 +159,12 @@ public final class Spamtrap implements AutoCloseable {
 
     private void begin() {
         LOGGER.info("Spamtrap node '{}' starting: {} trap entries from file, {} allowlisted ranges from file, offender lifetime {} (max {})",
-            config.nodeName(), fileTraps.size(), fileAllowlist.ranges().size(), config.policy().lifetime(), config.policy().maxLifetime());
-        var first = scheduler.submit(() -> {
-            maintain();
-            return null;
-        });
+            config.nodeName(), lists.fileTraps().size(), lists.fileAllowlist().ranges().size(), config.policy().lifetime(),
+            config.policy().maxLifetime());
+        migrateOldSpool();
+        loadSpoolIntoView();
+        recorder.start();
+        var first = scheduler.submit(sync::tick);
         try {
             first.get(config.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -147,22 +175,78 @@ public final class Spamtrap implements AutoCloseable {
         } catch (ExecutionException e) {
             LOGGER.warn("Spamtrap store start failed; will retry", e.getCause());
         }
-        long refresh = config.refreshInterval().toMillis();
-        long retry = config.retryInterval().toMillis();
-        scheduler.scheduleWithFixedDelay(this::refreshSafely, refresh, refresh, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(this::drainSafely, retry, retry, TimeUnit.MILLISECONDS);
+        long every = config.syncInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(this::tickSafely, every, every, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> view.purgeExpired(), 10, 10, TimeUnit.MINUTES);
+    }
+
+    private void tickSafely() {
+        try {
+            sync.tick();
+        } catch (RuntimeException e) {
+            LOGGER.error("Spamtrap sync failed", e);
+        }
+    }
+
+    /** A James restart during a Cassandra outage still refuses this node's offenders: its spooled hits list them. */
+    private void loadSpoolIntoView() {
+        List<TrapHit> spooled = spool.readAll();
+        if (spooled.isEmpty()) {
+            return;
+        }
+        Map<String, List<Instant>> byKey = new HashMap<>();
+        for (TrapHit h : spooled) {
+            byKey.computeIfAbsent(h.ip(), k -> new ArrayList<>()).add(h.at());
+        }
+        for (Map.Entry<String, List<Instant>> e : byKey.entrySet()) {
+            Instant until = config.policy().listedUntil(e.getValue());
+            view.put(e.getKey(), until);
+            unconfirmed.merge(e.getKey(), until, (a, b) -> a.isAfter(b) ? a : b);
+        }
+        LOGGER.info("Spamtrap spool {}: {} hit(s) of {} client(s) waiting for the store, listed locally", spool.file(), spooled.size(),
+            byKey.size());
+    }
+
+    /** Hits spooled by an older version (pending-hits.log) move into the new spool once. */
+    private void migrateOldSpool() {
+        Path old = config.spoolDirectory().resolve("pending-hits.log");
+        if (!Files.exists(old)) {
+            return;
+        }
+        try {
+            List<TrapHit> hits = new ArrayList<>();
+            for (String line : Files.readAllLines(old, StandardCharsets.UTF_8)) {
+                try {
+                    if (!line.isBlank()) {
+                        hits.add(HitSpool.decode(line));
+                    }
+                } catch (RuntimeException e) {
+                    LOGGER.error("{}: unreadable hit skipped: {}", old, e.getMessage());
+                }
+            }
+            spool.append(hits);
+            Files.delete(old);
+            LOGGER.info("Moved {} hit(s) from {} into {}", hits.size(), old, spool.file());
+        } catch (IOException e) {
+            LOGGER.error("Cannot migrate {}: {}", old, e.getMessage());
+        }
     }
 
     // ---- queries: lock-free, safe on an SMTP event loop ----
 
     public Optional<TrapEntry> trapFor(String address) {
-        return traps.match(address);
+        return lists.traps().match(address);
     }
 
     public boolean isAllowlisted(InetAddress address) {
-        return allowlist.contains(address);
+        return lists.allowlist().contains(address);
     }
 
+    /**
+     * The listing covering the client, if active. Only {@link Offender#ip()} (the key that matched: the client's
+     * own key or a listed prefix) and {@link Offender#expiresAt()} are filled; the evidence stays in Cassandra
+     * (see {@link #admin()}).
+     */
     public Optional<Offender> activeOffender(InetAddress address) {
         return view.active(address);
     }
@@ -172,6 +256,7 @@ public final class Spamtrap implements AutoCloseable {
         return config.offenderKeys().keyOf(address);
     }
 
+    /** The listing stored under exactly this key, if active (key and expiry only, as above). */
     public Optional<Offender> activeOffender(String ip) {
         return view.active(ip);
     }
@@ -197,195 +282,82 @@ public final class Spamtrap implements AutoCloseable {
         listeners.remove(listener);
     }
 
-    /** Closed after the scheduler stops, e.g. the firewall client. */
+    /** Closed after the background threads stop, e.g. the firewall client. */
     public void closeOnShutdown(AutoCloseable resource) {
         closeables.add(resource);
     }
 
-    /** Records a hit without waiting: the local view changes now, the store write happens on the scheduler. */
+    /**
+     * Records a hit without waiting: the local view lists the client now; the hit is group-committed to the
+     * spool and then stored by the recorder's threads.
+     */
     public void recordHit(TrapHit hit) {
-        view.putPending(config.policy().apply(hit, 0, null));
-        LOGGER.info("Spamtrap hit: client {} sent to trap <{}> (HELO '{}', MAIL FROM <{}>)", hit.ip(), hit.trap(), hit.helo(), hit.mailFrom());
-        scheduler.execute(() -> {
-            spool.append(hit);
-            drainSafely();
-        });
+        Instant until = hit.at().plus(config.policy().lifetime());
+        view.put(hit.ip(), until);
+        unconfirmed.merge(hit.ip(), until, (a, b) -> a.isAfter(b) ? a : b);
+        LOGGER.info("Spamtrap hit: client {} sent to trap <{}> (HELO '{}', MAIL FROM <{}>)", hit.client(), hit.trap(), hit.helo(), hit.mailFrom());
+        recorder.submit(hit);
     }
 
-    // ---- scheduler thread only ----
-
-    private void maintain() {
-        drainSafely();
-        refreshSafely();
+    private void confirmed(Offender o) {
+        view.put(o);
+        unconfirmed.computeIfPresent(o.ip(), (k, until) -> until.isAfter(o.expiresAt()) ? until : null);
     }
 
-    private boolean ensureConnected() {
-        if (connector.isConnected()) {
-            return true;
-        }
-        try {
-            connector.connect();
-            if (storeWasDown) {
-                LOGGER.warn("Spamtrap store is reachable again");
-            }
-            storeWasDown = false;
-            return true;
-        } catch (RuntimeException e) {
-            if (!storeWasDown) {
-                LOGGER.error("Spamtrap store unreachable ({}); mail keeps flowing, hits are kept in {} and replayed", e.getMessage(), spool.file());
-            }
-            storeWasDown = true;
-            return false;
-        }
+    // ---- administration and health (read by the admin routes and metrics) ----
+
+    /** What an administrator can see and change; null when started without Cassandra (unit tests). */
+    public SpamtrapAdmin admin() {
+        return admin;
     }
 
-    private void drainSafely() {
-        try {
-            drain();
-        } catch (RuntimeException e) {
-            LOGGER.error("Spamtrap spool drain failed", e);
-        }
+    /** Whether the store answered the last call. */
+    public boolean storeReachable() {
+        return link.reachable();
     }
 
-    private void drain() {
-        List<TrapHit> pending = spool.readAll();
-        if (pending.isEmpty() || !ensureConnected()) {
-            return;
-        }
-        int done = 0;
-        for (TrapHit hit : pending) {
-            try {
-                Offender recorded = store.record(hit).toCompletableFuture().get(storeWait().toMillis(), TimeUnit.MILLISECONDS);
-                view.putConfirmed(recorded);
-                done++;
-                for (OffenderListener l : listeners) {
-                    try {
-                        l.offenderRecorded(recorded);
-                    } catch (RuntimeException e) {
-                        LOGGER.error("Offender listener {} failed", l, e);
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            } catch (ExecutionException | TimeoutException e) {
-                if (!storeWasDown) {
-                    LOGGER.error("Spamtrap store write failed ({}); {} hit(s) kept in {} for replay", rootMessage(e), pending.size() - done, spool.file());
-                }
-                storeWasDown = true;
-                break;
-            }
-        }
-        if (done > 0) {
-            spool.replaceWith(new ArrayList<>(pending.subList(done, pending.size())));
-            if (done == pending.size() && storeWasDown) {
-                storeWasDown = false;
-                LOGGER.warn("Spamtrap store is reachable again; spooled hits replayed");
-            }
-        }
+    /** Hits accepted but not yet confirmed by the store (queued plus on disk). */
+    public long spoolDepth() {
+        return recorder.depth();
     }
 
-    private Duration storeWait() {
-        return config.cassandra().requestTimeout().multipliedBy(3);
+    /** Entries in the connect-time view. */
+    public long viewSize() {
+        return view.size();
     }
 
-    private void refreshSafely() {
-        try {
-            refresh();
-        } catch (RuntimeException e) {
-            LOGGER.error("Spamtrap refresh failed", e);
-        }
+    /** Bytes held by the connect-time view's tables. */
+    public long viewBytes() {
+        return view.bytes();
     }
 
-    private void refresh() {
-        reloadFiles();
-        if (!ensureConnected()) {
-            return;
-        }
-        try {
-            long wait = storeWait().toMillis();
-            List<Offender> active = store.loadActive().toCompletableFuture().get(wait, TimeUnit.MILLISECONDS);
-            view.replaceConfirmed(active);
-            storeTraps = parseStoreTraps(store.loadTrapEntries().toCompletableFuture().get(wait, TimeUnit.MILLISECONDS));
-            storeAllowlist = parseStoreAllowlist(store.loadAllowlistEntries().toCompletableFuture().get(wait, TimeUnit.MILLISECONDS));
-            traps = TrapList.merge(fileTraps, storeTraps);
-            allowlist = Allowlist.merge(fileAllowlist, storeAllowlist);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            LOGGER.warn("Spamtrap refresh from Cassandra failed ({}); keeping the current view", rootMessage(e));
-        }
+    /** Time since the last successful sync with the store; empty if none yet. */
+    public Optional<Duration> syncLag() {
+        long last = sync.lastSyncMillis();
+        return last == 0 ? Optional.empty() : Optional.of(Duration.ofMillis(Math.max(0, clock.millis() - last)));
     }
 
-    private void reloadFiles() {
-        if (config.trapsFile().isPresent()) {
-            Path f = config.trapsFile().get();
-            FileTime now = stamp(f);
-            if (now != null && !now.equals(trapsStamp)) {
-                trapsStamp = now;
-                try {
-                    fileTraps = TrapListParser.parse(f);
-                    traps = TrapList.merge(fileTraps, storeTraps);
-                    LOGGER.info("Trap list {} reloaded: {} entries", f, fileTraps.size());
-                } catch (ConfigException e) {
-                    LOGGER.error("Trap list not reloaded, keeping the previous one: {}", e.getMessage());
-                }
-            }
-        }
-        if (config.allowlistFile().isPresent()) {
-            Path f = config.allowlistFile().get();
-            FileTime now = stamp(f);
-            if (now != null && !now.equals(allowlistStamp)) {
-                allowlistStamp = now;
-                try {
-                    fileAllowlist = Allowlist.parse(f);
-                    allowlist = Allowlist.merge(fileAllowlist, storeAllowlist);
-                    LOGGER.info("Allowlist {} reloaded: {} ranges", f, fileAllowlist.ranges().size());
-                } catch (ConfigException e) {
-                    LOGGER.error("Allowlist not reloaded, keeping the previous one: {}", e.getMessage());
-                }
-            }
-        }
+    /** Rows this node's sync has read from Cassandra since start. */
+    public long rowsRead() {
+        return sync.rowsRead();
     }
 
-    private static TrapList parseStoreTraps(List<String> raw) {
-        List<TrapEntry> entries = new ArrayList<>();
-        for (String r : raw) {
-            try {
-                entries.add(TrapEntry.parse(r));
-            } catch (IllegalArgumentException e) {
-                LOGGER.error("Cassandra table traps: entry skipped: {}", e.getMessage());
-            }
-        }
-        return new TrapList(entries);
+    /** Hits this node has stored since start. */
+    public long hitsStored() {
+        return recorder.stored();
     }
 
-    private static Allowlist parseStoreAllowlist(List<String> raw) {
-        List<CidrRange> ranges = new ArrayList<>();
-        for (String r : raw) {
-            try {
-                ranges.add(CidrRange.parse(r));
-            } catch (IllegalArgumentException e) {
-                LOGGER.error("Cassandra table allowlist: entry skipped: {}", e.getMessage());
-            }
-        }
-        return new Allowlist(ranges);
+    Lists lists() {
+        return lists;
     }
 
-    private static FileTime stamp(Path f) {
-        try {
-            return Files.getLastModifiedTime(f);
-        } catch (IOException e) {
-            return null;
-        }
+    OffenderView view() {
+        return view;
     }
 
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    /** Wakes the sync now (after an administrator's change on this node). */
+    void syncSoon() {
+        scheduler.execute(this::tickSafely);
     }
 
     @Override
@@ -396,12 +368,18 @@ public final class Spamtrap implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        store.close();
+        recorder.close();
+        spool.close();
+        try {
+            store.close();
+        } catch (RuntimeException e) {
+            LOGGER.warn("Closing store", e);
+        }
         for (AutoCloseable c : closeables) {
             try {
                 c.close();
             } catch (Exception e) {
-                LOGGER.warn("Closing {} failed", c, e);
+                LOGGER.warn("Closing {}", c, e);
             }
         }
     }

@@ -1,76 +1,150 @@
 package dev.spamtrap.core.store;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.CqlSessionBuilder;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.ResultSet;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import com.datastax.oss.driver.api.core.uuid.Uuids;
+import dev.spamtrap.core.net.CidrRange;
+import dev.spamtrap.core.net.IpAddresses;
+import dev.spamtrap.core.net.AddressBits;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.offender.TrapHit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The offender store on Cassandra (java-driver-core 4.19). {@link #connect()} blocks and is only called
- * from the spamtrap's own scheduler thread or at start; every other call is asynchronous and fails fast
- * while the store is not connected, so a down Cassandra never holds an SMTP thread.
+ * from a spamtrap background thread or at start; every other call is asynchronous and fails fast while
+ * the store is not connected, so a down Cassandra never holds an SMTP thread.
+ *
+ * <p>A hit is a row of {@code hits} keyed by (offender key, time, hit id): writing it twice is writing it
+ * once. The listing ({@code offenders} row, TTL'd) is derived from every remembered hit of the key
+ * ({@link OffenderPolicy#listedUntil}) after the hit is written at the write consistency level and read
+ * back at the read level, so replays count once and concurrent nodes all count. A listing that changes is
+ * announced on the {@code changes} feed (time-bucketed by minute) that every node tails.
  */
 public final class CassandraOffenderStore implements OffenderStore {
     private static final Logger LOGGER = LoggerFactory.getLogger(CassandraOffenderStore.class);
+    static final int PAGE_SIZE = 5000;
 
     private final CassandraSettings settings;
     private final OffenderPolicy policy;
     private final Clock clock;
+    private final RowProblems problems = new RowProblems();
+    private volatile PrefixEscalation escalation = PrefixEscalation.OFF;
+    private volatile Predicate<CidrRange> allowlisted = r -> false;
+    private volatile String nodeName = "admin";
     private volatile Prepared prepared;
 
-    private static final class Prepared {
+    final class Prepared {
         final CqlSession session;
-        final PreparedStatement readHistory;
-        final PreparedStatement writeHistory;
+        final String ks;
+        final PreparedStatement insertHit;
+        final PreparedStatement readHitTimes;
+        final PreparedStatement readHits;
+        final PreparedStatement readOffender;
         final PreparedStatement writeOffender;
         final PreparedStatement readOffenders;
         final PreparedStatement deleteOffender;
+        final PreparedStatement deleteHits;
+        final PreparedStatement writeChange;
+        final PreparedStatement readChanges;
+        final PreparedStatement insertPrefixHit;
+        final PreparedStatement readPrefixHits;
         final PreparedStatement readTraps;
         final PreparedStatement readAllowlist;
 
         Prepared(CqlSession s, String ks) {
-            session = s;
-            readHistory = s.prepare("SELECT hit_count, first_hit FROM " + ks + ".offender_history WHERE ip = ?");
-            writeHistory = s.prepare("INSERT INTO " + ks + ".offender_history (ip, hit_count, first_hit, last_hit) VALUES (?, ?, ?, ?) USING TTL ?");
-            writeOffender = s.prepare("INSERT INTO " + ks + ".offenders (ip, first_hit, last_hit, hit_count, trap, helo, mail_from, node, expires_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
-            readOffenders = s.prepare("SELECT ip, first_hit, last_hit, hit_count, trap, helo, mail_from, node, expires_at FROM " + ks + ".offenders");
+            this.session = s;
+            this.ks = ks;
+            insertHit = s.prepare("INSERT INTO " + ks + ".hits (ip, at, id, client, trap, helo, mail_from, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+            readHitTimes = s.prepare("SELECT at FROM " + ks + ".hits WHERE ip = ?");
+            readHits = s.prepare("SELECT at, id, client, trap, helo, mail_from, node FROM " + ks + ".hits WHERE ip = ?");
+            readOffender = s.prepare("SELECT ip, expires_at, reason, first_hit, last_hit, hit_count, trap, helo, mail_from, node, cause FROM "
+                + ks + ".offenders WHERE ip = ?");
+            writeOffender = s.prepare("INSERT INTO " + ks + ".offenders (ip, expires_at, reason, first_hit, last_hit, hit_count, trap, helo, mail_from, node, cause)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+            readOffenders = s.prepare("SELECT ip, expires_at, reason, first_hit, last_hit, hit_count, trap, helo, mail_from, node, cause FROM " + ks + ".offenders");
             deleteOffender = s.prepare("DELETE FROM " + ks + ".offenders WHERE ip = ?");
-            readTraps = s.prepare("SELECT entry FROM " + ks + ".traps");
-            readAllowlist = s.prepare("SELECT cidr FROM " + ks + ".allowlist");
+            deleteHits = s.prepare("DELETE FROM " + ks + ".hits WHERE ip = ?");
+            writeChange = s.prepare("INSERT INTO " + ks + ".changes (bucket, id, kind, key, expires_at, node) VALUES (?, ?, ?, ?, ?, ?)");
+            readChanges = s.prepare("SELECT id, kind, key, expires_at, node FROM " + ks + ".changes WHERE bucket = ? AND id >= ?");
+            insertPrefixHit = s.prepare("INSERT INTO " + ks + ".prefix_hits (prefix, at, id, client) VALUES (?, ?, ?, ?) USING TTL ?");
+            readPrefixHits = s.prepare("SELECT id, client FROM " + ks + ".prefix_hits WHERE prefix = ? AND at >= ?");
+            readTraps = s.prepare("SELECT entry, comment, added_at FROM " + ks + ".traps");
+            readAllowlist = s.prepare("SELECT cidr, comment, added_at FROM " + ks + ".allowlist");
+        }
+
+        BoundStatement write(BoundStatement b) {
+            return b.setConsistencyLevel(writeLevel);
+        }
+
+        BoundStatement read(BoundStatement b) {
+            return b.setConsistencyLevel(readLevel).setPageSize(PAGE_SIZE);
         }
     }
+
+    private final ConsistencyLevel writeLevel;
+    private final ConsistencyLevel readLevel;
 
     public CassandraOffenderStore(CassandraSettings settings, OffenderPolicy policy, Clock clock) {
         this.settings = settings;
         this.policy = policy;
         this.clock = clock;
+        this.writeLevel = DefaultConsistencyLevel.valueOf(settings.writeConsistency());
+        this.readLevel = DefaultConsistencyLevel.valueOf(settings.readConsistency());
+    }
+
+    /** Prefix escalation rule and the allowlist test it must respect; set before recording. */
+    public void escalation(PrefixEscalation rule, Predicate<CidrRange> coversAllowlisted) {
+        this.escalation = rule;
+        this.allowlisted = coversAllowlisted;
+    }
+
+    /** The node name written with changes this store makes (default "admin"). */
+    public void nodeName(String name) {
+        this.nodeName = name;
     }
 
     public boolean isConnected() {
         return prepared != null;
     }
 
+    public CassandraSettings settings() {
+        return settings;
+    }
+
     /**
-     * Connects, creates the schema if needed and prepares statements. Blocking: never call from an SMTP thread.
+     * Connects, creates what is missing of the schema (once; never re-run when all is there), checks the
+     * keyspace's replication and prepares statements. Blocking: never call from an SMTP thread.
      *
      * @throws RuntimeException when Cassandra cannot be reached; the caller retries later
      */
@@ -84,6 +158,7 @@ public final class CassandraOffenderStore implements OffenderStore {
             .withDuration(DefaultDriverOption.CONTROL_CONNECTION_TIMEOUT, settings.requestTimeout())
             .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(30))
             .withBoolean(DefaultDriverOption.RECONNECT_ON_INIT, false)
+            .withInt(DefaultDriverOption.CONNECTION_MAX_REQUESTS, 2048)
             .build();
         CqlSessionBuilder builder = CqlSession.builder()
             .withConfigLoader(config)
@@ -95,15 +170,64 @@ public final class CassandraOffenderStore implements OffenderStore {
         }
         CqlSession session = builder.build();
         try {
-            for (String cql : Schema.statements(settings.keyspace(), settings.replicationFactor())) {
-                session.execute(SimpleStatement.newInstance(cql).setTimeout(Duration.ofSeconds(30)));
-            }
+            ensureSchema(session);
             prepared = new Prepared(session, Schema.quote(settings.keyspace()));
-            LOGGER.info("Spamtrap store connected to Cassandra {} keyspace '{}'", settings.contactPoints(), settings.keyspace());
+            LOGGER.info("Spamtrap store connected to Cassandra {} keyspace '{}' (writes {}, reads {})", settings.contactPoints(),
+                settings.keyspace(), writeLevel, readLevel);
         } catch (RuntimeException e) {
             session.close();
             throw e;
         }
+    }
+
+    private void ensureSchema(CqlSession session) {
+        String ks = settings.keyspace();
+        Row keyspace = session.execute(SimpleStatement.newInstance(
+            "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", ks)).one();
+        if (keyspace == null) {
+            ddl(session, Schema.keyspace(ks, settings.replication()));
+        } else {
+            checkReplication(keyspace.getMap("replication", String.class, String.class));
+        }
+        Set<String> present = new HashSet<>();
+        for (Row r : session.execute(SimpleStatement.newInstance(
+            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", ks))) {
+            present.add(r.getString("table_name"));
+        }
+        for (Map.Entry<String, String> t : Schema.tables(ks).entrySet()) {
+            if (!present.contains(t.getKey())) {
+                ddl(session, t.getValue());
+            }
+        }
+    }
+
+    private static void ddl(CqlSession session, String cql) {
+        LOGGER.info("Spamtrap schema: {}", cql);
+        session.execute(SimpleStatement.newInstance(cql).setTimeout(Duration.ofSeconds(30)));
+    }
+
+    private void checkReplication(Map<String, String> replication) {
+        String cls = replication.getOrDefault("class", "");
+        if (!cls.endsWith("NetworkTopologyStrategy")) {
+            LOGGER.warn("Keyspace '{}' uses {} (not NetworkTopologyStrategy); alter it: {}", settings.keyspace(), cls,
+                Schema.keyspace(settings.keyspace(), settings.replication()).replace("CREATE KEYSPACE IF NOT EXISTS", "ALTER KEYSPACE"));
+            return;
+        }
+        for (Map.Entry<String, Integer> dc : settings.replication().entrySet()) {
+            String actual = replication.get(dc.getKey());
+            if (actual == null || !actual.equals(Integer.toString(dc.getValue()))) {
+                LOGGER.warn("Keyspace '{}' has replication {} in datacenter '{}', configured {}; not changed", settings.keyspace(),
+                    actual, dc.getKey(), dc.getValue());
+            }
+        }
+    }
+
+    Prepared prepared() {
+        Prepared p = prepared;
+        if (p == null) {
+            throw new IllegalStateException("Cassandra store is not connected");
+        }
+        return p;
     }
 
     private CompletionStage<Prepared> ready() {
@@ -114,27 +238,126 @@ public final class CassandraOffenderStore implements OffenderStore {
         return CompletableFuture.completedFuture(p);
     }
 
+    // ---- hits ----
+
     @Override
     public CompletionStage<Offender> record(TrapHit hit) {
-        return ready().thenCompose(p -> p.session.executeAsync(p.readHistory.bind(hit.ip()))
-            .thenCompose(rs -> {
-                Row row = rs.one();
-                int previous = row == null ? 0 : row.getInt("hit_count");
-                Instant first = row == null ? null : row.getInstant("first_hit");
-                Offender offender = policy.apply(hit, previous, first);
-                Instant now = clock.instant();
-                int historyTtl = ttlSeconds(now, hit.at().plus(policy.historyLifetime()));
-                CompletionStage<?> history = historyTtl > 0
-                    ? p.session.executeAsync(p.writeHistory.bind(hit.ip(), offender.hitCount(), offender.firstHit(), offender.lastHit(), historyTtl))
-                    : CompletableFuture.completedFuture(null);
-                int offenderTtl = ttlSeconds(now, offender.expiresAt());
-                // A hit replayed from the spool long after it happened may already be expired: keep its history only.
-                CompletionStage<?> current = offenderTtl > 0
-                    ? p.session.executeAsync(p.writeOffender.bind(offender.ip(), offender.firstHit(), offender.lastHit(), offender.hitCount(),
-                        offender.trap(), offender.helo(), offender.mailFrom(), offender.node(), offender.expiresAt(), offenderTtl))
-                    : CompletableFuture.completedFuture(null);
-                return history.thenCombine(current, (a, b) -> offender);
-            }));
+        return ready().thenCompose(p -> {
+            Instant now = clock.instant();
+            int historyTtl = ttlSeconds(now, hit.at().plus(policy.historyLifetime()));
+            if (historyTtl <= 0) {
+                // Replayed long after it happened: the history has forgotten it already.
+                return CompletableFuture.completedFuture(new Offender(hit.ip(), hit.at(), hit.at(), 1, hit.trap(), hit.helo(),
+                    hit.mailFrom(), hit.node(), hit.at().plus(policy.lifetime())));
+            }
+            CompletionStage<?> written = p.session.executeAsync(p.write(p.insertHit.bind(hit.ip(), hit.at(), hit.id(), hit.client(),
+                hit.trap(), hit.helo(), hit.mailFrom(), hit.node(), historyTtl)));
+            CompletionStage<Offender> listing = written.thenCompose(x -> list(p, hit));
+            if (!escalation.enabled()) {
+                return listing;
+            }
+            return listing.thenCompose(o -> escalate(p, hit).thenApply(x -> o));
+        });
+    }
+
+    /** Derives the listing from every remembered hit of the key and writes it if it changed. */
+    private CompletionStage<Offender> list(Prepared p, TrapHit hit) {
+        CompletableFuture<List<Instant>> times = collect(p.session.executeAsync(p.read(p.readHitTimes.bind(hit.ip()))),
+            row -> row.getInstant("at")).toCompletableFuture();
+        CompletableFuture<AsyncResultSet> current = p.session.executeAsync(p.read(p.readOffender.bind(hit.ip()))).toCompletableFuture();
+        return times.thenCombine(current, (ats, rs) -> new Object[] {ats, rs.one()}).thenCompose(pair -> {
+            @SuppressWarnings("unchecked")
+            List<Instant> ats = (List<Instant>) pair[0];
+            ats.removeIf(java.util.Objects::isNull);
+            if (!ats.contains(hit.at())) {
+                ats.add(hit.at());
+            }
+            Row row = (Row) pair[1];
+            Instant until = policy.listedUntil(ats);
+            Instant existing = row == null ? null : row.getInstant("expires_at");
+            Instant first = ats.stream().min(Instant::compareTo).orElse(hit.at());
+            Instant last = ats.stream().max(Instant::compareTo).orElse(hit.at());
+            if (existing != null && !existing.isBefore(until)) {
+                // Still listed at least that long (hits while listed do not escalate): nothing to write.
+                return CompletableFuture.completedFuture(toOffender(row, existing));
+            }
+            Offender o = new Offender(hit.ip(), first, last, ats.size(), hit.trap(), hit.helo(), hit.mailFrom(), hit.node(), until);
+            return writeListing(p, o, "trap", null).thenApply(x -> o);
+        });
+    }
+
+    private CompletionStage<Void> writeListing(Prepared p, Offender o, String reason, String cause) {
+        int ttl = ttlSeconds(clock.instant(), o.expiresAt());
+        if (ttl <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        BoundStatement row = p.write(p.writeOffender.bind(o.ip(), o.expiresAt(), reason, o.firstHit(), o.lastHit(), o.hitCount(), o.trap(),
+            o.helo(), o.mailFrom(), o.node(), cause, ttl));
+        return p.session.executeAsync(row)
+            .thenCompose(x -> announce(p, Change.LISTED, o.ip(), o.expiresAt(), o.node() == null ? nodeName : o.node()));
+    }
+
+    CompletionStage<Void> announce(Prepared p, String kind, String key, Instant expiresAt, String node) {
+        UUID id = Uuids.timeBased();
+        long bucket = Uuids.unixTimestamp(id) / 60_000L;
+        return p.session.executeAsync(p.write(p.writeChange.bind(bucket, id, kind, key == null ? "" : key, expiresAt, node)))
+            .thenApply(x -> null);
+    }
+
+    private CompletionStage<Void> escalate(Prepared p, TrapHit hit) {
+        CidrRange prefix = prefixOf(hit.client());
+        if (prefix == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        String key = prefix.toString();
+        Instant now = clock.instant();
+        Instant from = now.minus(escalation.window());
+        int ttl = ttlSeconds(now, hit.at().plus(escalation.window()));
+        if (ttl <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return p.session.executeAsync(p.write(p.insertPrefixHit.bind(key, hit.at(), hit.id(), hit.client(), ttl)))
+            .thenCompose(x -> collect(p.session.executeAsync(p.read(p.readPrefixHits.bind(key, from))),
+                row -> new String[] {row.getString("id"), row.getString("client")}))
+            .thenCompose(rows -> {
+                Set<String> clients = new HashSet<>();
+                List<String> ids = new ArrayList<>();
+                for (String[] r : rows) {
+                    if (r[1] != null && clients.add(r[1])) {
+                        ids.add(r[0]);
+                    }
+                }
+                if (clients.size() < escalation.addresses()) {
+                    return CompletableFuture.completedFuture(null);
+                }
+                if (allowlisted.test(prefix)) {
+                    LOGGER.warn("Prefix {} reached {} trapping addresses but overlaps the allowlist: not listed", key, clients.size());
+                    return CompletableFuture.completedFuture(null);
+                }
+                Offender o = new Offender(key, now, now, clients.size(), hit.trap(), "", "", hit.node(), now.plus(policy.lifetime()));
+                return p.session.executeAsync(p.read(p.readOffender.bind(key))).thenCompose(rs -> {
+                    Row existing = rs.one();
+                    if (existing != null && existing.getInstant("expires_at") != null && existing.getInstant("expires_at").isAfter(now)) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    LOGGER.warn("Prefix {} listed: {} distinct addresses hit traps within {} (hits {})", key, clients.size(),
+                        escalation.window(), ids);
+                    return writeListing(p, o, "prefix-escalation", String.join(",", ids));
+                });
+            });
+    }
+
+    private CidrRange prefixOf(String client) {
+        try {
+            byte[] raw = CidrRange.literal(client).orElse(null);
+            if (raw == null) {
+                return null;
+            }
+            int length = raw.length == 4 ? escalation.v4Length() : escalation.v6Length();
+            return CidrRange.parse(IpAddresses.canonical(InetAddress.getByAddress(AddressBits.mask(raw, length))) + "/" + length);
+        } catch (UnknownHostException | IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static int ttlSeconds(Instant now, Instant until) {
@@ -142,47 +365,174 @@ public final class CassandraOffenderStore implements OffenderStore {
         if (millis <= 0) {
             return 0;
         }
-        return (int) Math.min(Integer.MAX_VALUE, (millis + 999) / 1000);
+        return (int) Math.min(630_720_000L, (millis + 999) / 1000);
     }
+
+    // ---- offenders ----
 
     @Override
     public CompletionStage<List<Offender>> loadActive() {
         Instant now = clock.instant();
-        return ready().thenCompose(p -> p.session.executeAsync(p.readOffenders.bind())
-            .thenCompose(rs -> collect(rs, new ArrayList<>(), row -> new Offender(row.getString("ip"), row.getInstant("first_hit"),
-                row.getInstant("last_hit"), row.getInt("hit_count"), row.getString("trap"), row.getString("helo"),
-                row.getString("mail_from"), row.getString("node"), row.getInstant("expires_at")))))
-            .thenApply(all -> {
-                all.removeIf(o -> o.expiresAt() == null || !o.isActiveAt(now));
-                return all;
-            });
+        List<Offender> out = new ArrayList<>();
+        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffenders.bind())))
+            .thenCompose(rs -> eachRow(rs, row -> {
+                Offender o = offenderOrNull(row);
+                if (o != null && o.isActiveAt(now)) {
+                    out.add(o);
+                }
+            }))
+            .thenApply(x -> out);
+    }
+
+    /** Visits every offender row (page by page); malformed rows are skipped and logged once. */
+    public CompletionStage<Void> forEachOffender(java.util.function.Consumer<Offender> visitor, Function<Row, String> reasonOf) {
+        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffenders.bind())))
+            .thenCompose(rs -> eachRow(rs, row -> {
+                Offender o = offenderOrNull(row);
+                if (o != null) {
+                    visitor.accept(o);
+                }
+            }));
+    }
+
+    /** The row as an Offender, or null (logged once) if it lacks its key or expiry. */
+    Offender offenderOrNull(Row row) {
+        String ip = row.getString("ip");
+        Instant expires = row.getInstant("expires_at");
+        if (ip == null || ip.isBlank()) {
+            problems.skip(Schema.OFFENDERS, "(no key)", "no ip");
+            return null;
+        }
+        if (expires == null) {
+            problems.skip(Schema.OFFENDERS, ip, "no expires_at (insert rows with expires_at and a TTL)");
+            return null;
+        }
+        try {
+            CidrRange.parse(ip);
+        } catch (IllegalArgumentException e) {
+            problems.skip(Schema.OFFENDERS, ip, e.getMessage());
+            return null;
+        }
+        Integer count = row.isNull("hit_count") ? 0 : row.getInt("hit_count");
+        return new Offender(ip, row.getInstant("first_hit"), row.getInstant("last_hit"), count, row.getString("trap"),
+            row.getString("helo"), row.getString("mail_from"), row.getString("node"), expires);
+    }
+
+    private Offender toOffender(Row row, Instant expires) {
+        Offender o = offenderOrNull(row);
+        return o != null ? o : new Offender(row.getString("ip"), null, null, 0, null, null, null, null, expires);
     }
 
     @Override
     public CompletionStage<Void> remove(String ip) {
-        return ready().thenCompose(p -> p.session.executeAsync(p.deleteOffender.bind(ip))).thenApply(rs -> null);
+        return ready().thenCompose(p -> p.session.executeAsync(p.write(p.deleteOffender.bind(ip)))
+            .thenCompose(x -> p.session.executeAsync(p.write(p.deleteHits.bind(ip))))
+            .thenCompose(x -> announce(p, Change.REMOVED, ip, null, nodeName)));
     }
+
+    /** Writes a listing by hand (reason {@code manual}) and announces it. */
+    public CompletionStage<Offender> listByHand(String key, Instant until, String reason) {
+        Instant now = clock.instant();
+        Offender o = new Offender(key, now, now, 0, "", "", "", nodeName, until);
+        return ready().thenCompose(p -> {
+            int ttl = ttlSeconds(now, until);
+            return p.session.executeAsync(p.write(p.writeOffender.bind(key, until, "manual", now, now, 0, "", "", "", nodeName, reason, ttl)))
+                .thenCompose(x -> announce(p, Change.LISTED, key, until, nodeName));
+        }).thenApply(x -> o);
+    }
+
+    /** One offender row, if present and well-formed. */
+    public CompletionStage<java.util.Optional<Row>> offenderRow(String key) {
+        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffender.bind(key))))
+            .thenApply(rs -> java.util.Optional.ofNullable(rs.one()));
+    }
+
+    /** Every remembered hit of a key (time, id, client, trap, helo, mail_from, node). */
+    public CompletionStage<List<Row>> hitRows(String key) {
+        return ready().thenCompose(p -> collect(p.session.executeAsync(p.read(p.readHits.bind(key))), r -> r));
+    }
+
+    // ---- change feed ----
+
+    @Override
+    public CompletionStage<List<Change>> changesSince(Instant from) {
+        long first = from.toEpochMilli() / 60_000L;
+        long last = clock.millis() / 60_000L + 1;
+        UUID start = Uuids.startOf(from.toEpochMilli());
+        return ready().thenCompose(p -> {
+            List<Change> out = new ArrayList<>();
+            CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
+            for (long b = first; b <= last; b++) {
+                long bucket = b;
+                chain = chain.thenCompose(x -> p.session.executeAsync(p.read(p.readChanges.bind(bucket, start)))
+                    .thenCompose(rs -> eachRow(rs, row -> {
+                        UUID id = row.getUuid("id");
+                        String kind = row.getString("kind");
+                        if (id == null || kind == null) {
+                            problems.skip(Schema.CHANGES, bucket + "/" + id, "no id or kind");
+                            return;
+                        }
+                        out.add(new Change(id, kind, row.getString("key"), row.getInstant("expires_at"), row.getString("node")));
+                    })));
+            }
+            return chain.thenApply(x -> out);
+        });
+    }
+
+    // ---- traps and allowlist ----
 
     @Override
     public CompletionStage<List<String>> loadTrapEntries() {
-        return ready().thenCompose(p -> p.session.executeAsync(p.readTraps.bind()))
-            .thenCompose(rs -> collect(rs, new ArrayList<>(), row -> row.getString("entry")));
+        return ready().thenCompose(p -> collect(p.session.executeAsync(p.read(p.readTraps.bind())), row -> row.getString("entry")))
+            .thenApply(l -> { l.removeIf(java.util.Objects::isNull); return l; });
     }
 
     @Override
     public CompletionStage<List<String>> loadAllowlistEntries() {
-        return ready().thenCompose(p -> p.session.executeAsync(p.readAllowlist.bind()))
-            .thenCompose(rs -> collect(rs, new ArrayList<>(), row -> row.getString("cidr")));
+        return ready().thenCompose(p -> collect(p.session.executeAsync(p.read(p.readAllowlist.bind())), row -> row.getString("cidr")))
+            .thenApply(l -> { l.removeIf(java.util.Objects::isNull); return l; });
     }
 
-    private static <T> CompletionStage<List<T>> collect(AsyncResultSet rs, List<T> into, Function<Row, T> mapper) {
+    /** Trap table rows: entry, comment, added_at. */
+    public CompletionStage<List<Row>> trapRows() {
+        return ready().thenCompose(p -> collect(p.session.executeAsync(p.read(p.readTraps.bind())), r -> r));
+    }
+
+    /** Allowlist table rows: cidr, comment, added_at. */
+    public CompletionStage<List<Row>> allowlistRows() {
+        return ready().thenCompose(p -> collect(p.session.executeAsync(p.read(p.readAllowlist.bind())), r -> r));
+    }
+
+    /** Runs an administrator's write on a small table (traps, allowlist) and announces the change. */
+    public CompletionStage<Void> tableWrite(String cql, String changeKind, Object... values) {
+        return ready().thenCompose(p -> p.session.executeAsync(SimpleStatement.newInstance(cql.replace("%ks", p.ks), values)
+                .setConsistencyLevel(writeLevel))
+            .thenCompose(x -> announce(p, changeKind, "", null, nodeName)));
+    }
+
+    /** Runs a read on a small table ({@code %ks} is the keyspace). */
+    public CompletionStage<List<Row>> tableRead(String cql, Object... values) {
+        return ready().thenCompose(p -> collect(p.session.executeAsync(SimpleStatement.newInstance(cql.replace("%ks", p.ks), values)
+            .setConsistencyLevel(readLevel)), r -> r));
+    }
+
+    private static <T> CompletionStage<List<T>> collect(CompletionStage<AsyncResultSet> rs, Function<Row, T> mapper) {
+        List<T> out = new ArrayList<>();
+        return rs.thenCompose(r -> eachRow(r, row -> out.add(mapper.apply(row)))).thenApply(x -> out);
+    }
+
+    private static CompletionStage<Void> eachRow(AsyncResultSet rs, java.util.function.Consumer<Row> visitor) {
         for (Row row : rs.currentPage()) {
-            into.add(mapper.apply(row));
+            try {
+                visitor.accept(row);
+            } catch (RuntimeException e) {
+                LOGGER.error("Cassandra row skipped: {}", e.toString());
+            }
         }
         if (rs.hasMorePages()) {
-            return rs.fetchNextPage().thenCompose(next -> collect(next, into, mapper));
+            return rs.fetchNextPage().thenCompose(next -> eachRow(next, visitor));
         }
-        return CompletableFuture.completedFuture(into);
+        return CompletableFuture.completedFuture(null);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.spamtrap.core.store;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.TrapHit;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -11,14 +12,20 @@ import java.util.concurrent.CompletionStage;
  * callers on an SMTP event loop must never wait on the returned stage.
  */
 public interface OffenderStore extends AutoCloseable {
-    /** Records a hit (reading the history to apply the policy) and returns the record written. */
+    /**
+     * Records a hit and returns the offender's listing. Idempotent by {@link TrapHit#id()}: recording the same
+     * hit again changes nothing; hits of one client recorded concurrently by several nodes are all counted.
+     */
     CompletionStage<Offender> record(TrapHit hit);
 
-    /** Every offender whose entry has not expired. */
+    /** Every offender whose entry has not expired, read page by page; malformed rows are skipped and logged. */
     CompletionStage<List<Offender>> loadActive();
 
-    /** Removes an offender before its entry expires. */
+    /** Removes an offender (and its escalation history) before its entry expires; announced on the change feed. */
     CompletionStage<Void> remove(String ip);
+
+    /** Change-feed entries made at or after {@code from}, oldest first. */
+    CompletionStage<List<Change>> changesSince(Instant from);
 
     /** Raw trap entries from the store's trap table (validated by the caller). */
     CompletionStage<List<String>> loadTrapEntries();

@@ -37,6 +37,18 @@ class OffenderPolicyTest {
     }
 
     @Test
+    void onlyHitsAfterTheListingExpiredEscalateInAnyOrderAndWithDuplicates() {
+        Instant t0 = Instant.parse("2026-11-01T00:00:00Z");
+        // first hit lists for 24 h; a hit 1 h later changes nothing; a hit after expiry doubles
+        Instant whileListed = t0.plus(Duration.ofHours(1));
+        Instant repeat = t0.plus(Duration.ofHours(30));
+        assertThat(policy.listedUntil(java.util.List.of(t0))).isEqualTo(t0.plus(Duration.ofHours(24)));
+        assertThat(policy.listedUntil(java.util.List.of(whileListed, t0))).isEqualTo(t0.plus(Duration.ofHours(24)));
+        assertThat(policy.listedUntil(java.util.List.of(repeat, t0, whileListed, t0))).isEqualTo(repeat.plus(Duration.ofHours(48)));
+        assertThat(policy.repeatOffences(java.util.List.of(repeat, t0, whileListed))).isEqualTo(1);
+    }
+
+    @Test
     void refusesMaximumBelowLifetime() {
         assertThatThrownBy(() -> new OffenderPolicy(Duration.ofHours(2), Duration.ofHours(1), Duration.ofDays(1)))
             .hasMessageContaining("shorter than lifetime");

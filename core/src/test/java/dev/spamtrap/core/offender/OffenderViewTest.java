@@ -37,27 +37,45 @@ class OffenderViewTest {
     @Test
     void entriesExpire() {
         OffenderView view = new OffenderView(clock);
-        view.putConfirmed(until("192.0.2.1", 10));
+        view.put(until("192.0.2.1", 10));
         assertThat(view.active("192.0.2.1")).isPresent();
         now.set(now.get().plusSeconds(11));
         assertThat(view.active("192.0.2.1")).isEmpty();
     }
 
     @Test
-    void aRefreshThatPredatesALocalHitDoesNotDropIt() {
+    void aLongerListingWinsAndRemovalDropsIt() {
         OffenderView view = new OffenderView(clock);
-        view.putPending(until("192.0.2.2", 60));
-        view.replaceConfirmed(List.of());
-        assertThat(view.active("192.0.2.2")).isPresent();
+        assertThat(view.put(until("192.0.2.3", 60))).isTrue();
+        assertThat(view.put(until("192.0.2.3", 30))).isFalse();
+        assertThat(view.active("192.0.2.3").get().expiresAt()).isEqualTo(now.get().plusSeconds(60));
+        assertThat(view.put(until("192.0.2.3", 120))).isTrue();
+        assertThat(view.remove("192.0.2.3")).isTrue();
+        assertThat(view.active("192.0.2.3")).isEmpty();
+        assertThat(view.put(until("192.0.2.3", 10))).isTrue();
+        assertThat(view.active("192.0.2.3")).isPresent();
     }
 
     @Test
-    void refreshBringsOtherNodesOffendersAndDropsRemovedOnes() {
+    void manyEntriesSurviveGrowthAndMalformedKeysAreIgnored() throws Exception {
         OffenderView view = new OffenderView(clock);
-        view.putConfirmed(until("192.0.2.3", 60));
-        view.replaceConfirmed(List.of(until("192.0.2.4", 60)));
-        assertThat(view.active("192.0.2.3")).isEmpty();
-        assertThat(view.active("192.0.2.4")).isPresent();
+        for (int i = 0; i < 100_000; i++) {
+            view.put(until("10." + (i >> 16 & 255) + "." + (i >> 8 & 255) + "." + (i & 255), 60));
+        }
+        assertThat(view.size()).isEqualTo(100_000);
+        assertThat(view.isListed(java.net.InetAddress.getByName("10.1.134.159"))).isTrue();
+        assertThat(view.isListed(java.net.InetAddress.getByName("10.2.0.1"))).isFalse();
+        assertThat(view.put("not-an-ip", now.get().plusSeconds(60))).isFalse();
+        assertThat(view.bytes() / view.size()).isLessThan(100);
+    }
+
+    @Test
+    void theLongestListedPrefixAnswers() throws Exception {
+        OffenderView view = new OffenderView(clock);
+        view.put(until("198.51.0.0/16", 30));
+        view.put(until("198.51.100.0/24", 60));
+        assertThat(view.active(java.net.InetAddress.getByName("198.51.100.7")).get().ip()).isEqualTo("198.51.100.0/24");
+        assertThat(view.active(java.net.InetAddress.getByName("198.51.7.7")).get().ip()).isEqualTo("198.51.0.0/16");
     }
 
     @Test
@@ -68,7 +86,7 @@ class OffenderViewTest {
         assertThat(keys.keyOf(java.net.InetAddress.getByName("192.0.2.9"))).isEqualTo("192.0.2.9");
         assertThat(new dev.spamtrap.core.net.OffenderKeys(128).keyOf(first)).isEqualTo("2001:db8:1:2::5");
         OffenderView view = new OffenderView(clock, keys);
-        view.putPending(until(keys.keyOf(first), 60));
+        view.put(until(keys.keyOf(first), 60));
         assertThat(view.active(java.net.InetAddress.getByName("2001:db8:1:2:aaaa::77"))).isPresent();
         assertThat(view.active(java.net.InetAddress.getByName("2001:db8:1:3::5"))).isEmpty();
     }
@@ -76,7 +94,8 @@ class OffenderViewTest {
     @Test
     void prefixRowsWrittenByAnAdministratorCoverTheirAddresses() throws Exception {
         OffenderView view = new OffenderView(clock);
-        view.replaceConfirmed(List.of(until("198.51.100.0/24", 60), until("2001:db8:ff::/48", 60)));
+        view.put(until("198.51.100.0/24", 60));
+        view.put(until("2001:db8:ff::/48", 60));
         assertThat(view.active(java.net.InetAddress.getByName("198.51.100.77"))).isPresent();
         assertThat(view.active(java.net.InetAddress.getByName("198.51.101.1"))).isEmpty();
         assertThat(view.active(java.net.InetAddress.getByName("2001:db8:ff:12::1"))).isPresent();

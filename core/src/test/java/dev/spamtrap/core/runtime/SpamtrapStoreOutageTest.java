@@ -62,6 +62,11 @@ class SpamtrapStoreOutageTest {
         }
 
         @Override
+        public CompletionStage<List<dev.spamtrap.core.store.Change>> changesSince(Instant from) {
+            return up.get() ? CompletableFuture.completedFuture(List.of()) : CompletableFuture.failedFuture(new IllegalStateException("down"));
+        }
+
+        @Override
         public CompletionStage<List<String>> loadTrapEntries() {
             return CompletableFuture.completedFuture(List.of());
         }
@@ -101,7 +106,7 @@ class SpamtrapStoreOutageTest {
     void hitsWhileStoreIsDownAreRefusedLocallySpooledAndReplayedInOrder() throws Exception {
         FakeStore store = new FakeStore();
         SpamtrapConfig config = config();
-        Path spool = dir.resolve("spool/pending-hits.log");
+        Path spool = dir.resolve("spool/hits.spool");
         try (Spamtrap spamtrap = Spamtrap.startWith(config, Clock.systemUTC(), store, store)) {
             spamtrap.recordHit(hit("192.0.2.1", 1));
             spamtrap.recordHit(hit("2001:db8::1", 2));
@@ -114,7 +119,7 @@ class SpamtrapStoreOutageTest {
             store.up.set(true);
             await(() -> store.recorded.size() == 2);
             assertThat(store.recorded).extracting(TrapHit::trap).containsExactly("trap1@example.com", "trap2@example.com");
-            await(() -> !Files.exists(spool));
+            await(() -> spamtrap.spoolDepth() == 0 && lines(spool) == 0);
         }
     }
 
@@ -124,12 +129,25 @@ class SpamtrapStoreOutageTest {
         SpamtrapConfig config = config();
         try (Spamtrap spamtrap = Spamtrap.startWith(config, Clock.systemUTC(), store, store)) {
             spamtrap.recordHit(hit("192.0.2.7", 7));
-            await(() -> Files.exists(dir.resolve("spool/pending-hits.log")));
+            await(() -> lines(dir.resolve("spool/hits.spool")) == 1);
         }
-        store.up.set(true);
         try (Spamtrap restarted = Spamtrap.startWith(config, Clock.systemUTC(), store, store)) {
+            // still down: the spooled hit lists the client locally after the restart
+            assertThat(restarted.activeOffender("192.0.2.7")).isPresent();
+            store.up.set(true);
             await(() -> store.recorded.size() == 1);
             assertThat(store.recorded.get(0).ip()).isEqualTo("192.0.2.7");
+        }
+    }
+
+    @Test
+    void twoProcessesCannotShareOneSpool() throws Exception {
+        FakeStore store = new FakeStore();
+        SpamtrapConfig config = config();
+        try (Spamtrap first = Spamtrap.startWith(config, Clock.systemUTC(), store, store)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Spamtrap.startWith(config, Clock.systemUTC(), store, store))
+                .isInstanceOf(dev.spamtrap.core.config.ConfigException.class)
+                .hasMessageContaining("spool.directory").hasMessageContaining("in use");
         }
     }
 

@@ -1,0 +1,42 @@
+package dev.spamtrap.core.runtime;
+
+import dev.spamtrap.core.offender.Offender;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** The node's offender listeners (e.g. the firewall client); a failing listener never stops the others. */
+final class Listeners {
+    private static final Logger LOGGER = LoggerFactory.getLogger(Listeners.class);
+    private final List<OffenderListener> all = new CopyOnWriteArrayList<>();
+
+    void add(OffenderListener l) {
+        all.add(l);
+    }
+
+    void remove(OffenderListener l) {
+        all.remove(l);
+    }
+
+    void recorded(Offender o) {
+        for (OffenderListener l : all) {
+            try {
+                l.offenderRecorded(o);
+            } catch (RuntimeException e) {
+                LOGGER.error("Offender listener {} failed", l, e);
+            }
+        }
+    }
+
+    void removed(String key) {
+        for (OffenderListener l : all) {
+            try {
+                l.offenderRemoved(key);
+            } catch (RuntimeException e) {
+                LOGGER.error("Offender listener {} failed", l, e);
+            }
+        }
+    }
+}

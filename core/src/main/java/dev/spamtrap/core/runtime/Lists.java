@@ -1,0 +1,90 @@
+package dev.spamtrap.core.runtime;
+
+import dev.spamtrap.core.net.Allowlist;
+import dev.spamtrap.core.net.CidrRange;
+import dev.spamtrap.core.trap.TrapEntry;
+import dev.spamtrap.core.trap.TrapList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The node's trap list and allowlist, each the merge of a file part and a store part. Readers see
+ * immutable snapshots (volatile fields); the file reloader and the sync thread replace one part each.
+ */
+final class Lists {
+    private static final Logger LOGGER = LoggerFactory.getLogger(Lists.class);
+
+    private volatile TrapList fileTraps;
+    private volatile TrapList storeTraps = TrapList.EMPTY;
+    private volatile TrapList traps;
+    private volatile Allowlist fileAllowlist;
+    private volatile Allowlist storeAllowlist = Allowlist.EMPTY;
+    private volatile Allowlist allowlist;
+
+    Lists(TrapList fileTraps, Allowlist fileAllowlist) {
+        this.fileTraps = fileTraps;
+        this.fileAllowlist = fileAllowlist;
+        this.traps = fileTraps;
+        this.allowlist = fileAllowlist;
+    }
+
+    TrapList traps() { return traps; }
+    Allowlist allowlist() { return allowlist; }
+    TrapList fileTraps() { return fileTraps; }
+    TrapList storeTraps() { return storeTraps; }
+    Allowlist fileAllowlist() { return fileAllowlist; }
+
+    synchronized void fileTraps(TrapList t) {
+        fileTraps = t;
+        traps = TrapList.merge(fileTraps, storeTraps);
+    }
+
+    synchronized void fileAllowlist(Allowlist a) {
+        fileAllowlist = a;
+        allowlist = Allowlist.merge(fileAllowlist, storeAllowlist);
+    }
+
+    /** Store trap rows; bad ones are skipped with an error line. */
+    synchronized void storeTraps(List<String> raw) {
+        List<TrapEntry> entries = new ArrayList<>();
+        for (String r : raw) {
+            try {
+                entries.add(TrapEntry.parse(r));
+            } catch (IllegalArgumentException e) {
+                LOGGER.error("Cassandra table traps: entry skipped: {}", e.getMessage());
+            }
+        }
+        storeTraps = new TrapList(entries);
+        traps = TrapList.merge(fileTraps, storeTraps);
+    }
+
+    /** Store allowlist rows; bad ones are skipped with an error line. */
+    synchronized void storeAllowlist(List<String> raw) {
+        List<CidrRange> ranges = new ArrayList<>();
+        for (String r : raw) {
+            try {
+                ranges.add(CidrRange.parse(r));
+            } catch (IllegalArgumentException e) {
+                LOGGER.error("Cassandra table allowlist: entry skipped: {}", e.getMessage());
+            }
+        }
+        storeAllowlist = new Allowlist(ranges);
+        allowlist = Allowlist.merge(fileAllowlist, storeAllowlist);
+    }
+
+    /** Whether a range overlaps any allowlisted range (prefix escalation must never cover one). */
+    boolean overlapsAllowlist(CidrRange range) {
+        for (CidrRange a : allowlist.ranges()) {
+            if (a.network().length != range.network().length) {
+                continue;
+            }
+            if (a.contains(range.network()) || range.contains(a.network())) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

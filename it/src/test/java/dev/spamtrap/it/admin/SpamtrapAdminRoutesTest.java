@@ -27,20 +27,14 @@ class SpamtrapAdminRoutesTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static JamesProcess james;
     private static WebAdmin web;
-    private static String noAdmin;
 
     @BeforeAll
     static void start() {
         james = JamesFixture.james("admin-routes", "it_admin_routes").prepare().start(JamesFixture.START);
         web = new WebAdmin(james.webAdminPort());
-        noAdmin = AdminAvailability.whyNot(web);
     }
 
-    private static void needsTheStoreSide() {
-        Assumptions.assumeTrue(noAdmin == null, () -> "skipped: " + noAdmin);
-    }
-
-    /** Refused by the routes themselves, before any store access: runs with or without the store side. */
+    /** Refused by the routes themselves, before any store access. */
     @Test
     void badInputIsA400NamingTheParameter() {
         for (String list : List.of("/spamtrap/traps", "/spamtrap/offenders", "/spamtrap/allowlist")) {
@@ -69,7 +63,6 @@ class SpamtrapAdminRoutesTest {
 
     @Test
     void forgivenOffenderIsWelcomeOnItsNextConnection() {
-        needsTheStoreSide();
         SmtpClient.deliver("127.0.0.60", james.smtpPort(), "bot@spam.test", List.of("trap@example.com"), "forgive-me");
         assertThat(JamesFixture.connectionAnswer("127.0.0.60", james.smtpPort()).get(0)).startsWith("450 ");
         Await.until(WAIT, "offender stored", () -> web.request("GET", "/spamtrap/offenders/127.0.0.60", null).statusCode(), s -> s == 200);
@@ -93,7 +86,6 @@ class SpamtrapAdminRoutesTest {
 
     @Test
     void offendersListedByHandAndBadInput() {
-        needsTheStoreSide();
         assertThat(web.request("PUT", "/spamtrap/offenders/198.51.100.0%2F24?lifetime=2h&reason=abuse-report", "").statusCode()).isEqualTo(204);
         assertThat(JamesFixture.connectionAnswer("127.0.0.61", james.smtpPort()).get(0)).startsWith("220 ");
         HttpResponse<String> listed = web.request("GET", "/spamtrap/offenders/198.51.100.0%2F24", null);
@@ -110,7 +102,6 @@ class SpamtrapAdminRoutesTest {
 
     @Test
     void trapsAddedCheckedImportedAndRemoved() {
-        needsTheStoreSide();
         assertThat(web.request("PUT", "/spamtrap/traps/harvested@example.com", "{\"comment\":\"contact page\"}").statusCode()).isEqualTo(204);
         Await.until(WAIT, "new trap live", () -> web.request("GET", "/spamtrap/traps/check?address=Harvested@example.com", null).body(),
             b -> b.contains("\"trap\":true"));
@@ -139,7 +130,6 @@ class SpamtrapAdminRoutesTest {
 
     @Test
     void allowlistingARangeForgivesAndExempts() {
-        needsTheStoreSide();
         SmtpClient.deliver("127.0.0.70", james.smtpPort(), "bot@spam.test", List.of("trap@example.com"), "to-be-allowlisted");
         Await.until(WAIT, "offender stored", () -> web.request("GET", "/spamtrap/offenders/127.0.0.70", null).statusCode(), s -> s == 200);
         HttpResponse<String> add = web.request("PUT", "/spamtrap/allowlist/127.0.0.64%2F27", "{\"comment\":\"partner\"}");
@@ -155,7 +145,6 @@ class SpamtrapAdminRoutesTest {
 
     @Test
     void statusIsHealthyAndTheZoneServesInRbldnsd() throws Exception {
-        needsTheStoreSide();
         HttpResponse<String> status = web.request("GET", "/spamtrap/status", null);
         assertThat(status.statusCode()).isEqualTo(200);
         assertThat(status.body()).contains("\"node\":\"it-admin-routes\"", "\"storeReachable\":true", "\"spoolDepth\":", "\"viewSize\":");

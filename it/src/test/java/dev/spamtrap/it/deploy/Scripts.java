@@ -28,12 +28,18 @@ final class Scripts {
     }
 
     static Result run(List<String> cmd, int timeoutSeconds) {
+        return run(cmd, java.util.Map.of(), timeoutSeconds);
+    }
+
+    static Result run(List<String> cmd, java.util.Map<String, String> env, int timeoutSeconds) {
         try {
             Path out = java.nio.file.Files.createTempFile("spamtrap-cmd", ".out");
             Path err = java.nio.file.Files.createTempFile("spamtrap-cmd", ".err");
             try {
-                Process p = new ProcessBuilder(cmd).directory(ProjectLayout.locate().root().toFile())
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                ProcessBuilder pb = new ProcessBuilder(cmd).directory(ProjectLayout.locate().root().toFile())
+                    .redirectOutput(out.toFile()).redirectError(err.toFile());
+                pb.environment().putAll(env);
+                Process p = pb.start();
                 if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                     return new Result(-1, "", String.join(" ", cmd) + " did not finish within " + timeoutSeconds + " s");

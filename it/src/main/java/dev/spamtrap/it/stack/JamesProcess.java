@@ -114,13 +114,20 @@ public final class JamesProcess implements AutoCloseable {
             // James 3.8.1 looks client names up on the SMTP event loop (Received header, remote host
             // attribute). This machine's resolver does not answer, so each lookup would stall every
             // connection of the loop for seconds; the harness gives the JVM a hosts file instead.
-            Files.writeString(conf().resolve("hosts"), "127.0.0.1 localhost " + localHostName() + "\n::1 localhost\n");
+            writeHostsFile();
             for (Map.Entry<String, UnaryOperator<String>> e : edits.entrySet()) {
                 rewrite(e.getKey(), e.getValue());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return this;
+    }
+
+    /** The hosts file the JVM resolves names with (ROOT/conf/hosts), for roots a test lays out itself. */
+    public JamesProcess writeHostsFile() throws IOException {
+        Files.createDirectories(conf());
+        Files.writeString(conf().resolve("hosts"), "127.0.0.1 localhost " + localHostName() + "\n::1 localhost\n");
         return this;
     }
 

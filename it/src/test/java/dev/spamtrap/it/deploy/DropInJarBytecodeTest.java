@@ -42,6 +42,14 @@ class DropInJarBytecodeTest {
         assertThat(tooNew).as("classes Java 11 cannot load").isEmpty();
     }
 
+    @Test
+    void theCheckRecognisesNewerClassFiles() throws IOException {
+        // This test class is compiled for Java 17 (the it module): the check must see it as too new.
+        try (InputStream own = DropInJarBytecodeTest.class.getResourceAsStream("DropInJarBytecodeTest.class")) {
+            assertThat(majorVersion(own)).isEqualTo(61).isGreaterThan(JAVA_11);
+        }
+    }
+
     static int majorVersion(InputStream in) throws IOException {
         try (DataInputStream data = new DataInputStream(in)) {
             if (data.readInt() != 0xCAFEBABE) {

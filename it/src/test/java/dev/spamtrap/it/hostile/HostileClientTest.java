@@ -87,7 +87,6 @@ class HostileClientTest {
             replies.add(c.command("RCPT TO:<nobody-x@example.com>"));
             replies.add(c.command("RCPT TO:<someone@elsewhere.test>"));
             replies.add(c.command("RCPT TO:<alice@example.com>"));
-            replies.add(c.command("RCPT TO:<someone@traps.remote.test>"));
             c.command("QUIT");
         }
         return replies;
@@ -124,10 +123,13 @@ class HostileClientTest {
         assertThat(clean.get(0)).startsWith("550 5.1.1");
         assertThat(clean.get(1)).doesNotStartWith("250");
         assertThat(clean.get(2)).startsWith("250");
-        // a trap in a domain this server does not serve: James's own answer for that domain, like elsewhere.test
-        assertThat(clean.get(3)).isEqualTo(clean.get(1).replace("someone@elsewhere.test", "someone@traps.remote.test"));
+        // a trap in a domain this server does not serve gets James's own answer for that domain, like elsewhere.test
+        assertThat(JamesFixture.rcptReply("127.0.1.10", james.smtpPort(), "someone@traps.remote.test"))
+            .isEqualTo(JamesFixture.rcptReply("127.0.1.11", james.smtpPort(), "someone@elsewhere.test"));
         awaitOffenderRow("127.0.1.2");
+        awaitOffenderRow("127.0.1.10");
         assertThat(offenderRow("127.0.1.1")).isNull();
+        assertThat(offenderRow("127.0.1.11")).isNull();
     }
 
     @Test
@@ -192,7 +194,7 @@ class HostileClientTest {
             c.reply();
             c.command("EHLO four.test");
             c.command("MAIL FROM:<bot@spam.test>");
-            for (String t : List.of("trap@example.com", "x@traps.example.com", "spam@example.com", "y@traps.example.com")) {
+            for (String t : List.of("trap@example.com", "spam@example.com", "spammaster@example.com", "spamtrap@example.com")) {
                 assertThat(c.command("RCPT TO:<" + t + ">")).startsWith("250");
             }
             c.command("QUIT");

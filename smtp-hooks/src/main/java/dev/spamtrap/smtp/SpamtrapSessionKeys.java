@@ -6,12 +6,10 @@ import org.apache.james.protocols.api.ProtocolSession.AttachmentKey;
 public final class SpamtrapSessionKeys {
     /**
      * Connection state: set once a client on this connection sent to a trap; holds the trap address. Every
-     * message the connection sends from then on (after DATA, RSET, a new EHLO) is quarantined.
+     * message the connection sends from then on (after DATA, RSET, a new EHLO) is quarantined, and no further
+     * hit is recorded for it (one connection is one offence).
      */
     public static final AttachmentKey<String> TRAPPED = AttachmentKey.of("dev.spamtrap.trapped", String.class);
-
-    /** Connection state: this connection's one hit is recorded (one connection is one offence). */
-    public static final AttachmentKey<Boolean> HIT_RECORDED = AttachmentKey.of("dev.spamtrap.hitRecorded", Boolean.class);
 
     /** Transaction state: a trusted relay passed a trap recipient; the offender is read from the message's headers. */
     public static final AttachmentKey<RelayedTrap> RELAYED_TRAP = AttachmentKey.of("dev.spamtrap.relayedTrap", RelayedTrap.class);

@@ -145,18 +145,21 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
         String trapAddress = rcpt.asString().toLowerCase(Locale.ROOT);
         InetAddress client = session.getRemoteAddress().getAddress();
         if (trustedRelays.contains(client)) {
+            if (!isServed(rcpt)) {
+                return HookResult.DECLINED; // not ours to receive: James answers the relay as it would anyway
+            }
             // The relay is not the offender: accept, quarantine, and find the real client in the headers.
             session.setAttachment(SpamtrapSessionKeys.RELAYED_TRAP, new RelayedTrap(trapAddress, sender.asString(""), trustedRelays), State.Transaction);
             return HookResult.OK;
         }
-        if (session.getAttachment(SpamtrapSessionKeys.HIT_RECORDED, State.Connection).isEmpty()) {
-            session.setAttachment(SpamtrapSessionKeys.HIT_RECORDED, Boolean.TRUE, State.Connection);
+        if (session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Connection).isEmpty()) {
+            // the connection's first trap: its one hit (later traps on this connection are the same offence)
+            session.setAttachment(SpamtrapSessionKeys.TRAPPED, trapAddress, State.Connection);
             String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
             spamtrap.recordHit(new TrapHit(spamtrap.config().nodeName() + "/" + session.getSessionID(), spamtrap.offenderKey(client),
                 SpamtrapHandlerSupport.clientIp(session), spamtrap.clock().instant(), trapAddress, helo, sender.asString(""),
                 spamtrap.config().nodeName()));
         }
-        session.setAttachment(SpamtrapSessionKeys.TRAPPED, trapAddress, State.Connection);
         if (!isServed(rcpt)) {
             // James answers for a domain it does not serve (relay denied ...) exactly as without the trap.
             return HookResult.DECLINED;

@@ -28,6 +28,9 @@ public final class JamesFixture {
             .spamtrapProperty("cassandra.keyspace", keyspace)
             // These tests look at the refusal itself; the tarpit (the sample's default) has its own tests.
             .edit("smtpserver.xml", s -> s.replace("<mode>tarpit</mode>", "<mode>refuse</mode>"))
+            // These tests look at connect-time refusals; the deferred check (the default where AUTH is offered)
+            // has its own tests (hostile/).
+            .edit("smtpserver.xml", s -> s.replace("<checkAt>auto</checkAt>", "<checkAt>connect</checkAt>"))
             .spamtrapProperty("node.name", "it-" + name)
             .spamtrapProperty("refresh.interval", "1s")
             .spamtrapProperty("retry.interval", "1s");

@@ -62,9 +62,8 @@ class TrapAcceptModeTest {
         assertThat(replies.get(3)).isEqualTo("250 2.1.5 Recipient <trap@example.com> OK");
 
         WebAdmin webAdmin = new WebAdmin(james.webAdminPort());
-        String quarantined = Await.until(Duration.ofSeconds(20), "quarantined mail", () -> webAdmin.listMails(QUARANTINE), s -> !s.equals("[]"));
-        String key = quarantined.replaceAll("^\\[\"|\"]$", "");
-        assertThat(webAdmin.getMail(QUARANTINE, key)).contains("Subject: spam-demo");
+        Await.until(Duration.ofSeconds(20), "quarantined mail", () -> webAdmin.listMails(QUARANTINE),
+            keys -> containsSubject(webAdmin, keys, "Subject: spam-demo"));
 
         List<String> refusal = JamesFixture.connectionAnswer("127.0.0.2", port);
         assertThat(refusal).hasSize(1);
@@ -98,7 +97,9 @@ class TrapAcceptModeTest {
     @Test
     void domainAndRegexTrapsMatchIgnoringCase() {
         int port = james.smtpPort();
-        assertThat(JamesFixture.rcptReply("127.0.0.10", port, "Someone@TRAPS.example.com")).startsWith("250 2.1.5");
+        // traps.example.com is not a domain this demo server serves: the trap gets James's answer for such a domain
+        assertThat(JamesFixture.rcptReply("127.0.0.10", port, "Someone@TRAPS.example.com"))
+            .isEqualTo(JamesFixture.rcptReply("127.0.0.19", port, "someone@elsewhere.test"));
         assertThat(JamesFixture.rcptReply("127.0.0.11", port, "SpamMaster@Example.com")).startsWith("250 2.1.5");
         assertThat(JamesFixture.rcptReply("127.0.0.12", port, "TRAP@EXAMPLE.COM")).startsWith("250 2.1.5");
         assertThat(JamesFixture.rcptReply("127.0.0.13", port, "spammer@example.com")).startsWith("550 5.1.1 Unknown user");
@@ -111,15 +112,15 @@ class TrapAcceptModeTest {
     }
 
     @Test
-    void laterRecipientsOfATrappedTransactionAreAcceptedAndNothingIsDelivered() {
+    void laterRecipientsOfATrappedTransactionGetTheirOwnRepliesAndNothingIsDelivered() {
         int port = james.smtpPort();
         try (SmtpClient c = SmtpClient.connect("127.0.0.18", port)) {
             c.reply();
             c.command("EHLO multi.test");
             c.command("MAIL FROM:<bot@spam.test>");
             assertThat(c.command("RCPT TO:<spam@example.com>")).startsWith("250 ");
-            assertThat(c.command("RCPT TO:<nobody@example.com>")).as("unknown user after a trap").startsWith("250 ");
-            assertThat(c.command("RCPT TO:<someone@elsewhere.test>")).as("relay after a trap").startsWith("250 ");
+            assertThat(c.command("RCPT TO:<nobody@example.com>")).as("unknown user after a trap").startsWith("550 5.1.1");
+            assertThat(c.command("RCPT TO:<someone@elsewhere.test>")).as("relay after a trap").doesNotStartWith("250");
             assertThat(c.command("DATA")).startsWith("354");
             assertThat(c.command("Subject: multi\r\n\r\nbody\r\n.")).startsWith("250 ");
             c.command("QUIT");

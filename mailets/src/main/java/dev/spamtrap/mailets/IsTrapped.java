@@ -9,9 +9,10 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Matches every recipient of a message whose SMTP transaction hit a spamtrap (marked by
- * {@code dev.spamtrap.smtp.TrappedMessageHook}). Put it first in the root processor, so that no
- * co-recipient of a trap ever receives the message:
+ * Matches every recipient of a message sent on an SMTP connection that hit a spamtrap, or relayed with a
+ * trap recipient by a trusted relay (marked by {@code dev.spamtrap.smtp.TrappedMessageHook}). It must be
+ * first in the root processor, so that no co-recipient of a trap ever receives the message; the SMTP hooks
+ * refuse to start James otherwise:
  *
  * <pre>{@code
  * <mailet match="dev.spamtrap.mailets.IsTrapped" class="dev.spamtrap.mailets.Quarantine">

@@ -16,11 +16,18 @@ import org.apache.james.protocols.api.handler.LineHandler;
 import org.apache.james.protocols.smtp.SMTPResponse;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.core.DataLineFilter;
+import org.apache.james.protocols.smtp.hook.HookResult;
+import org.apache.james.protocols.smtp.hook.HookReturnCode;
+import org.apache.james.protocols.smtp.hook.MailHook;
+import org.apache.james.core.MaybeSender;
+import org.apache.james.protocols.api.ProtocolSession.AttachmentKey;
+import org.apache.james.protocols.api.ProtocolSession.State;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.inject.Inject;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -46,7 +53,16 @@ import java.util.Optional;
  *   </tarpit>
  * </handler>
  * }</pre>
- * {@code %A} is the client's address, {@code %L} the configured offender lifetime. The text never names a trap.
+ * {@code %A} is the client's address, {@code %L} the lifetime this client's listing actually has (24 hours, 48
+ * hours ... as its record says). The text never names a trap.
+ *
+ * <p>{@code <checkAt>}: when the decision is taken. {@code auto} (default): at the first MAIL FROM if this
+ * server offers AUTH to the client (so a user behind an offender's NAT address or IPv6 /64 can still
+ * authenticate and send: an authenticated MAIL is never refused) or if the server reads a PROXY header
+ * ({@code proxyRequired}: at connect James only knows the proxy's address); otherwise at connect, before the
+ * greeting. {@code connect}: always at connect (except behind {@code proxyRequired}, where it would judge the
+ * proxy). {@code mail}: always at the first MAIL FROM. Decided at MAIL FROM, a tarpit starts with that reply
+ * and a refusal is the reply to MAIL FROM, then close.
  *
  * <p>{@code refuse}: the refusal at once, then close. {@code tarpit}: the conversation goes on, every reply
  * {@code delay} late (see {@link dev.spamtrap.smtp.tarpit.TarpitGate}); after the message's final "." the
@@ -57,11 +73,18 @@ import java.util.Optional;
  * answered 454 (by the gate). Listed anywhere in {@code <handlerchain>}, the handler runs before James's
  * core handlers, as it must: before the greeting, and as the first data line filter.
  */
-public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, DataLineFilter {
+public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, DataLineFilter, MailHook {
     private static final Logger LOGGER = LoggerFactory.getLogger(OffenderConnectHandler.class);
     static final String DEFAULT_TEXT = "Your address %A has sent mail to a spamtrap on this server within the last %L";
 
     public enum Mode { TARPIT, REFUSE }
+
+    public enum CheckAt { AUTO, CONNECT, MAIL }
+
+    /** Connection state: the decision waits for the first MAIL FROM (true), or has been taken (false). */
+    static final AttachmentKey<Boolean> DEFERRED = AttachmentKey.of("dev.spamtrap.offenderCheckDeferred", Boolean.class);
+    /** Connection state: the refusal a tarpitted client gets after its message (carries its own %L). */
+    static final AttachmentKey<SMTPResponse> REFUSAL = AttachmentKey.of("dev.spamtrap.refusal", SMTPResponse.class);
 
     /** James's connect-handler statistics cannot take null: an empty response writes nothing. */
     static final Response NOTHING = new Response() {
@@ -88,6 +111,7 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     private String code = "450";
     private String text = DEFAULT_TEXT;
     private Mode mode = Mode.TARPIT;
+    private CheckAt checkAt = CheckAt.AUTO;
     private Tarpit tarpit;
 
     /** The runtime and events come from the node's one runtime ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
@@ -115,6 +139,13 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
             case "refuse": mode = Mode.REFUSE; break;
             default: throw SpamtrapHandlerSupport.badParameter(getClass(), "mode", "'" + m + "' is not one of tarpit, refuse");
         }
+        String at = config.getString("checkAt", "auto").trim().toLowerCase(Locale.ROOT);
+        switch (at) {
+            case "auto": checkAt = CheckAt.AUTO; break;
+            case "connect": checkAt = CheckAt.CONNECT; break;
+            case "mail": checkAt = CheckAt.MAIL; break;
+            default: throw SpamtrapHandlerSupport.badParameter(getClass(), "checkAt", "'" + at + "' is not one of auto, connect, mail");
+        }
         TarpitSettings settings;
         try {
             settings = TarpitSettings.from(config);
@@ -131,25 +162,66 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
 
     @Override
     public Response onConnect(SMTPSession session) {
-        if (SpamtrapHandlerSupport.isExempt(spamtrap, session)) {
+        if (isDeferred(session)) {
+            session.setAttachment(DEFERRED, Boolean.TRUE, State.Connection);
             return NOTHING;
+        }
+        Response refusal = decide(session);
+        return refusal == null ? NOTHING : refusal;
+    }
+
+    /** The deferred decision, at the first MAIL FROM; an authenticated MAIL is never refused (exempt). */
+    @Override
+    public HookResult doMail(SMTPSession session, MaybeSender sender) {
+        if (!session.getAttachment(DEFERRED, State.Connection).orElse(false)) {
+            return HookResult.DECLINED;
+        }
+        session.setAttachment(DEFERRED, Boolean.FALSE, State.Connection);
+        SMTPResponse refusal = decide(session);
+        if (refusal == null) {
+            return HookResult.DECLINED;
+        }
+        return HookResult.builder()
+            .hookReturnCode(HookReturnCode.disconnected(code.equals("450") ? HookReturnCode.Action.DENYSOFT : HookReturnCode.Action.DENY))
+            .smtpReturnCode(refusal.getRetCode())
+            .smtpDescription(String.valueOf(refusal.getLines().get(0)).substring(code.length() + 1))
+            .build();
+    }
+
+    private boolean isDeferred(SMTPSession session) {
+        if (SpamtrapHandlerSupport.isProxyRequired(session) || checkAt == CheckAt.MAIL) {
+            return true;
+        }
+        if (checkAt == CheckAt.CONNECT) {
+            return false;
+        }
+        // AUTH may be offered only after STARTTLS (requireSSL): count that as offered too.
+        return session.getConfiguration().isAuthAnnounced(session.getRemoteAddress().getAddress().getHostAddress(), true);
+    }
+
+    /** Tarpits or refuses a listed, non-exempt client. Returns the refusal to send now, or null to go on. */
+    private SMTPResponse decide(SMTPSession session) {
+        if (SpamtrapHandlerSupport.isExempt(spamtrap, session)) {
+            return null;
         }
         Optional<Offender> offender = spamtrap.activeOffender(session.getRemoteAddress().getAddress());
         if (offender.isEmpty()) {
-            return NOTHING;
+            return null;
         }
         String ip = SpamtrapHandlerSupport.clientIp(session);
+        SMTPResponse refusal = refusal(ip, offender.get());
         if (mode == Mode.TARPIT) {
-            Tarpit.Outcome outcome = tarpit.enter(session, bytes(refusal(ip)));
+            Tarpit.Outcome outcome = tarpit.enter(session, bytes(refusal));
             if (outcome == Tarpit.Outcome.TARPITTED) {
+                session.setAttachment(REFUSAL, refusal, State.Connection);
                 events.refusal(ip, "tarpit", offender.get().expiresAt());
-                return NOTHING;
+                return null;
             }
             events.refusal(ip, "tarpit-full", offender.get().expiresAt());
-            return refusal(ip);
+            return refusal;
         }
         events.refusal(ip, "refuse", offender.get().expiresAt());
-        return refusal(ip);
+        return refusal;
     }
 
     /**
@@ -164,9 +236,8 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         if (isEndOfData(line)) {
             session.popLineHandler();
             session.resetState();
-            String ip = SpamtrapHandlerSupport.clientIp(session);
-            LOGGER.debug("Tarpitted offender {} finished its message: refusing it and closing", ip);
-            return refusal(ip);
+            LOGGER.debug("Tarpitted offender {} finished its message: refusing it and closing", SpamtrapHandlerSupport.clientIp(session));
+            return session.getAttachment(REFUSAL, State.Connection).orElseThrow();
         }
         return null;
     }
@@ -176,9 +247,9 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
             || (line.length == 2 && line[0] == '.' && line[1] == '\n');
     }
 
-    SMTPResponse refusal(String ip) {
+    SMTPResponse refusal(String ip, Offender offender) {
         String dsn = code.equals("450") ? "4.7.1" : "5.7.1";
-        SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(text, ip));
+        SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(text, ip, lifetimeOf(offender)));
         response.setEndSession(true);
         return response;
     }
@@ -191,8 +262,17 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         return sb.toString().getBytes(StandardCharsets.US_ASCII);
     }
 
-    String expand(String template, String ip) {
-        return template.replace("%A", ip).replace("%L", Durations.human(spamtrap.config().policy().lifetime()));
+    static String expand(String template, String ip, Duration lifetime) {
+        return template.replace("%A", ip).replace("%L", Durations.human(lifetime));
+    }
+
+    /** The listing this client actually got: from its last hit to its expiry, as its record says. */
+    Duration lifetimeOf(Offender offender) {
+        if (offender.lastHit() == null || !offender.expiresAt().isAfter(offender.lastHit())) {
+            return spamtrap.config().policy().lifetime();
+        }
+        // to the nearest second: the store keeps milliseconds
+        return Duration.ofSeconds((Duration.between(offender.lastHit(), offender.expiresAt()).toMillis() + 500) / 1000);
     }
 
     Mode mode() {

@@ -4,6 +4,7 @@ import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.runtime.Spamtrap;
 import org.apache.commons.configuration2.Configuration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
+import org.apache.james.protocols.api.ProtocolSessionImpl;
 import org.apache.james.protocols.smtp.SMTPSession;
 
 import java.net.InetAddress;
@@ -33,13 +34,25 @@ final class SpamtrapHandlerSupport {
         return new ConfigurationException("smtpserver.xml: handler " + handler.getName() + ": parameter '" + key + "': " + reason);
     }
 
-    /** Authenticated sessions, relay-authorized networks and allowlisted ranges are never recorded nor refused. */
+    /**
+     * Authenticated sessions, relay-authorized networks and allowlisted ranges are never recorded nor refused.
+     * Relaying is judged on the client's own address: James 3.8.1 computes {@code isRelayingAllowed()} from the
+     * PROXY's address, while {@code getRemoteAddress()} is the one the PROXY header gave.
+     */
     static boolean isExempt(Spamtrap spamtrap, SMTPSession session) {
-        if (session.getUsername() != null || session.isRelayingAllowed()) {
+        if (session.getUsername() != null) {
             return true;
         }
         InetAddress client = session.getRemoteAddress().getAddress();
-        return spamtrap.isAllowlisted(client);
+        return session.getConfiguration().isRelayingAllowed(client.getHostAddress()) || spamtrap.isAllowlisted(client);
+    }
+
+    /** Whether this server reads a PROXY header: then the client's address is known only after connect. */
+    static boolean isProxyRequired(SMTPSession session) {
+        if (session instanceof ProtocolSessionImpl) {
+            return ((ProtocolSessionImpl) session).getProtocolTransport().isProxyRequired();
+        }
+        return false;
     }
 
     static String clientIp(SMTPSession session) {

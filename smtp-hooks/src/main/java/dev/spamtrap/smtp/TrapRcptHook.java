@@ -1,6 +1,8 @@
 package dev.spamtrap.smtp;
 
 import dev.spamtrap.core.metrics.SpamtrapEvents;
+import dev.spamtrap.core.net.Allowlist;
+import dev.spamtrap.core.net.CidrRange;
 import dev.spamtrap.core.offender.TrapHit;
 import dev.spamtrap.core.runtime.Spamtrap;
 import dev.spamtrap.core.trap.TrapEntry;
@@ -8,55 +10,79 @@ import org.apache.commons.configuration2.Configuration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 import org.apache.james.core.MailAddress;
 import org.apache.james.core.MaybeSender;
+import org.apache.james.domainlist.api.DomainList;
+import org.apache.james.domainlist.api.DomainListException;
 import org.apache.james.protocols.api.ProtocolSession.State;
+import org.apache.james.protocols.api.handler.ExtensibleHandler;
 import org.apache.james.protocols.api.handler.ProtocolHandler;
+import org.apache.james.protocols.api.handler.WiringException;
 import org.apache.james.protocols.smtp.SMTPRetCode;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.dsn.DSNStatus;
 import org.apache.james.protocols.smtp.hook.HookResult;
 import org.apache.james.protocols.smtp.hook.HookReturnCode;
 import org.apache.james.protocols.smtp.hook.RcptHook;
+import org.apache.james.server.core.configuration.ConfigurationProvider;
+import org.apache.james.smtpserver.JamesMessageHook;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.inject.Inject;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
 /**
  * Detects trap recipients at RCPT time and records the client as an offender (without waiting on the
- * store). List it in {@code smtpserver.xml} <b>before</b> {@code ValidRcptHandler}, or the trap gets
- * "unknown user" first:
+ * store). List it in {@code smtpserver.xml} before {@code ValidRcptHandler}, with {@code TrappedMessageHook};
+ * James refuses to start otherwise (see {@link QuarantineWiring}):
  *
  * <pre>{@code
- * <handlerchain>
- *   <handler class="dev.spamtrap.smtp.OffenderConnectHandler"/>
- *   <handler class="dev.spamtrap.smtp.TrapRcptHook">
- *     <mode>accept</mode>   <!-- accept (default) or reject -->
- *   </handler>
- *   <handler class="dev.spamtrap.smtp.TrappedMessageHook"/>
- *   <handler class="org.apache.james.smtpserver.fastfail.ValidRcptHandler"/>
- *   ...
+ * <handler class="dev.spamtrap.smtp.TrapRcptHook">
+ *   <mode>accept</mode>                          <!-- accept (default) or reject -->
+ *   <trustedRelays>192.0.2.25, 2001:db8::25</trustedRelays>   <!-- optional: backup MX, forwarders -->
+ * </handler>
+ * <handler class="dev.spamtrap.smtp.TrappedMessageHook"/>
+ * <handler class="org.apache.james.smtpserver.fastfail.ValidRcptHandler"/>
  * }</pre>
  *
+ * <p>Nothing in a reply tells a trap from another address:
  * <ul>
- * <li>{@code accept}: the trap gets the same {@code 250} as a real mailbox. The transaction is marked
- * trapped: every later recipient is accepted too, and the message goes to quarantine instead of to any
- * recipient (see the {@code IsTrapped} matcher and {@code Quarantine} mailet).</li>
- * <li>{@code reject}: the reply is exactly James's unknown-user reply.</li>
+ * <li>{@code accept}: a trap in a domain this server serves gets the {@code 250} of a real mailbox;
+ * {@code reject}: it gets James's own unknown-user reply, byte for byte.</li>
+ * <li>A trap in a domain this server does not serve gets whatever James answers for that domain (the hook
+ * declines after recording).</li>
+ * <li>Every other recipient, before or after the trap, gets exactly the reply it would get without it.</li>
  * </ul>
+ * The connection is marked trapped: everything it sends from then on is quarantined, never delivered.
+ * One connection is one offence: its first trap recipient records the hit, later ones record nothing.
  * Authenticated clients, relay-authorized networks and allowlisted ranges are never recorded.
+ *
+ * <p>A trusted relay (the administrator's backup MX or forwarder) is never recorded: its trapped message is
+ * accepted and quarantined, and the hit is recorded at the end of DATA against the client named in the
+ * {@code Received:} header the relay added (see {@link TrappedMessageHook}).
  */
-public class TrapRcptHook implements RcptHook, ProtocolHandler {
+public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandler {
+    private static final Logger LOGGER = LoggerFactory.getLogger(TrapRcptHook.class);
+
     public enum Mode { ACCEPT, REJECT }
 
     private final Spamtrap spamtrap;
     private final SpamtrapEvents events;
+    private final DomainList domains;
+    private final ConfigurationProvider configurations;
     private Mode mode = Mode.ACCEPT;
+    private Allowlist trustedRelays = Allowlist.EMPTY;
 
     /** Both come from the node's one runtime ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
     @Inject
-    public TrapRcptHook(Spamtrap spamtrap, SpamtrapEvents events) {
+    public TrapRcptHook(Spamtrap spamtrap, SpamtrapEvents events, DomainList domains, ConfigurationProvider configurations) {
         this.spamtrap = spamtrap;
         this.events = events;
+        this.domains = domains;
+        this.configurations = configurations;
     }
 
     @Override
@@ -67,28 +93,81 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler {
             case "reject": mode = Mode.REJECT; break;
             default: throw SpamtrapHandlerSupport.badParameter(getClass(), "mode", "'" + m + "' is not one of accept, reject");
         }
+        trustedRelays = parseRelays(config.getString("trustedRelays", ""));
+        QuarantineWiring.checkMailetContainer(configurations);
         SpamtrapHandlerSupport.checkNoOwnConfiguration(config, getClass());
+        LOGGER.info("Trap recipients are {}; {} trusted relay range(s)", mode == Mode.ACCEPT ? "accepted and quarantined" : "rejected as unknown users",
+            trustedRelays.ranges().size());
+    }
+
+    private Allowlist parseRelays(String text) throws ConfigurationException {
+        List<CidrRange> ranges = new ArrayList<>();
+        for (String part : text.split("[,\\s]+")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            try {
+                ranges.add(CidrRange.parse(part));
+            } catch (IllegalArgumentException e) {
+                throw SpamtrapHandlerSupport.badParameter(getClass(), "trustedRelays", e.getMessage());
+            }
+        }
+        return new Allowlist(ranges);
+    }
+
+    @Override
+    public List<Class<?>> getMarkerInterfaces() {
+        return List.of(RcptHook.class, JamesMessageHook.class);
+    }
+
+    @Override
+    public void wireExtensions(Class<?> marker, List<?> extensions) throws WiringException {
+        if (marker == RcptHook.class) {
+            QuarantineWiring.checkRcptOrder(extensions);
+        } else if (marker == JamesMessageHook.class) {
+            QuarantineWiring.checkMessageHooks(extensions);
+        }
     }
 
     @Override
     public HookResult doRcpt(SMTPSession session, MaybeSender sender, MailAddress rcpt) {
-        if (mode == Mode.ACCEPT && session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Transaction).isPresent()) {
-            // Already trapped: accept everything so the message reaches quarantine and no real user.
-            return HookResult.OK;
-        }
         Optional<TrapEntry> trap = spamtrap.trapFor(rcpt.asString());
         if (trap.isEmpty() || SpamtrapHandlerSupport.isExempt(spamtrap, session)) {
             return HookResult.DECLINED;
         }
-        String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
-        spamtrap.recordHit(new TrapHit(spamtrap.offenderKey(session.getRemoteAddress().getAddress()), spamtrap.clock().instant(),
-            rcpt.asString().toLowerCase(Locale.ROOT), helo, sender.asString(""), spamtrap.config().nodeName()));
-        events.hit(SpamtrapHandlerSupport.clientIp(session), rcpt.asString(), trap.get().kind().name(), helo, sender.asString(""));
-        if (mode == Mode.REJECT) {
-            return unknownUser(rcpt);
+        String trapAddress = rcpt.asString().toLowerCase(Locale.ROOT);
+        InetAddress client = session.getRemoteAddress().getAddress();
+        if (trustedRelays.contains(client)) {
+            if (!isServed(rcpt)) {
+                return HookResult.DECLINED; // not ours to receive: James answers the relay as it would anyway
+            }
+            // The relay is not the offender: accept, quarantine, and find the real client in the headers.
+            session.setAttachment(SpamtrapSessionKeys.RELAYED_TRAP, new RelayedTrap(trapAddress, sender.asString(""), trustedRelays), State.Transaction);
+            return HookResult.OK;
         }
-        session.setAttachment(SpamtrapSessionKeys.TRAPPED, rcpt.asString(), State.Transaction);
-        return HookResult.OK;
+        if (session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Connection).isEmpty()) {
+            // the connection's first trap: its one hit (later traps on this connection are the same offence)
+            session.setAttachment(SpamtrapSessionKeys.TRAPPED, trapAddress, State.Connection);
+            String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
+            spamtrap.recordHit(new TrapHit(spamtrap.config().nodeName() + "/" + session.getSessionID(), spamtrap.offenderKey(client),
+                SpamtrapHandlerSupport.clientIp(session), spamtrap.clock().instant(), trapAddress, helo, sender.asString(""),
+                spamtrap.config().nodeName()));
+            events.hit(SpamtrapHandlerSupport.clientIp(session), rcpt.asString(), trap.get().kind().name(), helo, sender.asString(""));
+        }
+        if (!isServed(rcpt)) {
+            // James answers for a domain it does not serve (relay denied ...) exactly as without the trap.
+            return HookResult.DECLINED;
+        }
+        return mode == Mode.REJECT ? unknownUser(rcpt) : HookResult.OK;
+    }
+
+    private boolean isServed(MailAddress rcpt) {
+        try {
+            return domains.containsDomain(rcpt.getDomain());
+        } catch (DomainListException e) {
+            LOGGER.warn("Domain list unavailable ({}); answering for <{}> as James would", e.getMessage(), rcpt.asString());
+            return false;
+        }
     }
 
     /** Built exactly as James's AbstractValidRcptHandler builds its unknown-user reply, so the two cannot be told apart. */

@@ -2,12 +2,17 @@ package dev.spamtrap.core.trap;
 
 import java.util.Locale;
 import java.util.Objects;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 
 /**
  * One trap: an exact address ({@code trap@example.com}), a whole domain ({@code @traps.example.com})
- * or a Postfix-style regular expression ({@code /^spam(master|trap)?@/}). Matching ignores case.
+ * or a Postfix-style regular expression ({@code /^spam(master|trap)?@/}). Matching ignores case unless a
+ * regex's {@code i} flag turns case sensitivity on, as in Postfix.
+ *
+ * <p>Regexes are compiled by RE2/J, which matches in time linear in the address whatever the pattern: a
+ * hostile 8 KB RCPT cannot stall the event loop. Constructs RE2 cannot do in linear time (back-references,
+ * look-around, possessive quantifiers) are refused with the engine's reason.
  */
 public final class TrapEntry {
     public enum Kind { ADDRESS, DOMAIN, REGEX }
@@ -71,15 +76,34 @@ public final class TrapEntry {
         if (body.isEmpty()) {
             throw new IllegalArgumentException("'" + text + "': empty regular expression");
         }
-        // Postfix regexp tables match case-insensitively unless told otherwise; 'i' is accepted for familiarity.
-        if (!flags.isEmpty() && !flags.equals("i")) {
-            throw new IllegalArgumentException("'" + text + "': unsupported flags '" + flags + "' (only 'i' is accepted; matching always ignores case)");
-        }
         try {
-            return new TrapEntry(Kind.REGEX, text, text, Pattern.compile(body, Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE));
+            return new TrapEntry(Kind.REGEX, text, text, Pattern.compile(body, postfixFlags(text, flags)));
         } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException("'" + text + "': invalid regular expression: " + e.getDescription() + " near index " + e.getIndex());
+            throw new IllegalArgumentException("'" + text + "': invalid regular expression: " + e.getDescription()
+                + (e.getPattern().isEmpty() ? "" : " in '" + e.getPattern() + "'"));
         }
+    }
+
+    /**
+     * Postfix regexp_table(5) flags, each a toggle of a default: {@code i} case sensitivity (default:
+     * ignore case), {@code m} multi-line mode (default off). {@code s} (pcre_table: dot matches newline)
+     * is accepted too. {@code x} cannot be honoured by RE2 and is refused rather than silently ignored.
+     */
+    static int postfixFlags(String text, String flags) {
+        boolean ignoreCase = true;
+        boolean multiLine = false;
+        boolean dotAll = false;
+        for (char f : flags.toCharArray()) {
+            switch (f) {
+                case 'i': ignoreCase = !ignoreCase; break;
+                case 'm': multiLine = !multiLine; break;
+                case 's': dotAll = !dotAll; break;
+                default:
+                    throw new IllegalArgumentException("'" + text + "': unsupported flag '" + f
+                        + "' (accepted: i toggles case sensitivity, m multi-line, s dot matches newline)");
+            }
+        }
+        return (ignoreCase ? Pattern.CASE_INSENSITIVE : 0) | (multiLine ? Pattern.MULTILINE : 0) | (dotAll ? Pattern.DOTALL : 0);
     }
 
     public Kind kind() {

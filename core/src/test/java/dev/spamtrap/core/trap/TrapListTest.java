@@ -51,8 +51,35 @@ class TrapListTest {
             .hasMessageStartingWith("traps.txt:1: ").hasMessageContaining("neither an address");
         assertThatThrownBy(() -> TrapListParser.parse("t", List.of("a@b@c.com"))).hasMessageContaining("more than one '@'");
         assertThatThrownBy(() -> TrapListParser.parse("t", List.of("@bad..domain"))).hasMessageContaining("invalid domain");
-        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("/x/g"))).hasMessageContaining("unsupported flags 'g'");
+        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("/x/g"))).hasMessageContaining("unsupported flag 'g'");
         assertThatThrownBy(() -> TrapListParser.parse("t", List.of("/unclosed"))).hasMessageContaining("no closing '/'");
+    }
+
+    @Test
+    void patternsRe2CannotRunInLinearTimeAreRefusedWithLineAndReason() {
+        assertThatThrownBy(() -> TrapListParser.parse("traps.txt", List.of("ok@example.com", "/(a)\\1@/")))
+            .isInstanceOf(ConfigException.class)
+            .hasMessageStartingWith("traps.txt:2: '/(a)\\1@/': invalid regular expression: ");
+        assertThatThrownBy(() -> TrapListParser.parse("traps.txt", List.of("/^(?=spam)/")))
+            .hasMessageStartingWith("traps.txt:1: ").hasMessageContaining("invalid regular expression");
+        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("/spam/x"))).hasMessageContaining("unsupported flag 'x'");
+    }
+
+    @Test
+    void postfixFlagIMakesMatchingCaseSensitive() {
+        TrapList t = TrapListParser.parse("t", List.of("/^Spam@/i", "/^bait@/"));
+        assertThat(t.match("Spam@example.com")).isPresent();
+        assertThat(t.match("spam@example.com")).as("i makes the pattern case-sensitive, as in Postfix").isEmpty();
+        assertThat(t.match("BAIT@example.com")).as("default: ignore case").isPresent();
+    }
+
+    @Test
+    void catastrophicBacktrackingPatternAnswersAn8kAddress() {
+        // With java.util.regex this pattern takes seconds on 26 characters and practically forever on 8 KB.
+        TrapList t = TrapListParser.parse("t", List.of("/(.*a){12}@traps/"));
+        String local = "a".repeat(8000) + "b";
+        assertThat(t.match(local + "@example.com")).isEmpty();
+        assertThat(t.match("a".repeat(12) + "@traps.example.com")).isPresent();
     }
 
     @Test

@@ -28,6 +28,7 @@ public final class JamesProcess implements AutoCloseable {
     private String cassandraContactPoint = "127.0.0.1:9042";
     private boolean withExtension = true;
     private final List<String> prefix = new ArrayList<>();
+    private String javaBinary = CassandraProcess.javaBinary();
 
     public JamesProcess(Path root) {
         this.root = root.toAbsolutePath();
@@ -46,6 +47,12 @@ public final class JamesProcess implements AutoCloseable {
     public JamesProcess prefix(List<String> commandPrefix) {
         prefix.clear();
         prefix.addAll(commandPrefix);
+        return this;
+    }
+
+    /** Runs James on this {@code java} (e.g. a Java 11 runtime, James 3.8.1's own) instead of the test JVM's. */
+    public JamesProcess javaBinary(Path java) {
+        this.javaBinary = java.toAbsolutePath().toString();
         return this;
     }
 
@@ -107,13 +114,20 @@ public final class JamesProcess implements AutoCloseable {
             // James 3.8.1 looks client names up on the SMTP event loop (Received header, remote host
             // attribute). This machine's resolver does not answer, so each lookup would stall every
             // connection of the loop for seconds; the harness gives the JVM a hosts file instead.
-            Files.writeString(conf().resolve("hosts"), "127.0.0.1 localhost " + localHostName() + "\n::1 localhost\n");
+            writeHostsFile();
             for (Map.Entry<String, UnaryOperator<String>> e : edits.entrySet()) {
                 rewrite(e.getKey(), e.getValue());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return this;
+    }
+
+    /** The hosts file the JVM resolves names with (ROOT/conf/hosts), for roots a test lays out itself. */
+    public JamesProcess writeHostsFile() throws IOException {
+        Files.createDirectories(conf());
+        Files.writeString(conf().resolve("hosts"), "127.0.0.1 localhost " + localHostName() + "\n::1 localhost\n");
         return this;
     }
 
@@ -163,7 +177,7 @@ public final class JamesProcess implements AutoCloseable {
     /** The JVM command line of this James (under the prefix, if any), started with ROOT as working directory. */
     private List<String> command(ProjectLayout layout) {
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.addAll(List.of(CassandraProcess.javaBinary(),
+        cmd.addAll(List.of(javaBinary,
             "-Xms128m", "-Xmx768m",
             "-Dworking.directory=" + root,
             "-Dlogback.configurationFile=" + conf().resolve("logback.xml"),

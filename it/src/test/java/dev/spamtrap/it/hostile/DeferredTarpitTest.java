@@ -1,0 +1,93 @@
+package dev.spamtrap.it.hostile;
+
+import dev.spamtrap.it.Await;
+import dev.spamtrap.it.JamesFixture;
+import dev.spamtrap.it.SharedCassandra;
+import dev.spamtrap.it.stack.ImapClient;
+import dev.spamtrap.it.stack.JamesProcess;
+import dev.spamtrap.it.stack.SmtpClient;
+import dev.spamtrap.it.stack.WebAdmin;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The sample's defaults (tarpit, checkAt=auto, AUTH offered): a listed client is tarpitted from its first
+ * unauthenticated MAIL FROM on, while an authenticated session from the same address is not touched.
+ */
+class DeferredTarpitTest {
+    static final String KS = "it_deferred_tarpit";
+    static JamesProcess james;
+
+    @BeforeAll
+    static void start() {
+        james = JamesFixture.james("deferred-tarpit", KS)
+            .edit("smtpserver.xml", s -> s.replace("<mode>refuse</mode>", "<mode>tarpit</mode>")
+                .replace("<checkAt>connect</checkAt>", "<checkAt>auto</checkAt>")
+                .replace("<delay>10s</delay>", "<delay>1s</delay>"))
+            .prepare()
+            .start(JamesFixture.START);
+        new WebAdmin(james.webAdminPort()).addUser("alice@example.com", "alice");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (james != null) {
+            james.close();
+        }
+    }
+
+    @Test
+    void listedClientIsTarpittedFromMailFromAndItsMessageIsRefusedButItsUsersAuthenticateAndSend() {
+        Instant now = Instant.now();
+        SharedCassandra.cql().execute("INSERT INTO " + KS + ".offenders (ip, first_hit, last_hit, hit_count, trap, helo, mail_from, node, expires_at)"
+            + " VALUES (?, ?, ?, 2, 'trap@example.com', 'x', 'y', 'it', ?) USING TTL 172800", "127.0.5.1", now, now, now.plus(Duration.ofHours(48)));
+        Await.until(Duration.ofSeconds(30), "offender in the view", () -> {
+            try (SmtpClient c = SmtpClient.connect("127.0.5.1", james.smtpPort())) {
+                c.reply();
+                c.command("EHLO probe.test");
+                long t0 = System.nanoTime();
+                c.command("MAIL FROM:<probe@sender.test>");
+                return (System.nanoTime() - t0) / 1_000_000;
+            }
+        }, ms -> ms >= 900);
+
+        try (SmtpClient c = SmtpClient.connect("127.0.5.1", james.smtpPort())) {
+            assertThat(c.reply()).startsWith("220");
+            assertThat(c.command("EHLO bot.test")).contains("AUTH");
+            long t0 = System.nanoTime();
+            assertThat(c.command("MAIL FROM:<bot@spam.test>")).startsWith("250");
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("the MAIL reply is held by the tarpit").isGreaterThanOrEqualTo(900);
+            assertThat(c.command("RCPT TO:<alice@example.com>")).startsWith("250");
+            assertThat(c.command("DATA")).startsWith("354");
+            assertThat(c.command("Subject: tarpitted-spam\r\n\r\nspam\r\n."))
+                .isEqualTo("450 4.7.1 Your address 127.0.5.1 has sent mail to a spamtrap on this server within the last 2 days");
+            assertThat(c.readUntilClosed()).isEmpty();
+        }
+
+        String subject = "nat-user-" + System.nanoTime();
+        try (SmtpClient c = SmtpClient.connect("127.0.5.1", james.smtpPort())) {
+            assertThat(c.reply()).startsWith("220");
+            c.command("EHLO user.test");
+            String plain = Base64.getEncoder().encodeToString("\0alice@example.com\0alice".getBytes());
+            assertThat(c.command("AUTH PLAIN " + plain)).startsWith("235");
+            assertThat(c.command("MAIL FROM:<alice@example.com>")).startsWith("250");
+            assertThat(c.command("RCPT TO:<alice@example.com>")).startsWith("250");
+            assertThat(c.command("DATA")).startsWith("354");
+            assertThat(c.command("Subject: " + subject + "\r\n\r\nhello\r\n.")).startsWith("250");
+            c.command("QUIT");
+        }
+        String inbox = Await.until(Duration.ofSeconds(30), "authenticated mail", () -> ImapClient.inbox(james.imapPort(), "alice@example.com", "alice"),
+            s -> s.contains("Subject: " + subject));
+        assertThat(inbox).doesNotContain("tarpitted-spam");
+        List<String> clean = SmtpClient.deliver("127.0.5.2", james.smtpPort(), "friend@good.test", List.of("alice@example.com"), "clean-neighbour");
+        assertThat(clean.get(clean.size() - 2)).startsWith("250");
+    }
+}

@@ -1,5 +1,6 @@
 package dev.spamtrap.agent;
 
+import dev.spamtrap.agent.apply.AgentStats;
 import dev.spamtrap.agent.apply.Applier;
 import dev.spamtrap.agent.apply.RebuildReport;
 import dev.spamtrap.agent.backend.BackendException;
@@ -49,6 +50,8 @@ public final class Agent implements AutoCloseable {
     private final CommandServer server;
     private final Optional<Reconciler> reconciler;
     private final SafetyRails rails;
+    private final AgentStats stats;
+    private final CircuitBreaker breaker;
     private List<SocketAddress> bound = List.of();
     private CompletableFuture<RebuildReport> startupRebuild = CompletableFuture.completedFuture(null);
 
@@ -98,8 +101,9 @@ public final class Agent implements AutoCloseable {
             rb.ownAddresses(b.localAddresses != null ? b.localAddresses : SafetyRails.localAddresses());
         }
         this.rails = rb.build();
-        CircuitBreaker breaker = new CircuitBreaker(config.breakerMaxPerMinute(), b.clock);
-        this.applier = new Applier(backend, breaker, b.clock, config.batchSize(), config.maxLifetime().toSeconds(), config.reconcileMaxEntries());
+        this.stats = new AgentStats();
+        this.breaker = new CircuitBreaker(config.breakerMaxPerMinute(), b.clock);
+        this.applier = new Applier(backend, breaker, b.clock, config.batchSize(), config.maxLifetime().toSeconds(), config.reconcileMaxEntries(), stats);
         ReplayGuard guard = new ReplayGuard(b.clock, config.maxAge(), 1_000_000);
         CommandProcessor processor = new CommandProcessor(new MessageCodec(key), guard, rails, applier);
         List<AgentEndpoint> endpoints = new ArrayList<>();

@@ -103,6 +103,14 @@ final class BlockTable {
         return out;
     }
 
+    /** Takes over the content of {@code other}. */
+    void replaceWith(BlockTable other) {
+        clear();
+        entries.putAll(other.entries);
+        System.arraycopy(other.lengths4, 0, lengths4, 0, lengths4.length);
+        System.arraycopy(other.lengths6, 0, lengths6, 0, lengths6.length);
+    }
+
     void clear() {
         entries.clear();
         java.util.Arrays.fill(lengths4, 0);

@@ -1,0 +1,111 @@
+package dev.spamtrap.agent.apply;
+
+import dev.spamtrap.agent.backend.Op;
+import dev.spamtrap.agent.net.Prefix;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Works out what a snapshot of the store means for the sets: the next view and the difference from the
+ * current one (ops). The same rails as live commands: lifetime cap, overlaps resolved in favour of the broader
+ * prefix, and the circuit breaker's limit, counted per minute of recording: of the prefixes new to the firewall
+ * that the store recorded within one minute, at most {@code maxPerMinute} are admitted (those already blocked
+ * count first). State built up over days is restored whole; a flood recorded in one minute is held back on
+ * every path, and catching up never uses the live commands' budget.
+ */
+final class ReconcilePlanner {
+    /** Lifetimes closer than this to the view's are left alone (no refresh op). */
+    static final long REFRESH_TOLERANCE_MILLIS = 60_000;
+
+    static final class Plan {
+        final BlockTable next = new BlockTable();
+        final List<Op> ops = new ArrayList<>();
+        final Map<Prefix, Long> ttls = new HashMap<>();
+        int added;
+        int removed;
+        int refreshed;
+        int kept;
+        int covered;
+        int held;
+        int capped;
+        final List<Prefix> heldSample = new ArrayList<>();
+    }
+
+    private final long maxTtlSeconds;
+    private final int maxPerMinute;
+
+    ReconcilePlanner(long maxTtlSeconds, int maxPerMinute) {
+        this.maxTtlSeconds = maxTtlSeconds;
+        this.maxPerMinute = maxPerMinute;
+    }
+
+    /**
+     * @param desired     what the store wants (after the address rails), merged with live changes made during the load
+     * @param current     the agent's view of the sets
+     */
+    Plan plan(Map<Prefix, Wanted> desired, BlockTable current, long now) {
+        Plan plan = new Plan();
+        long cap = now + maxTtlSeconds * 1000;
+        // broader first (so narrower ones are seen as covered); within a length, those already blocked first (they use a
+        // minute's budget before new ones). Buckets, not a sort: this runs over a million entries.
+        List<List<Prefix>> buckets = new ArrayList<>();
+        for (int i = 0; i < 2 * 129; i++) {
+            buckets.add(new ArrayList<>());
+        }
+        for (Prefix p : desired.keySet()) {
+            buckets.get(2 * p.length() + (current.get(p, now) == null ? 1 : 0)).add(p);
+        }
+        List<Prefix> order = new ArrayList<>(desired.size());
+        buckets.forEach(order::addAll);
+        Map<Long, Integer> perMinute = new HashMap<>();
+        for (Prefix p : order) {
+            if (plan.next.covering(p, now) != null) {
+                plan.covered++;
+                continue;
+            }
+            Wanted w = desired.get(p);
+            BlockTable.Entry old = current.get(p, now);
+            long minute = w.recordedAt / 60_000;
+            int used = perMinute.merge(minute, 1, Integer::sum);
+            if (old == null && used > maxPerMinute) {
+                plan.held++;
+                if (plan.heldSample.size() < 10) {
+                    plan.heldSample.add(p);
+                }
+                continue;
+            }
+            long exp = w.expiresAt;
+            if (exp > cap) {
+                exp = cap;
+                plan.capped++;
+            }
+            plan.next.put(p, exp, old != null ? old.changedAt : 0);
+            long ttl = (exp - now + 999) / 1000;
+            plan.ttls.put(p, ttl);
+            if (old == null) {
+                plan.ops.add(Op.add(p, ttl));
+                plan.added++;
+            } else if (Math.abs(old.expiresAt - exp) > REFRESH_TOLERANCE_MILLIS) {
+                plan.ops.add(Op.refresh(p, ttl));
+                plan.refreshed++;
+            } else {
+                plan.kept++;
+            }
+        }
+        List<Op> removals = new ArrayList<>();
+        for (Prefix p : current.entries().keySet()) {
+            if (plan.next.entries().get(p) == null) {
+                removals.add(Op.remove(p));
+                plan.removed++;
+            }
+        }
+        // removals first: a broader prefix may replace narrower ones in an interval set
+        removals.addAll(plan.ops);
+        plan.ops.clear();
+        plan.ops.addAll(removals);
+        return plan;
+    }
+}

@@ -1,6 +1,7 @@
 package dev.spamtrap.agent;
 
 import dev.spamtrap.agent.apply.AgentStats;
+import dev.spamtrap.agent.status.StatusServer;
 import dev.spamtrap.agent.apply.Applier;
 import dev.spamtrap.agent.apply.RebuildReport;
 import dev.spamtrap.agent.backend.BackendException;
@@ -53,6 +54,7 @@ public final class Agent implements AutoCloseable {
     private final AgentStats stats;
     private final CircuitBreaker breaker;
     private List<SocketAddress> bound = List.of();
+    private StatusServer status;
     private CompletableFuture<RebuildReport> startupRebuild = CompletableFuture.completedFuture(null);
 
     /** Seams for tests and the benchmark; production uses {@link #create(AgentConfig)}. */
@@ -109,7 +111,8 @@ public final class Agent implements AutoCloseable {
         List<AgentEndpoint> endpoints = new ArrayList<>();
         config.listenTcp().ifPresent(endpoints::add);
         config.listenUnix().ifPresent(endpoints::add);
-        this.server = new CommandServer(endpoints, processor, config.maxConnections(), config.unixPermissions());
+        this.server = new CommandServer(endpoints, processor, config.maxConnections(), config.maxConnectionsPerPeer(), config.idleTimeout(),
+            config.unixPermissions());
         ActiveOffenderSource source = b.sourceSet ? b.source : config.reconcileFromCassandra() ? cassandra(config, b.clock) : null;
         this.reconciler = Optional.ofNullable(source).map(s -> new Reconciler(s, rails, applier, b.clock,
             config.reconcileInterval(), config.reconcileRetryInterval()));
@@ -156,6 +159,10 @@ public final class Agent implements AutoCloseable {
         backend.start();
         applier.start();
         bound = server.start();
+        if (config.statusListen().isPresent()) {
+            status = new StatusServer((java.net.InetSocketAddress) config.statusListen().get().address(), applier, breaker);
+            LOGGER.info("Status (Prometheus text) on http://{}/metrics", status.start());
+        }
         if (reconciler.isPresent()) {
             startupRebuild = reconciler.get().start();
         } else {
@@ -179,6 +186,11 @@ public final class Agent implements AutoCloseable {
         return reconciler;
     }
 
+    /** The address of the status endpoint, if {@code status.listen} is set. */
+    public Optional<java.net.InetSocketAddress> statusAddress() {
+        return Optional.ofNullable(status).map(StatusServer::address);
+    }
+
     public Applier applier() {
         return applier;
     }
@@ -190,6 +202,9 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        if (status != null) {
+            status.close();
+        }
         reconciler.ifPresent(Reconciler::close);
         applier.close();
         LOGGER.info("spamtrap-agent stopped; blocks already in the kernel keep their lifetimes");

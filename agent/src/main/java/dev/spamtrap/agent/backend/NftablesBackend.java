@@ -87,7 +87,7 @@ public final class NftablesBackend implements FirewallBackend {
 
     private boolean presentWithOldLayout() {
         try {
-            CommandRunner.Result r = runner.run(argv("list", "set", "inet", table, "block4"), new byte[0], timeout);
+            CommandRunner.Result r = runner.run(argv("list", "set", "inet", table, "block4"), null, timeout);
             return r.ok() && r.output().contains("interval");
         } catch (IOException e) {
             return false;
@@ -97,7 +97,7 @@ public final class NftablesBackend implements FirewallBackend {
     @Override
     public boolean isPresent() throws BackendException {
         try {
-            CommandRunner.Result r = runner.run(argv("list", "chain", "inet", table, "prerouting"), new byte[0], timeout);
+            CommandRunner.Result r = runner.run(argv("list", "chain", "inet", table, "prerouting"), null, timeout);
             return r.ok();
         } catch (IOException e) {
             throw new BackendException("cannot ask nft whether table inet " + table + " exists: " + e.getMessage(), e);

@@ -167,6 +167,24 @@ public final class NftablesBackend implements FirewallBackend {
         if (ops.isEmpty()) {
             return;
         }
+        // nft refuses an interval element overlapping one deleted earlier in the same transaction, so when a broader
+        // prefix replaces narrower ones, the removals from the interval sets go first, in their own transaction
+        List<Op> wideRemovals = new ArrayList<>();
+        boolean wideAdds = false;
+        for (Op op : ops) {
+            boolean wide = setOf(op.prefix()).startsWith("wide");
+            if (wide && op.kind() == Op.Kind.REMOVE) {
+                wideRemovals.add(op);
+            } else if (wide) {
+                wideAdds = true;
+            }
+        }
+        if (!wideRemovals.isEmpty() && wideAdds) {
+            run(applyScript(wideRemovals), wideRemovals.size() + " removal(s) from the interval sets");
+            List<Op> rest = new ArrayList<>(ops);
+            rest.removeAll(wideRemovals);
+            ops = rest;
+        }
         run(applyScript(ops), ops.size() + " change(s)");
     }
 

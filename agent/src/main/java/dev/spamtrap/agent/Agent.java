@@ -2,6 +2,7 @@ package dev.spamtrap.agent;
 
 import dev.spamtrap.agent.apply.AgentStats;
 import dev.spamtrap.agent.status.StatusServer;
+import dev.spamtrap.agent.safety.NamespaceAddresses;
 import dev.spamtrap.agent.apply.Applier;
 import dev.spamtrap.agent.apply.RebuildReport;
 import dev.spamtrap.agent.backend.BackendException;
@@ -55,6 +56,12 @@ public final class Agent implements AutoCloseable {
     private final CircuitBreaker breaker;
     private List<SocketAddress> bound = List.of();
     private StatusServer status;
+    private NamespaceAddresses addresses;
+    private final java.util.concurrent.ScheduledExecutorService refresher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "agent-addresses");
+        t.setDaemon(true);
+        return t;
+    });
     private CompletableFuture<RebuildReport> startupRebuild = CompletableFuture.completedFuture(null);
 
     /** Seams for tests and the benchmark; production uses {@link #create(AgentConfig)}. */
@@ -100,7 +107,17 @@ public final class Agent implements AutoCloseable {
             rb.protect(p, "protected (key protect in " + config.source() + ")");
         }
         if (config.protectLocalAddresses()) {
-            rb.ownAddresses(b.localAddresses != null ? b.localAddresses : SafetyRails.localAddresses());
+            if (b.localAddresses != null) {
+                rb.ownAddresses(b.localAddresses);
+            } else {
+                // read where the rules live (ip netns exec NS nft ...), and re-read every minute
+                addresses = new NamespaceAddresses(config.backend() == AgentConfig.BackendKind.IPSET ? config.ipsetCommand() : config.nftCommand());
+                try {
+                    rb.ownAddresses(addresses.read());
+                } catch (IOException e) {
+                    throw new IllegalStateException("cannot read this server's addresses in " + addresses.describe() + ": " + e.getMessage(), e);
+                }
+            }
         }
         this.rails = rb.build();
         this.stats = new AgentStats();
@@ -158,6 +175,9 @@ public final class Agent implements AutoCloseable {
             config.backend() == AgentConfig.BackendKind.LOG ? " [LOG ONLY: dry run, nothing is applied]" : "");
         backend.start();
         applier.start();
+        if (addresses != null) {
+            refresher.scheduleWithFixedDelay(this::refreshAddresses, 60, 60, java.util.concurrent.TimeUnit.SECONDS);
+        }
         bound = server.start();
         if (config.statusListen().isPresent()) {
             status = new StatusServer((java.net.InetSocketAddress) config.statusListen().get().address(), applier, breaker);
@@ -171,6 +191,14 @@ public final class Agent implements AutoCloseable {
         LOGGER.info("spamtrap-agent ready: {} protected range(s), circuit breaker at {} new blocks per minute, messages valid for {} s",
             rails.protectedCount(), config.breakerMaxPerMinute(), config.maxAge().toSeconds());
         return this;
+    }
+
+    private void refreshAddresses() {
+        try {
+            rails.refreshOwnAddresses(addresses.read());
+        } catch (IOException | RuntimeException e) {
+            LOGGER.error("Re-reading this server's addresses in {} failed, keeping the previous list: {}", addresses.describe(), e.getMessage());
+        }
     }
 
     public List<SocketAddress> boundAddresses() {
@@ -202,6 +230,7 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        refresher.shutdownNow();
         if (status != null) {
             status.close();
         }

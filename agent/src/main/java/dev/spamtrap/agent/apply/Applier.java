@@ -285,13 +285,12 @@ public final class Applier implements AutoCloseable {
     private void doRebuild(Rebuild r) {
         long started = clock.millis();
         long now = started;
-        Map<Prefix, Wanted> desired = new HashMap<>(r.snapshot.size() * 2);
-        for (Map.Entry<Prefix, Wanted> e : r.snapshot.entrySet()) {
+        // filtered in place when the snapshot is our own HashMap: no second copy of a million entries
+        Map<Prefix, Wanted> desired = r.snapshot instanceof HashMap ? r.snapshot : new HashMap<>(r.snapshot);
+        desired.entrySet().removeIf(e -> {
             Long unblockedAt = recentUnblocks.get(e.getKey());
-            if (e.getValue().expiresAt > now && (unblockedAt == null || unblockedAt < r.loadStartedAt)) {
-                desired.merge(e.getKey(), e.getValue(), Wanted::later);
-            }
-        }
+            return e.getValue().expiresAt <= now || (unblockedAt != null && unblockedAt >= r.loadStartedAt);
+        });
         // live changes made while the store was being read are kept (they count as recorded long ago: already admitted)
         for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
             if (e.getValue().changedAt >= r.loadStartedAt && e.getValue().expiresAt > now) {
@@ -310,7 +309,7 @@ public final class Applier implements AutoCloseable {
         ReconcilePlanner.Plan plan = reconciles.plan(desired, current, now);
         try {
             if (full) {
-                backend.rebuild(plan.ttls);
+                backend.rebuild(plan.ttls(now));
             } else if (!plan.ops.isEmpty()) {
                 backend.apply(plan.ops);
             }
@@ -323,7 +322,7 @@ public final class Applier implements AutoCloseable {
             LOGGER.warn("Applying the reconcile difference ({} ops) failed, rebuilding the sets whole instead: {}", plan.ops.size(),
                 firstLine(e.getMessage()));
             try {
-                backend.rebuild(plan.ttls);
+                backend.rebuild(plan.ttls(now));
                 full = true;
             } catch (BackendException again) {
                 LOGGER.error("Rebuild of the firewall sets failed, keeping them as they are: {}", again.getMessage());
@@ -338,7 +337,7 @@ public final class Applier implements AutoCloseable {
             LOGGER.error("CIRCUIT BREAKER HELD BACK {} offender(s) from the store: more than {} new blocks recorded within one minute "
                 + "(e.g. {}); they stay out of the firewall. Check the trap list and the James logs", plan.held, breaker.maxPerMinute(), plan.heldSample);
         }
-        RebuildReport report = new RebuildReport(true, full, plan.ttls.size(), plan.added, plan.removed, plan.refreshed, plan.kept, plan.covered,
+        RebuildReport report = new RebuildReport(true, full, plan.next.size(), plan.added, plan.removed, plan.refreshed, plan.kept, plan.covered,
             plan.held, plan.capped, clock.millis() - started, null);
         stats.reconciled(report, clock.millis());
         r.result.complete(report);

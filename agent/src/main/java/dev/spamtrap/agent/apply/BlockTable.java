@@ -48,6 +48,12 @@ final class BlockTable {
         }
     }
 
+    void put(Prefix p, Entry e) {
+        if (entries.put(p, e) == null) {
+            lengths(p)[p.length()]++;
+        }
+    }
+
     Entry remove(Prefix p) {
         Entry e = entries.remove(p);
         if (e != null) {

@@ -22,8 +22,14 @@ final class ReconcilePlanner {
 
     static final class Plan {
         final BlockTable next = new BlockTable();
+
+        /** Remaining lifetimes (seconds) of the next view, for a full rebuild. */
+        Map<Prefix, Long> ttls(long now) {
+            Map<Prefix, Long> out = new HashMap<>(next.size() * 2);
+            next.entries().forEach((p, e) -> out.put(p, (e.expiresAt - now + 999) / 1000));
+            return out;
+        }
         final List<Op> ops = new ArrayList<>();
-        final Map<Prefix, Long> ttls = new HashMap<>();
         int added;
         int removed;
         int refreshed;
@@ -58,10 +64,9 @@ final class ReconcilePlanner {
         for (Prefix p : desired.keySet()) {
             buckets.get(2 * p.length() + (current.get(p, now) == null ? 1 : 0)).add(p);
         }
-        List<Prefix> order = new ArrayList<>(desired.size());
-        buckets.forEach(order::addAll);
         Map<Long, Integer> perMinute = new HashMap<>();
-        for (Prefix p : order) {
+        for (List<Prefix> bucket : buckets) {
+          for (Prefix p : bucket) {
             if (plan.next.covering(p, now) != null) {
                 plan.covered++;
                 continue;
@@ -82,9 +87,12 @@ final class ReconcilePlanner {
                 exp = cap;
                 plan.capped++;
             }
-            plan.next.put(p, exp, old != null ? old.changedAt : 0);
             long ttl = (exp - now + 999) / 1000;
-            plan.ttls.put(p, ttl);
+            if (old != null && old.expiresAt == exp) {
+                plan.next.put(p, old); // no new object per unchanged entry: this runs over a million
+            } else {
+                plan.next.put(p, exp, old != null ? old.changedAt : 0);
+            }
             if (old == null) {
                 plan.ops.add(Op.add(p, ttl));
                 plan.added++;
@@ -94,6 +102,7 @@ final class ReconcilePlanner {
             } else {
                 plan.kept++;
             }
+          }
         }
         List<Op> removals = new ArrayList<>();
         for (Prefix p : current.entries().keySet()) {

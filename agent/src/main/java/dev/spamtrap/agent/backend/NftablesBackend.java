@@ -205,11 +205,28 @@ public final class NftablesBackend implements FirewallBackend {
         for (String set : SETS) {
             s.append("flush set inet ").append(table).append(' ').append(set).append('\n');
         }
-        Map<String, List<String>> bySet = new LinkedHashMap<>();
-        for (Map.Entry<Prefix, Long> e : blocks.entrySet()) {
-            bySet.computeIfAbsent(setOf(e.getKey()), k -> new ArrayList<>()).add(element(e.getKey(), e.getValue()));
+        // written straight into the script, set by set: no intermediate string per element (a million of them)
+        for (String set : SETS) {
+            int inStatement = 0;
+            for (Map.Entry<Prefix, Long> e : blocks.entrySet()) {
+                if (!setOf(e.getKey()).equals(set)) {
+                    continue;
+                }
+                if (inStatement == 0) {
+                    s.append("add element inet ").append(table).append(' ').append(set).append(" { ");
+                } else {
+                    s.append(", ");
+                }
+                s.append(key(e.getKey())).append(" timeout ").append(Math.max(1, e.getValue())).append('s');
+                if (++inStatement == ELEMENTS_PER_STATEMENT) {
+                    s.append(" }\n");
+                    inStatement = 0;
+                }
+            }
+            if (inStatement > 0) {
+                s.append(" }\n");
+            }
         }
-        bySet.forEach((set, elements) -> appendElements(s, set, elements));
         return s.toString();
     }
 

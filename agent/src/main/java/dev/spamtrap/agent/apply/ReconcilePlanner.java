@@ -61,26 +61,36 @@ final class ReconcilePlanner {
         for (int i = 0; i < 2 * 129; i++) {
             buckets.add(new ArrayList<>());
         }
-        for (Prefix p : desired.keySet()) {
-            buckets.get(2 * p.length() + (current.get(p, now) == null ? 1 : 0)).add(p);
+        // the breaker's budget matters only in minutes where something new was recorded: count just those
+        // (a map keyed by every minute of a million entries would cost more than the whole plan)
+        java.util.Set<Long> newMinutes = new java.util.HashSet<>();
+        for (Map.Entry<Prefix, Wanted> e : desired.entrySet()) {
+            boolean known = current.get(e.getKey(), now) != null;
+            buckets.get(2 * e.getKey().length() + (known ? 0 : 1)).add(e.getKey());
+            if (!known) {
+                newMinutes.add(e.getValue().recordedAt / 60_000);
+            }
         }
         Map<Long, Integer> perMinute = new HashMap<>();
-        for (List<Prefix> bucket : buckets) {
-          for (Prefix p : bucket) {
+        for (int b = 0; b < buckets.size(); b++) {
+          boolean known = b % 2 == 0;
+          for (Prefix p : buckets.get(b)) {
             if (plan.next.covering(p, now) != null) {
                 plan.covered++;
                 continue;
             }
             Wanted w = desired.get(p);
-            BlockTable.Entry old = current.get(p, now);
+            BlockTable.Entry old = known ? current.entries().get(p) : null;
             long minute = w.recordedAt / 60_000;
-            int used = perMinute.merge(minute, 1, Integer::sum);
-            if (old == null && used > maxPerMinute) {
-                plan.held++;
-                if (plan.heldSample.size() < 10) {
-                    plan.heldSample.add(p);
+            if (newMinutes.contains(minute)) {
+                int used = perMinute.merge(minute, 1, Integer::sum);
+                if (old == null && used > maxPerMinute) {
+                    plan.held++;
+                    if (plan.heldSample.size() < 10) {
+                        plan.heldSample.add(p);
+                    }
+                    continue;
                 }
-                continue;
             }
             long exp = w.expiresAt;
             if (exp > cap) {

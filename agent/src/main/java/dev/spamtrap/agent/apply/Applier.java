@@ -306,7 +306,7 @@ public final class Applier implements AutoCloseable {
         }
         boolean full = r.startup || resyncNeeded;
         BlockTable current = full ? new BlockTable() : table;
-        ReconcilePlanner.Plan plan = reconciles.plan(desired, current, now);
+        ReconcilePlanner.Plan plan = reconciles.plan(desired, current, now, !full);
         try {
             if (full) {
                 backend.rebuild(plan.ttls(now));

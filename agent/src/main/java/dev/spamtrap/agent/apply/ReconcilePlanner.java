@@ -53,6 +53,11 @@ final class ReconcilePlanner {
      * @param current     the agent's view of the sets
      */
     Plan plan(Map<Prefix, Wanted> desired, BlockTable current, long now) {
+        return plan(desired, current, now, true);
+    }
+
+    /** {@code withOps} false for a full rebuild, which needs only the next view (no op object per entry). */
+    Plan plan(Map<Prefix, Wanted> desired, BlockTable current, long now, boolean withOps) {
         Plan plan = new Plan();
         long cap = now + maxTtlSeconds * 1000;
         // broader first (so narrower ones are seen as covered); within a length, those already blocked first (they use a
@@ -104,10 +109,14 @@ final class ReconcilePlanner {
                 plan.next.put(p, exp, old != null ? old.changedAt : 0);
             }
             if (old == null) {
-                plan.ops.add(Op.add(p, ttl));
+                if (withOps) {
+                    plan.ops.add(Op.add(p, ttl));
+                }
                 plan.added++;
             } else if (Math.abs(old.expiresAt - exp) > REFRESH_TOLERANCE_MILLIS) {
-                plan.ops.add(Op.refresh(p, ttl));
+                if (withOps) {
+                    plan.ops.add(Op.refresh(p, ttl));
+                }
                 plan.refreshed++;
             } else {
                 plan.kept++;

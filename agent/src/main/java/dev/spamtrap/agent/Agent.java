@@ -1,5 +1,8 @@
 package dev.spamtrap.agent;
 
+import dev.spamtrap.agent.apply.AgentStats;
+import dev.spamtrap.agent.status.StatusServer;
+import dev.spamtrap.agent.safety.NamespaceAddresses;
 import dev.spamtrap.agent.apply.Applier;
 import dev.spamtrap.agent.apply.RebuildReport;
 import dev.spamtrap.agent.backend.BackendException;
@@ -49,7 +52,16 @@ public final class Agent implements AutoCloseable {
     private final CommandServer server;
     private final Optional<Reconciler> reconciler;
     private final SafetyRails rails;
+    private final AgentStats stats;
+    private final CircuitBreaker breaker;
     private List<SocketAddress> bound = List.of();
+    private StatusServer status;
+    private NamespaceAddresses addresses;
+    private final java.util.concurrent.ScheduledExecutorService refresher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "agent-addresses");
+        t.setDaemon(true);
+        return t;
+    });
     private CompletableFuture<RebuildReport> startupRebuild = CompletableFuture.completedFuture(null);
 
     /** Seams for tests and the benchmark; production uses {@link #create(AgentConfig)}. */
@@ -95,17 +107,29 @@ public final class Agent implements AutoCloseable {
             rb.protect(p, "protected (key protect in " + config.source() + ")");
         }
         if (config.protectLocalAddresses()) {
-            rb.ownAddresses(b.localAddresses != null ? b.localAddresses : SafetyRails.localAddresses());
+            if (b.localAddresses != null) {
+                rb.ownAddresses(b.localAddresses);
+            } else {
+                // read where the rules live (ip netns exec NS nft ...), and re-read every minute
+                addresses = new NamespaceAddresses(config.backend() == AgentConfig.BackendKind.IPSET ? config.ipsetCommand() : config.nftCommand());
+                try {
+                    rb.ownAddresses(addresses.read());
+                } catch (IOException e) {
+                    throw new IllegalStateException("cannot read this server's addresses in " + addresses.describe() + ": " + e.getMessage(), e);
+                }
+            }
         }
         this.rails = rb.build();
-        CircuitBreaker breaker = new CircuitBreaker(config.breakerMaxPerMinute(), b.clock);
-        this.applier = new Applier(backend, breaker, b.clock, config.batchSize(), config.maxLifetime().toSeconds(), config.reconcileMaxEntries());
+        this.stats = new AgentStats();
+        this.breaker = new CircuitBreaker(config.breakerMaxPerMinute(), b.clock);
+        this.applier = new Applier(backend, breaker, b.clock, config.batchSize(), config.maxLifetime().toSeconds(), config.reconcileMaxEntries(), stats);
         ReplayGuard guard = new ReplayGuard(b.clock, config.maxAge(), 1_000_000);
         CommandProcessor processor = new CommandProcessor(new MessageCodec(key), guard, rails, applier);
         List<AgentEndpoint> endpoints = new ArrayList<>();
         config.listenTcp().ifPresent(endpoints::add);
         config.listenUnix().ifPresent(endpoints::add);
-        this.server = new CommandServer(endpoints, processor, config.maxConnections(), config.unixPermissions());
+        this.server = new CommandServer(endpoints, processor, config.maxConnections(), config.maxConnectionsPerPeer(), config.idleTimeout(),
+            config.unixPermissions());
         ActiveOffenderSource source = b.sourceSet ? b.source : config.reconcileFromCassandra() ? cassandra(config, b.clock) : null;
         this.reconciler = Optional.ofNullable(source).map(s -> new Reconciler(s, rails, applier, b.clock,
             config.reconcileInterval(), config.reconcileRetryInterval()));
@@ -151,7 +175,14 @@ public final class Agent implements AutoCloseable {
             config.backend() == AgentConfig.BackendKind.LOG ? " [LOG ONLY: dry run, nothing is applied]" : "");
         backend.start();
         applier.start();
+        if (addresses != null) {
+            refresher.scheduleWithFixedDelay(this::refreshAddresses, 60, 60, java.util.concurrent.TimeUnit.SECONDS);
+        }
         bound = server.start();
+        if (config.statusListen().isPresent()) {
+            status = new StatusServer((java.net.InetSocketAddress) config.statusListen().get().address(), applier, breaker);
+            LOGGER.info("Status (Prometheus text) on http://{}/metrics", status.start());
+        }
         if (reconciler.isPresent()) {
             startupRebuild = reconciler.get().start();
         } else {
@@ -160,6 +191,14 @@ public final class Agent implements AutoCloseable {
         LOGGER.info("spamtrap-agent ready: {} protected range(s), circuit breaker at {} new blocks per minute, messages valid for {} s",
             rails.protectedCount(), config.breakerMaxPerMinute(), config.maxAge().toSeconds());
         return this;
+    }
+
+    private void refreshAddresses() {
+        try {
+            rails.refreshOwnAddresses(addresses.read());
+        } catch (IOException | RuntimeException e) {
+            LOGGER.error("Re-reading this server's addresses in {} failed, keeping the previous list: {}", addresses.describe(), e.getMessage());
+        }
     }
 
     public List<SocketAddress> boundAddresses() {
@@ -175,6 +214,11 @@ public final class Agent implements AutoCloseable {
         return reconciler;
     }
 
+    /** The address of the status endpoint, if {@code status.listen} is set. */
+    public Optional<java.net.InetSocketAddress> statusAddress() {
+        return Optional.ofNullable(status).map(StatusServer::address);
+    }
+
     public Applier applier() {
         return applier;
     }
@@ -186,6 +230,10 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        refresher.shutdownNow();
+        if (status != null) {
+            status.close();
+        }
         reconciler.ifPresent(Reconciler::close);
         applier.close();
         LOGGER.info("spamtrap-agent stopped; blocks already in the kernel keep their lifetimes");

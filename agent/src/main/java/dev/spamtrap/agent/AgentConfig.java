@@ -27,7 +27,8 @@ import java.util.TreeSet;
  */
 public final class AgentConfig {
     static final Set<String> KEYS = Set.of(
-        "key.file", "listen.tcp", "listen.unix", "listen.unix.permissions", "listen.maxConnections", "message.maxAge",
+        "key.file", "listen.tcp", "listen.unix", "listen.unix.permissions", "listen.maxConnections", "listen.maxConnectionsPerPeer",
+        "listen.idleTimeout", "status.listen", "message.maxAge",
         "backend", "action", "ports", "command.timeout", "batch.size",
         "nft.command", "nft.table",
         "ipset.command", "iptables.command", "ip6tables.command", "ipset.set4", "ipset.set6", "ipset.maxElements",
@@ -44,6 +45,9 @@ public final class AgentConfig {
     private final Optional<AgentEndpoint> listenUnix;
     private final String unixPermissions;
     private final int maxConnections;
+    private final int maxConnectionsPerPeer;
+    private final Duration idleTimeout;
+    private final Optional<AgentEndpoint> statusListen;
     private final Duration maxAge;
     private final BackendKind backend;
     private final boolean reject;
@@ -89,6 +93,9 @@ public final class AgentConfig {
             throw r.fail("listen.unix.permissions", "'" + unixPermissions + "' is not like rw-rw----");
         }
         this.maxConnections = r.intIn("listen.maxConnections", 32, 1, 1024);
+        this.maxConnectionsPerPeer = r.intIn("listen.maxConnectionsPerPeer", 8, 1, 1024);
+        this.idleTimeout = r.durationIn("listen.idleTimeout", "10s", Duration.ofMillis(100), Duration.ofMinutes(10));
+        this.statusListen = r.optional("status.listen").map(v -> r.endpoint("status.listen", v.startsWith("tcp:") ? v : "tcp:" + v, false));
         this.maxAge = r.durationIn("message.maxAge", "30s", Duration.ofSeconds(1), Duration.ofMinutes(10));
         String b = r.string("backend", defaultBackend()).toLowerCase(Locale.ROOT);
         switch (b) {
@@ -154,6 +161,9 @@ public final class AgentConfig {
     public Optional<AgentEndpoint> listenUnix() { return listenUnix; }
     public String unixPermissions() { return unixPermissions; }
     public int maxConnections() { return maxConnections; }
+    public int maxConnectionsPerPeer() { return maxConnectionsPerPeer; }
+    public Duration idleTimeout() { return idleTimeout; }
+    public Optional<AgentEndpoint> statusListen() { return statusListen; }
     public Duration maxAge() { return maxAge; }
     public BackendKind backend() { return backend; }
     public boolean reject() { return reject; }

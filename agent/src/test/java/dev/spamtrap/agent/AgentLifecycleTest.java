@@ -36,8 +36,14 @@ class AgentLifecycleTest {
     Path dir;
 
     static Offender offender(String ip, Duration left) {
+        return offender(ip, left, Duration.ZERO);
+    }
+
+    /** An offender recorded {@code ago} before now. */
+    static Offender offender(String ip, Duration left, Duration ago) {
         Instant now = Instant.now();
-        return new Offender(ip, now, now, 1, "trap@example.org", "helo", "from@example.net", "node1", now.plus(left));
+        Instant hit = now.minus(ago);
+        return new Offender(ip, hit, hit, 1, "trap@example.org", "helo", "from@example.net", "node1", now.plus(left));
     }
 
     /** A fake Cassandra: returns whatever the test put in it. */
@@ -134,11 +140,37 @@ class AgentLifecycleTest {
     }
 
     @Test
+    void aFloodRecordedInOneMinuteIsHeldBackOnTheStartUpRebuildAndLifetimesAreCapped() throws Exception {
+        FakeSource source = new FakeSource();
+        for (int i = 1; i <= 5; i++) {
+            source.offenders.add(offender("198.51.100." + i, Duration.ofDays(90), Duration.ofSeconds(1)));
+        }
+        try (LogCapture log = new LogCapture();
+             TestAgent t = new TestAgent(dir, Map.of("breaker.maxNewBlocksPerMinute", "2", "block.maxLifetime", "1d"), new FakeRunner(), source,
+                 List.of())) {
+            RebuildReport report = t.agent.startupRebuild().get(10, TimeUnit.SECONDS);
+            assertThat(report.done).isTrue();
+            assertThat(report.entries).isEqualTo(2);
+            assertThat(report.refusedByBreaker).isEqualTo(3);
+            assertThat(report.capped).isEqualTo(2);
+            String rebuild = t.runner.calls.get(t.runner.calls.size() - 1).stdin;
+            assertThat(rebuild).containsPattern("198\\.51\\.100\\.\\d timeout 864\\d\\ds").doesNotContain("timeout 77");
+            assertThat(rebuild.split("198\\.51\\.100\\.", -1)).hasSize(3);
+            assertThat(log.text()).contains("CIRCUIT BREAKER HELD BACK 3 offender(s) from the store");
+            // a later reconcile does not let them in either
+            RebuildReport later = t.agent.reconciler().get().reconcile(false).get(10, TimeUnit.SECONDS);
+            assertThat(later.entries).isEqualTo(2);
+            assertThat(later.refusedByBreaker).isEqualTo(3);
+        }
+    }
+
+    @Test
     void startupRebuildsFromTheSourceInOneTransaction() throws Exception {
         FakeSource source = new FakeSource();
-        source.offenders.add(offender("192.0.2.1", Duration.ofHours(1)));
-        source.offenders.add(offender("192.0.2.2", Duration.ofMinutes(5)));
-        source.offenders.add(offender("2001:db8::7", Duration.ofHours(2)));
+        // recorded in different minutes: state built up over time, restored whole even with a breaker of 1 per minute
+        source.offenders.add(offender("192.0.2.1", Duration.ofHours(1), Duration.ofMinutes(3)));
+        source.offenders.add(offender("192.0.2.2", Duration.ofMinutes(5), Duration.ofMinutes(2)));
+        source.offenders.add(offender("2001:db8::7", Duration.ofHours(2), Duration.ofMinutes(1)));
         source.offenders.add(offender("127.0.0.1", Duration.ofHours(1)));     // loopback: left out
         source.offenders.add(offender("not-an-ip", Duration.ofHours(1)));     // malformed: left out
         source.offenders.add(offender("192.0.2.3", Duration.ofSeconds(-5)));  // expired: left out
@@ -146,24 +178,33 @@ class AgentLifecycleTest {
              TestAgent t = new TestAgent(dir, Map.of("breaker.maxNewBlocksPerMinute", "1"), new FakeRunner(), source, List.of())) {
             RebuildReport report = t.agent.startupRebuild().get(10, TimeUnit.SECONDS);
             assertThat(report.done).isTrue();
-            assertThat(report.entries).isEqualTo(3); // the breaker (1/min) is bypassed at start-up on purpose
+            assertThat(report.full).isTrue();
+            assertThat(report.entries).isEqualTo(3);
             FakeRunner.Call rebuild = t.runner.calls.get(t.runner.calls.size() - 1);
-            assertThat(rebuild.stdin).contains("flush set inet spamtrap block4\nflush set inet spamtrap block6\n")
-                .containsPattern("192\\.0\\.2\\.1 timeout 3[56]\\d\\ds").contains("2001:db8:0:0:0:0:0:7 timeout")
+            assertThat(rebuild.stdin).contains("flush set inet spamtrap block4\nflush set inet spamtrap block6\n"
+                    + "flush set inet spamtrap wide4\nflush set inet spamtrap wide6\n")
+                .containsPattern("192\\.0\\.2\\.1 timeout 3[56]\\d\\ds").contains("add element inet spamtrap wide6 { 2001:db8:0:0:0:0:0:7 timeout")
                 .doesNotContain("127.0.0.1", "192.0.2.3 ");
             assertThat(log.text()).contains("REFUSED offender 127.0.0.1 from fake store: 127.0.0.1 is loopback",
                 "Skipping offender 'not-an-ip'", "Start-up rebuild from fake store: 6 active offender(s)");
 
-            // a command applied while a reconcile is reading is kept; the periodic reconcile respects the breaker
+            // two new offenders recorded within the same minute: the breaker (1 per minute) admits one
             source.offenders.add(offender("192.0.2.9", Duration.ofHours(1)));
             source.offenders.add(offender("192.0.2.10", Duration.ofHours(1)));
+            int before = t.runner.calls.size();
             RebuildReport second = t.agent.reconciler().get().reconcile(false).get(10, TimeUnit.SECONDS);
+            assertThat(second.full).isFalse();
             assertThat(second.added).isEqualTo(1);
             assertThat(second.refusedByBreaker).isEqualTo(1);
+            assertThat(t.runner.calls).hasSize(before + 1); // only the difference, in one transaction
+            assertThat(t.runner.calls.get(before).stdin).doesNotContain("flush").containsPattern("192\\.0\\.2\\.(9|10) timeout");
+            assertThat(log.text()).contains("CIRCUIT BREAKER HELD BACK 1 offender(s) from the store");
             source.offenders.removeIf(o -> o.ip().equals("192.0.2.2"));
             RebuildReport third = t.agent.reconciler().get().reconcile(false).get(10, TimeUnit.SECONDS);
             assertThat(third.removed).isEqualTo(1);
-            assertThat(t.runner.calls.get(t.runner.calls.size() - 1).stdin).doesNotContain("192.0.2.2 ");
+            assertThat(third.refusedByBreaker).isEqualTo(1); // still held back: no side door on a later pass
+            assertThat(t.runner.calls.get(t.runner.calls.size() - 1).stdin).contains("delete element inet spamtrap block4 { 192.0.2.2 }")
+                .doesNotContain("flush");
         }
     }
 

@@ -49,8 +49,10 @@ class AgentProtocolTest {
     void startCreatesTableAndSetsIdempotently() {
         FakeRunner.Call first = t.runner.calls.get(0);
         assertThat(first.argv).containsExactly("nft", "-f", "-");
-        assertThat(first.stdin).contains("add table inet spamtrap", "flags interval, timeout", "flush chain inet spamtrap input",
-            "tcp dport { 25 } ct state new ip saddr @block4 counter drop", "ct state new ip6 saddr @block6 counter drop");
+        assertThat(first.stdin).contains("add table inet spamtrap", "flags interval, timeout", "flush chain inet spamtrap prerouting",
+            "hook prerouting priority -150", "tcp dport { 25 } ct state new ip saddr @block4 counter drop",
+            "ct state new ip saddr @wide4 counter drop", "ct state new ip6 saddr & ffff:ffff:ffff:ffff:: @block6 counter drop",
+            "ct state new ip6 saddr @wide6 counter drop");
     }
 
     @Test
@@ -60,12 +62,14 @@ class AgentProtocolTest {
         assertThat(t.sendOne(line)).isEqualTo("OK " + nonce + " blocked for 3600 s");
         assertThat(applied()).contains("add element inet spamtrap block4 { 192.0.2.7 timeout 3600s }");
         assertThat(t.sendOne(t.sign(FirewallCommand.block("2001:db8:1::/48", 60)))).startsWith("OK ");
-        assertThat(applied()).contains("add element inet spamtrap block6 { 2001:db8:1:0:0:0:0:0/48 timeout 60s }");
+        assertThat(applied()).contains("add element inet spamtrap wide6 { 2001:db8:1:0:0:0:0:0/48 timeout 60s }");
+        assertThat(t.sendOne(t.sign(FirewallCommand.block("2001:db8:2:3::/64", 60)))).startsWith("OK ");
+        assertThat(applied()).contains("add element inet spamtrap block6 { 2001:db8:2:3:0:0:0:0 timeout 60s }");
         assertThat(t.sendOne(t.sign(FirewallCommand.block("192.0.2.7", 7200)))).endsWith("block refreshed for 7200 s");
         assertThat(applied()).contains("delete element inet spamtrap block4 { 192.0.2.7 }\nadd element inet spamtrap block4 { 192.0.2.7 timeout 7200s }");
         assertThat(t.sendOne(t.sign(FirewallCommand.unblock("192.0.2.7")))).endsWith("unblocked");
         assertThat(log.text()).contains("BLOCK 192.0.2.7 from tcp:127.0.0.1:", "blocked for 3600 s");
-        assertThat(t.agent.applier().size()).isEqualTo(1);
+        assertThat(t.agent.applier().size()).isEqualTo(2);
     }
 
     @Test

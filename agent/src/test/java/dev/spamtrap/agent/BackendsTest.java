@@ -30,17 +30,17 @@ class BackendsTest {
         assertThat(r.calls).hasSize(2);
         assertThat(r.calls.get(1).stdin).isEqualTo(
             "add element inet st block4 { 192.0.2.7 timeout 60s }\n"
-            + "add element inet st block6 { 2001:db8:0:0:0:0:0:0/64 timeout 30s }\n"
+            + "add element inet st block6 { 2001:db8:0:0:0:0:0:0 timeout 30s }\n"
             + "add element inet st block4 { 192.0.2.7 }\ndelete element inet st block4 { 192.0.2.7 }\n"
             + "add element inet st block4 { 192.0.2.7 timeout 90s }\n"
-            + "add element inet st block6 { 2001:db8:0:0:0:0:0:0/64 }\ndelete element inet st block6 { 2001:db8:0:0:0:0:0:0/64 }\n");
+            + "add element inet st block6 { 2001:db8:0:0:0:0:0:0 }\ndelete element inet st block6 { 2001:db8:0:0:0:0:0:0 }\n");
         Map<Prefix, Long> all = new LinkedHashMap<>();
         all.put(a, 10L);
         all.put(b, 20L);
         nft.rebuild(all);
         assertThat(r.calls).hasSize(3);
-        assertThat(r.calls.get(2).stdin).contains("add table inet st", "flush set inet st block4\nflush set inet st block6\n",
-            "add element inet st block4 { 192.0.2.7 timeout 10s }", "add element inet st block6 { 2001:db8:0:0:0:0:0:0/64 timeout 20s }");
+        assertThat(r.calls.get(2).stdin).contains("add table inet st", "flush set inet st block4\nflush set inet st block6\nflush set inet st wide4\nflush set inet st wide6\n",
+            "add element inet st block4 { 192.0.2.7 timeout 10s }", "add element inet st block6 { 2001:db8:0:0:0:0:0:0 timeout 20s }");
     }
 
     @Test

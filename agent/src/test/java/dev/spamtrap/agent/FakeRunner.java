@@ -27,6 +27,8 @@ public final class FakeRunner implements CommandRunner {
     }
 
     public final List<Call> calls = new CopyOnWriteArrayList<>();
+    /** Presence probes (nft create table ...): answered "the table exists" and kept apart from the changes. */
+    public final List<Call> queries = new CopyOnWriteArrayList<>();
     private volatile Predicate<Call> failWhen = c -> false;
 
     public FakeRunner failWhen(Predicate<Call> p) {
@@ -37,6 +39,10 @@ public final class FakeRunner implements CommandRunner {
     @Override
     public Result run(List<String> argv, byte[] stdin, Duration timeout) {
         Call c = new Call(List.copyOf(argv), stdin == null ? null : new String(stdin, StandardCharsets.UTF_8));
+        if (argv.contains("create") && stdin == null) {
+            queries.add(c);
+            return failWhen.test(c) ? new Result(0, "") : new Result(1, "Error: Could not process rule: File exists");
+        }
         calls.add(c);
         return failWhen.test(c) ? new Result(1, "Error: simulated failure") : new Result(0, "");
     }

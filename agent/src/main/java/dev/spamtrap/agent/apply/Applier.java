@@ -10,10 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -23,41 +20,26 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The one thread that changes the firewall. Commands queue up while the backend is busy and are applied
- * together, up to {@code batchSize} per backend call (for nftables one {@code nft -f} transaction), so a
- * burst costs a few process starts instead of one per address. Owns the agent's view of the sets
- * ({@link BlockTable}) and the {@link CircuitBreaker}. Rebuilds from a snapshot run on this thread too, so they
- * never interleave with a batch; commands applied after the snapshot was read are merged into the rebuild.
+ * together, up to {@code batchSize} per backend call (for nftables one {@code nft -f} transaction). A failed
+ * batch is split in halves until only the bad change is left out; the kernel is then resynchronised with the
+ * agent's view so that the two never diverge. Rebuilds and reconciles run on this thread too, so they never
+ * interleave with a batch, and the backend's objects are checked every second and restored at once if they
+ * disappeared (e.g. {@code nft flush ruleset}). Planning lives in {@link ChangePlanner} and {@link ReconcilePlanner}.
  */
 public final class Applier implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(Applier.class);
     private static final long SWEEP_MILLIS = 10_000;
+    private static final long WATCH_MILLIS = 1_000;
 
     public enum Action { BLOCK, UNBLOCK }
 
-    private static final class Change {
-        final Action action;
-        final Prefix prefix;
-        final long ttlSeconds;
-        final String origin;
-        final CompletableFuture<Outcome> result = new CompletableFuture<>();
-        final List<Op> ops = new ArrayList<>();
-        Outcome outcome;
-
-        Change(Action action, Prefix prefix, long ttlSeconds, String origin) {
-            this.action = action;
-            this.prefix = prefix;
-            this.ttlSeconds = ttlSeconds;
-            this.origin = origin;
-        }
-    }
-
     private static final class Rebuild {
-        final Map<Prefix, Long> snapshot;
+        final Map<Prefix, Wanted> snapshot;
         final long loadStartedAt;
         final boolean startup;
         final CompletableFuture<RebuildReport> result = new CompletableFuture<>();
 
-        Rebuild(Map<Prefix, Long> snapshot, long loadStartedAt, boolean startup) {
+        Rebuild(Map<Prefix, Wanted> snapshot, long loadStartedAt, boolean startup) {
             this.snapshot = snapshot;
             this.loadStartedAt = loadStartedAt;
             this.startup = startup;
@@ -68,29 +50,44 @@ public final class Applier implements AutoCloseable {
     private final CircuitBreaker breaker;
     private final Clock clock;
     private final int batchSize;
-    private final long maxTtlSeconds;
     private final int maxEntries;
     private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final BlockTable table = new BlockTable();
     private final Map<Prefix, Long> recentUnblocks = new HashMap<>();
+    private final ChangePlanner changes;
+    private final ReconcilePlanner reconciles;
+    private final AgentStats stats;
     private volatile boolean closed;
     private volatile int size;
     private long lastSweep;
+    private long lastWatch;
+    private boolean resyncNeeded;
 
     public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries) {
+        this(backend, breaker, clock, batchSize, maxTtlSeconds, maxEntries, new AgentStats());
+    }
+
+    public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries, AgentStats stats) {
         this.backend = backend;
         this.breaker = breaker;
         this.clock = clock;
         this.batchSize = batchSize;
-        this.maxTtlSeconds = maxTtlSeconds;
         this.maxEntries = maxEntries;
+        this.stats = stats;
+        this.changes = new ChangePlanner(table, breaker, maxTtlSeconds, recentUnblocks);
+        this.reconciles = new ReconcilePlanner(maxTtlSeconds, breaker.maxPerMinute());
         this.thread = new Thread(this::run, "agent-applier");
         this.lastSweep = clock.millis();
+        this.lastWatch = lastSweep;
     }
 
     public void start() {
         thread.start();
+    }
+
+    public AgentStats stats() {
+        return stats;
     }
 
     /** Queues a command; the future completes once the firewall has it (or it was refused). */
@@ -105,14 +102,14 @@ public final class Applier implements AutoCloseable {
     }
 
     /**
-     * Queues a rebuild of the sets from {@code snapshot} (prefix to expiry, epoch millis), read from the store
-     * starting at {@code loadStartedAt}. At start-up ({@code startup}) the circuit breaker is bypassed: the
-     * snapshot is state that already existed. Later rebuilds count prefixes new to the firewall against it.
+     * Queues a rebuild ({@code startup}: flush and refill in one transaction, since the kernel's old content is
+     * unknown to the agent) or a reconcile (only the difference from the agent's view, in one transaction) from
+     * {@code snapshot}, read from the store starting at {@code loadStartedAt}. Both pass the same rails.
      */
-    public CompletableFuture<RebuildReport> rebuild(Map<Prefix, Long> snapshot, long loadStartedAt, boolean startup) {
+    public CompletableFuture<RebuildReport> rebuild(Map<Prefix, Wanted> snapshot, long loadStartedAt, boolean startup) {
         Rebuild r = new Rebuild(snapshot, loadStartedAt, startup);
         if (closed) {
-            r.result.complete(new RebuildReport(false, 0, 0, 0, 0, 0, 0, 0, "agent is shutting down"));
+            r.result.complete(RebuildReport.failed(0, 0, "agent is shutting down"));
         } else {
             queue.add(r);
         }
@@ -128,8 +125,8 @@ public final class Applier implements AutoCloseable {
         List<Object> work = new ArrayList<>();
         while (!closed) {
             try {
-                Object first = queue.poll(1, TimeUnit.SECONDS);
-                sweepIfDue();
+                Object first = queue.poll(WATCH_MILLIS, TimeUnit.MILLISECONDS);
+                housekeeping();
                 if (first == null) {
                     continue;
                 }
@@ -162,52 +159,9 @@ public final class Applier implements AutoCloseable {
             if (o instanceof Change) {
                 ((Change) o).result.complete(Outcome.refused("agent is shutting down"));
             } else {
-                ((Rebuild) o).result.complete(new RebuildReport(false, 0, 0, 0, 0, 0, 0, 0, "agent is shutting down"));
+                ((Rebuild) o).result.complete(RebuildReport.failed(0, 0, "agent is shutting down"));
             }
         }
-    }
-
-    private void plan(Change c, long now) {
-        Prefix p = c.prefix;
-        if (c.action == Action.UNBLOCK) {
-            recentUnblocks.put(p, now);
-            Prefix cover = table.covering(p, now);
-            if (table.remove(p) != null) {
-                c.ops.add(Op.remove(p));
-                c.outcome = Outcome.applied("unblocked");
-            } else if (cover != null) {
-                c.outcome = Outcome.applied("not blocked by itself; it lies inside the blocked prefix " + cover + ", which stays blocked");
-            } else {
-                c.ops.add(Op.remove(p)); // harmless if absent; clears an entry the agent did not know about
-                c.outcome = Outcome.applied("not blocked (removed if present)");
-            }
-            return;
-        }
-        long ttl = Math.min(c.ttlSeconds, maxTtlSeconds);
-        long expiresAt = now + ttl * 1000;
-        String capped = ttl < c.ttlSeconds ? " (capped at block.maxLifetime)" : "";
-        if (table.get(p, now) != null) {
-            c.ops.add(Op.refresh(p, ttl));
-            table.put(p, expiresAt, now);
-            c.outcome = Outcome.applied("block refreshed for " + ttl + " s" + capped);
-            return;
-        }
-        Prefix cover = table.covering(p, now);
-        if (cover != null) {
-            c.outcome = Outcome.applied("already blocked as part of " + cover);
-            return;
-        }
-        if (!breaker.tryAdmit(p.toString())) {
-            c.outcome = Outcome.refused("circuit breaker open: more than " + breaker.maxPerMinute() + " new blocks per minute; " + p + " not blocked");
-            return;
-        }
-        for (Prefix inner : table.contained(p, now)) {
-            c.ops.add(Op.remove(inner));
-            table.remove(inner);
-        }
-        c.ops.add(Op.add(p, ttl));
-        table.put(p, expiresAt, now);
-        c.outcome = Outcome.applied("blocked for " + ttl + " s" + capped);
     }
 
     private void applyBatch(List<Change> batch) {
@@ -215,31 +169,42 @@ public final class Applier implements AutoCloseable {
             return;
         }
         long now = clock.millis();
-        List<Op> ops = new ArrayList<>();
         for (Change c : batch) {
-            plan(c, now);
+            changes.plan(c, now);
+        }
+        applyOrSplit(batch);
+        if (resyncNeeded) {
+            resync("a change failed");
+        }
+        size = table.size();
+        for (Change c : batch) {
+            stats.count(c.outcome);
+            c.result.complete(c.outcome);
+        }
+    }
+
+    /** Applies the ops of these changes in one call; on failure, halves until the bad change is alone. */
+    private void applyOrSplit(List<Change> part) {
+        List<Op> ops = new ArrayList<>();
+        for (Change c : part) {
             ops.addAll(c.ops);
+        }
+        if (ops.isEmpty()) {
+            return;
         }
         try {
             backend.apply(ops);
-            finish(batch);
             return;
         } catch (BackendException e) {
-            if (batch.size() == 1) {
-                fail(batch.get(0), e);
-                finish(batch);
+            if (part.size() == 1) {
+                fail(part.get(0), e);
                 return;
             }
-            LOGGER.warn("Batch of {} change(s) failed, applying them one by one: {}", batch.size(), e.getMessage());
+            LOGGER.warn("Batch of {} change(s) failed, splitting it to leave out the bad one: {}", part.size(), firstLine(e.getMessage()));
         }
-        for (Change c : batch) {
-            try {
-                backend.apply(c.ops);
-            } catch (BackendException e) {
-                fail(c, e);
-            }
-        }
-        finish(batch);
+        int half = part.size() / 2;
+        applyOrSplit(part.subList(0, half));
+        applyOrSplit(part.subList(half, part.size()));
     }
 
     private void fail(Change c, BackendException e) {
@@ -247,6 +212,7 @@ public final class Applier implements AutoCloseable {
         if (c.action == Action.BLOCK && c.outcome.isApplied()) {
             table.remove(c.prefix);
         }
+        resyncNeeded = true;
         c.outcome = Outcome.refused("firewall command failed: " + firstLine(e.getMessage()));
     }
 
@@ -255,23 +221,38 @@ public final class Applier implements AutoCloseable {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    private void finish(List<Change> batch) {
-        size = table.size();
-        for (Change c : batch) {
-            c.result.complete(c.outcome);
+    /** Makes the kernel hold exactly the agent's view again (one transaction). */
+    private void resync(String why) {
+        long now = clock.millis();
+        table.removeExpired(now);
+        Map<Prefix, Long> ttls = new HashMap<>(table.size() * 2);
+        table.entries().forEach((p, e) -> ttls.put(p, (e.expiresAt - now + 999) / 1000));
+        try {
+            backend.rebuild(ttls);
+            resyncNeeded = false;
+            LOGGER.warn("Firewall resynchronised with the agent's view ({} entries) because {}", ttls.size(), why);
+        } catch (BackendException e) {
+            LOGGER.error("Resynchronising the firewall ({}) failed, will retry: {}", why, e.getMessage());
         }
     }
 
-    private void sweepIfDue() {
+    private void housekeeping() {
         long now = clock.millis();
+        if (now - lastWatch >= WATCH_MILLIS) {
+            lastWatch = now;
+            watch();
+        }
+        if (resyncNeeded) {
+            resync("an earlier resynchronisation failed");
+        }
         if (now - lastSweep < SWEEP_MILLIS) {
             return;
         }
         lastSweep = now;
         List<Prefix> expired = table.removeExpired(now);
         recentUnblocks.values().removeIf(t -> t < now - 3_600_000);
+        size = table.size();
         if (expired.isEmpty() || backend.expiresInKernel()) {
-            size = table.size();
             return;
         }
         List<Op> ops = new ArrayList<>();
@@ -284,78 +265,81 @@ public final class Applier implements AutoCloseable {
         } catch (BackendException e) {
             LOGGER.error("Removing {} expired block(s) failed: {}", ops.size(), e.getMessage());
         }
-        size = table.size();
+    }
+
+    /** Restores the backend's table and sets at once if something removed them. */
+    private void watch() {
+        try {
+            if (backend.isPresent()) {
+                return;
+            }
+            LOGGER.error("FIREWALL TABLE GONE ({}); restoring it with {} entries now", backend.describe(), table.size());
+            backend.start();
+            stats.tableRestored();
+            resync("the firewall table had disappeared");
+        } catch (BackendException e) {
+            LOGGER.error("Checking or restoring the firewall table failed: {}", e.getMessage());
+        }
     }
 
     private void doRebuild(Rebuild r) {
         long started = clock.millis();
         long now = started;
-        Map<Prefix, Long> desired = new HashMap<>();
-        for (Map.Entry<Prefix, Long> e : r.snapshot.entrySet()) {
+        // filtered in place when the snapshot is our own HashMap: no second copy of a million entries
+        Map<Prefix, Wanted> desired = r.snapshot instanceof HashMap ? r.snapshot : new HashMap<>(r.snapshot);
+        desired.entrySet().removeIf(e -> {
             Long unblockedAt = recentUnblocks.get(e.getKey());
-            if (e.getValue() > now && (unblockedAt == null || unblockedAt < r.loadStartedAt)) {
-                desired.merge(e.getKey(), e.getValue(), Math::max);
-            }
-        }
+            return e.getValue().expiresAt <= now || (unblockedAt != null && unblockedAt >= r.loadStartedAt);
+        });
+        // live changes made while the store was being read are kept (they count as recorded long ago: already admitted)
         for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
             if (e.getValue().changedAt >= r.loadStartedAt && e.getValue().expiresAt > now) {
-                desired.merge(e.getKey(), e.getValue().expiresAt, Math::max);
+                desired.merge(e.getKey(), new Wanted(e.getValue().expiresAt, 0), Wanted::later);
             }
         }
         if (desired.size() > maxEntries) {
             String problem = desired.size() + " active offenders is more than reconcile.maxEntries (" + maxEntries
                 + "); the firewall is left as it is";
             LOGGER.error("REBUILD REFUSED: {}", problem);
-            r.result.complete(new RebuildReport(false, table.size(), 0, 0, 0, 0, 0, clock.millis() - started, problem));
+            r.result.complete(RebuildReport.failed(table.size(), clock.millis() - started, problem));
             return;
         }
-        List<Prefix> order = new ArrayList<>(desired.keySet());
-        order.sort(Comparator.comparingInt(Prefix::length));
-        BlockTable next = new BlockTable();
-        Map<Prefix, Long> ttls = new LinkedHashMap<>();
-        int covered = 0;
-        int held = 0;
-        int added = 0;
-        int kept = 0;
-        for (Prefix p : order) {
-            if (next.covering(p, now) != null) {
-                covered++;
-                continue;
-            }
-            boolean known = table.get(p, now) != null;
-            if (!known && !r.startup && !breaker.tryAdmit(p + " (reconcile)")) {
-                held++;
-                continue;
-            }
-            long exp = desired.get(p);
-            BlockTable.Entry old = table.entries().get(p);
-            next.put(p, exp, old != null ? old.changedAt : 0);
-            ttls.put(p, (exp - now + 999) / 1000);
-            if (known) {
-                kept++;
-            } else {
-                added++;
-            }
-        }
-        int removed = 0;
-        for (Iterator<Prefix> it = table.entries().keySet().iterator(); it.hasNext(); ) {
-            if (next.entries().get(it.next()) == null) {
-                removed++;
-            }
-        }
+        boolean full = r.startup || resyncNeeded;
+        BlockTable current = full ? new BlockTable() : table;
+        ReconcilePlanner.Plan plan = reconciles.plan(desired, current, now, !full);
         try {
-            backend.rebuild(ttls);
+            if (full) {
+                backend.rebuild(plan.ttls(now));
+            } else if (!plan.ops.isEmpty()) {
+                backend.apply(plan.ops);
+            }
         } catch (BackendException e) {
-            LOGGER.error("Rebuild of the firewall sets failed, keeping them as they are: {}", e.getMessage());
-            r.result.complete(new RebuildReport(false, table.size(), 0, 0, 0, 0, 0, clock.millis() - started, e.getMessage()));
-            return;
+            if (full) {
+                LOGGER.error("Rebuild of the firewall sets failed, keeping them as they are: {}", e.getMessage());
+                r.result.complete(RebuildReport.failed(table.size(), clock.millis() - started, e.getMessage()));
+                return;
+            }
+            LOGGER.warn("Applying the reconcile difference ({} ops) failed, rebuilding the sets whole instead: {}", plan.ops.size(),
+                firstLine(e.getMessage()));
+            try {
+                backend.rebuild(plan.ttls(now));
+                full = true;
+            } catch (BackendException again) {
+                LOGGER.error("Rebuild of the firewall sets failed, keeping them as they are: {}", again.getMessage());
+                r.result.complete(RebuildReport.failed(table.size(), clock.millis() - started, again.getMessage()));
+                return;
+            }
         }
-        table.clear();
-        for (Map.Entry<Prefix, BlockTable.Entry> e : next.entries().entrySet()) {
-            table.put(e.getKey(), e.getValue().expiresAt, e.getValue().changedAt);
-        }
+        table.replaceWith(plan.next);
+        resyncNeeded = false;
         size = table.size();
-        RebuildReport report = new RebuildReport(true, ttls.size(), added, removed, kept, covered, held, clock.millis() - started, null);
+        if (plan.held > 0) {
+            LOGGER.error("CIRCUIT BREAKER HELD BACK {} offender(s) from the store: more than {} new blocks recorded within one minute "
+                + "(e.g. {}); they stay out of the firewall. Check the trap list and the James logs", plan.held, breaker.maxPerMinute(), plan.heldSample);
+        }
+        RebuildReport report = new RebuildReport(true, full, plan.next.size(), plan.added, plan.removed, plan.refreshed, plan.kept, plan.covered,
+            plan.held, plan.capped, clock.millis() - started, null);
+        stats.reconciled(report, clock.millis());
         r.result.complete(report);
     }
 

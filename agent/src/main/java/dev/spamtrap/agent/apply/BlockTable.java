@@ -48,6 +48,12 @@ final class BlockTable {
         }
     }
 
+    void put(Prefix p, Entry e) {
+        if (entries.put(p, e) == null) {
+            lengths(p)[p.length()]++;
+        }
+    }
+
     Entry remove(Prefix p) {
         Entry e = entries.remove(p);
         if (e != null) {
@@ -101,6 +107,14 @@ final class BlockTable {
             }
         }
         return out;
+    }
+
+    /** Takes over the content of {@code other}. */
+    void replaceWith(BlockTable other) {
+        clear();
+        entries.putAll(other.entries);
+        System.arraycopy(other.lengths4, 0, lengths4, 0, lengths4.length);
+        System.arraycopy(other.lengths6, 0, lengths6, 0, lengths6.length);
     }
 
     void clear() {

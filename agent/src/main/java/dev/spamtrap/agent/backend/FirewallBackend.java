@@ -19,6 +19,14 @@ public interface FirewallBackend {
     /** Replaces the whole content of the sets with these prefixes and lifetimes (seconds), atomically where the backend can. */
     void rebuild(Map<Prefix, Long> blocks) throws BackendException;
 
+    /**
+     * Whether the backend's objects (table, chain) are still there; false after e.g. {@code nft flush ruleset}
+     * by the host's firewall service, and the agent then restores them at once. Cheap: called every second.
+     */
+    default boolean isPresent() throws BackendException {
+        return true;
+    }
+
     /** Whether entries expire in the kernel by themselves; when false the agent removes expired entries itself. */
     boolean expiresInKernel();
 }

@@ -6,20 +6,30 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * nftables: a table (default {@code inet spamtrap}) with sets {@code block4} and {@code block6}
- * ({@code flags interval, timeout}: prefixes and per-element lifetimes, expired by the kernel even while the
- * agent is down) and an input chain that drops or rejects TCP to the SMTP ports from them.
- * Every change is an {@code nft -f -} script fed on standard input, so a batch and a rebuild are each one
- * atomic transaction.
+ * nftables: table {@code inet <table>} with four sets shaped for the data, so that no element can overlap
+ * another in the same set and one bad element never fails a batch:
+ * <ul>
+ *   <li>{@code block4}: single IPv4 addresses (hash, {@code flags timeout});</li>
+ *   <li>{@code block6}: IPv6 /64 networks (hash, {@code flags timeout}), matched by the source address masked to /64;</li>
+ *   <li>{@code wide4}, {@code wide6}: every other prefix ({@code flags interval, timeout}); overlaps there are
+ *       resolved by the agent's own view before anything reaches nft.</li>
+ * </ul>
+ * One chain {@code prerouting} (hook prerouting, priority -150: after conntrack, before DNAT) drops or rejects new
+ * TCP connections to the SMTP ports from them, so traffic to the host and traffic forwarded to containers through
+ * published ports are both covered, and the port matched is the published one. Elements carry kernel timeouts.
+ * Every change is an {@code nft -f -} script on standard input: a batch, a reconcile difference and a rebuild are
+ * each one atomic transaction. Rebuilds and reconciles never touch the chain, so its counters survive them.
  */
 public final class NftablesBackend implements FirewallBackend {
     /** Elements per {@code add element} statement in a script. */
     static final int ELEMENTS_PER_STATEMENT = 1000;
+    static final List<String> SETS = List.of("block4", "block6", "wide4", "wide6");
 
     private final CommandRunner runner;
     private final List<String> nft;
@@ -42,28 +52,73 @@ public final class NftablesBackend implements FirewallBackend {
 
     @Override
     public String describe() {
-        return "nftables table inet " + table + " (sets block4, block6; " + (reject ? "reject" : "drop") + " tcp ports " + ports + ") via '"
-            + String.join(" ", nft) + "'";
+        return "nftables table inet " + table + " (sets block4, block6 /64, wide4, wide6; hook prerouting; " + (reject ? "reject" : "drop")
+            + " tcp ports " + ports + ") via '" + String.join(" ", nft) + "'";
     }
 
     String setupScript() {
         String t = "inet " + table;
         String portSet = "{ " + ports.stream().map(String::valueOf).collect(Collectors.joining(", ")) + " }";
         String verdict = reject ? "reject with tcp reset" : "drop";
+        String match = "add rule " + t + " prerouting tcp dport " + portSet + " ct state new ";
         return "add table " + t + "\n"
-            + "add set " + t + " block4 { type ipv4_addr; flags interval, timeout; }\n"
-            + "add set " + t + " block6 { type ipv6_addr; flags interval, timeout; }\n"
-            + "add chain " + t + " input { type filter hook input priority filter - 10; policy accept; }\n"
-            + "flush chain " + t + " input\n"
+            + "add set " + t + " block4 { type ipv4_addr; flags timeout; }\n"
+            + "add set " + t + " block6 { type ipv6_addr; flags timeout; }\n"
+            + "add set " + t + " wide4 { type ipv4_addr; flags interval, timeout; }\n"
+            + "add set " + t + " wide6 { type ipv6_addr; flags interval, timeout; }\n"
+            + "add chain " + t + " prerouting { type filter hook prerouting priority -150; policy accept; }\n"
+            + "flush chain " + t + " prerouting\n"
             // Only new connections: a conversation already under way (a trapped delivery finishing, a tarpitted
             // client) is not cut mid-reply, which would tell the client that its last recipient was special.
-            + "add rule " + t + " input tcp dport " + portSet + " ct state new ip saddr @block4 counter " + verdict + "\n"
-            + "add rule " + t + " input tcp dport " + portSet + " ct state new ip6 saddr @block6 counter " + verdict + "\n";
+            + match + "ip saddr @block4 counter " + verdict + "\n"
+            + match + "ip saddr @wide4 counter " + verdict + "\n"
+            + match + "ip6 saddr & ffff:ffff:ffff:ffff:: @block6 counter " + verdict + "\n"
+            + match + "ip6 saddr @wide6 counter " + verdict + "\n";
     }
 
     @Override
     public void start() throws BackendException {
-        run(setupScript(), "create table and sets");
+        try {
+            run(setupScript(), "create table and sets");
+        } catch (BackendException e) {
+            if (!e.getMessage().contains("File exists")) {
+                throw e;
+            }
+            // a set of the same name with other flags: the previous layout (interval sets block4/block6, chain
+            // input), which cannot be altered in place. Listing it to be sure would take a minute at a million
+            // entries; any "File exists" here means a set of ours differs, so the table is recreated.
+            run("delete table inet " + table + "\n", "remove the table of the previous layout");
+            run(setupScript(), "create table and sets");
+        }
+    }
+
+    /**
+     * Whether the table is still there. Deliberately not {@code nft list ...}: any listing makes nft fetch every
+     * element of every set (over two minutes at a million entries, measured). {@code create table} costs a few
+     * milliseconds: it fails with "File exists" when the table is there, and otherwise creates it empty (the
+     * applier then sets it up and refills it).
+     */
+    @Override
+    public boolean isPresent() throws BackendException {
+        CommandRunner.Result r;
+        try {
+            r = runner.run(argv("create", "table", "inet", table), null, timeout);
+        } catch (IOException e) {
+            throw new BackendException("cannot ask nft whether table inet " + table + " exists: " + e.getMessage(), e);
+        }
+        if (r.ok()) {
+            return false;
+        }
+        if (r.output().contains("File exists")) {
+            return true;
+        }
+        throw new BackendException("nft create table inet " + table + " exited with " + r.exitCode() + ": " + r.output().strip());
+    }
+
+    private List<String> argv(String... args) {
+        List<String> a = new ArrayList<>(nft);
+        a.addAll(List.of(args));
+        return a;
     }
 
     String applyScript(List<Op> ops) {
@@ -77,11 +132,11 @@ public final class NftablesBackend implements FirewallBackend {
             flushAdds(s, adds);
             String set = setOf(op.prefix());
             // add (a no-op if present) then delete: never fails on a missing element, e.g. one just expired in the kernel
-            s.append("add element inet ").append(table).append(' ').append(set).append(" { ").append(op.prefix()).append(" }\n");
-            s.append("delete element inet ").append(table).append(' ').append(set).append(" { ").append(op.prefix()).append(" }\n");
+            s.append("add element inet ").append(table).append(' ').append(set).append(" { ").append(key(op.prefix())).append(" }\n");
+            s.append("delete element inet ").append(table).append(' ').append(set).append(" { ").append(key(op.prefix())).append(" }\n");
             if (op.kind() == Op.Kind.REFRESH) {
-                s.append("add element inet ").append(table).append(' ').append(set).append(" { ").append(op.prefix())
-                    .append(" timeout ").append(op.ttlSeconds()).append("s }\n");
+                s.append("add element inet ").append(table).append(' ').append(set).append(" { ").append(key(op.prefix()))
+                    .append(" timeout ").append(Math.max(1, op.ttlSeconds())).append("s }\n");
             }
         }
         flushAdds(s, adds);
@@ -89,16 +144,25 @@ public final class NftablesBackend implements FirewallBackend {
     }
 
     private void flushAdds(StringBuilder s, List<Op> adds) {
-        for (String set : List.of("block4", "block6")) {
-            List<String> elements = new ArrayList<>();
-            for (Op op : adds) {
-                if (setOf(op.prefix()).equals(set)) {
-                    elements.add(op.prefix() + " timeout " + op.ttlSeconds() + "s");
-                }
-            }
-            appendElements(s, set, elements);
+        if (adds.isEmpty()) {
+            return;
         }
+        Map<String, List<String>> bySet = new LinkedHashMap<>();
+        for (Op op : adds) {
+            bySet.computeIfAbsent(setOf(op.prefix()), k -> new ArrayList<>()).add(element(op.prefix(), op.ttlSeconds()));
+        }
+        bySet.forEach((set, elements) -> appendElements(s, set, elements));
         adds.clear();
+    }
+
+    /** A /64 goes into the hash set block6 as its network address; everything else as written. */
+    static String key(Prefix p) {
+        return p.isIpv6() && p.length() == 64 ? p.address() : p.toString();
+    }
+
+    /** The element as written in its set: a /64 goes into block6 as its network address. */
+    private static String element(Prefix p, long ttlSeconds) {
+        return key(p) + " timeout " + Math.max(1, ttlSeconds) + "s";
     }
 
     private void appendElements(StringBuilder s, String set, List<String> elements) {
@@ -114,20 +178,55 @@ public final class NftablesBackend implements FirewallBackend {
         if (ops.isEmpty()) {
             return;
         }
+        // nft refuses an interval element overlapping one deleted earlier in the same transaction, so when a broader
+        // prefix replaces narrower ones, the removals from the interval sets go first, in their own transaction
+        List<Op> wideRemovals = new ArrayList<>();
+        boolean wideAdds = false;
+        for (Op op : ops) {
+            boolean wide = setOf(op.prefix()).startsWith("wide");
+            if (wide && op.kind() == Op.Kind.REMOVE) {
+                wideRemovals.add(op);
+            } else if (wide) {
+                wideAdds = true;
+            }
+        }
+        if (!wideRemovals.isEmpty() && wideAdds) {
+            run(applyScript(wideRemovals), wideRemovals.size() + " removal(s) from the interval sets");
+            List<Op> rest = new ArrayList<>(ops);
+            rest.removeAll(wideRemovals);
+            ops = rest;
+        }
         run(applyScript(ops), ops.size() + " change(s)");
     }
 
     String rebuildScript(Map<Prefix, Long> blocks) {
-        StringBuilder s = new StringBuilder(setupScript());
-        s.append("flush set inet ").append(table).append(" block4\n");
-        s.append("flush set inet ").append(table).append(" block6\n");
-        List<String> v4 = new ArrayList<>();
-        List<String> v6 = new ArrayList<>();
-        for (Map.Entry<Prefix, Long> e : blocks.entrySet()) {
-            (e.getKey().isIpv6() ? v6 : v4).add(e.getKey() + " timeout " + Math.max(1, e.getValue()) + "s");
+        StringBuilder s = new StringBuilder(blocks.size() * 40 + 1024);
+        s.append(setupScript());
+        for (String set : SETS) {
+            s.append("flush set inet ").append(table).append(' ').append(set).append('\n');
         }
-        appendElements(s, "block4", v4);
-        appendElements(s, "block6", v6);
+        // written straight into the script, set by set: no intermediate string per element (a million of them)
+        for (String set : SETS) {
+            int inStatement = 0;
+            for (Map.Entry<Prefix, Long> e : blocks.entrySet()) {
+                if (!setOf(e.getKey()).equals(set)) {
+                    continue;
+                }
+                if (inStatement == 0) {
+                    s.append("add element inet ").append(table).append(' ').append(set).append(" { ");
+                } else {
+                    s.append(", ");
+                }
+                s.append(key(e.getKey())).append(" timeout ").append(Math.max(1, e.getValue())).append('s');
+                if (++inStatement == ELEMENTS_PER_STATEMENT) {
+                    s.append(" }\n");
+                    inStatement = 0;
+                }
+            }
+            if (inStatement > 0) {
+                s.append(" }\n");
+            }
+        }
         return s.toString();
     }
 
@@ -141,8 +240,11 @@ public final class NftablesBackend implements FirewallBackend {
         return true;
     }
 
-    private static String setOf(Prefix p) {
-        return p.isIpv6() ? "block6" : "block4";
+    static String setOf(Prefix p) {
+        if (p.isIpv6()) {
+            return p.length() == 64 ? "block6" : "wide6";
+        }
+        return p.length() == 32 ? "block4" : "wide4";
     }
 
     private void run(String script, String what) throws BackendException {

@@ -2,6 +2,7 @@ package dev.spamtrap.agent.reconcile;
 
 import dev.spamtrap.agent.apply.Applier;
 import dev.spamtrap.agent.apply.RebuildReport;
+import dev.spamtrap.agent.apply.Wanted;
 import dev.spamtrap.agent.net.Prefix;
 import dev.spamtrap.agent.safety.SafetyRails;
 import dev.spamtrap.core.offender.Offender;
@@ -90,7 +91,7 @@ public final class Reconciler implements AutoCloseable {
         return t.toString();
     }
 
-    /** One load and rebuild; {@code startup} bypasses the circuit breaker. */
+    /** One load, then a full rebuild ({@code startup}) or a reconcile by difference; both pass every rail, the breaker included. */
     public CompletableFuture<RebuildReport> reconcile(boolean startup) {
         long loadStartedAt = clock.millis();
         CompletableFuture<List<Offender>> load;
@@ -101,7 +102,7 @@ public final class Reconciler implements AutoCloseable {
         }
         return load.thenCompose(offenders -> {
             long loaded = clock.millis();
-            Map<Prefix, Long> snapshot = new HashMap<>(offenders.size() * 2);
+            Map<Prefix, Wanted> snapshot = new HashMap<>(offenders.size() * 2);
             int malformed = 0;
             int protectedCount = 0;
             for (Offender o : offenders) {
@@ -121,7 +122,9 @@ public final class Reconciler implements AutoCloseable {
                     }
                     continue;
                 }
-                snapshot.merge(p, o.expiresAt().toEpochMilli(), Math::max);
+                long recorded = o.lastHit() != null ? o.lastHit().toEpochMilli() : o.firstHit() != null ? o.firstHit().toEpochMilli() : 0;
+                Wanted w = new Wanted(o.expiresAt().toEpochMilli(), recorded);
+                snapshot.merge(p, w, (a, b) -> b.expiresAtMillis() > a.expiresAtMillis() ? b : a);
             }
             if (malformed + protectedCount > 0) {
                 LOGGER.warn("{}: {} malformed and {} protected offender(s) left out of the firewall", source.describe(), malformed, protectedCount);
@@ -129,6 +132,7 @@ public final class Reconciler implements AutoCloseable {
             long parsed = clock.millis();
             return applier.rebuild(snapshot, loadStartedAt, startup).thenApply(report -> {
                 if (report.done) {
+                    // one line per reconcile, with its difference
                     LOGGER.info("{} from {}: {} active offender(s) read in {} ms; {}", startup ? "Start-up rebuild" : "Reconcile",
                         source.describe(), offenders.size(), loaded - loadStartedAt + (parsed - loaded), report);
                 }

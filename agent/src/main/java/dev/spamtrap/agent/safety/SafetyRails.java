@@ -29,17 +29,20 @@ public final class SafetyRails {
     }
 
     private final List<Protected> ranges;
+    private volatile List<Protected> own;
     private final int minPrefix4;
     private final int minPrefix6;
 
-    private SafetyRails(List<Protected> ranges, int minPrefix4, int minPrefix6) {
+    private SafetyRails(List<Protected> ranges, List<Protected> own, int minPrefix4, int minPrefix6) {
         this.ranges = List.copyOf(ranges);
+        this.own = List.copyOf(own);
         this.minPrefix4 = minPrefix4;
         this.minPrefix6 = minPrefix6;
     }
 
     public static final class Builder {
         private final List<Protected> ranges = new ArrayList<>();
+        private final List<Protected> own = new ArrayList<>();
         private int minPrefix4 = 24;
         private int minPrefix6 = 48;
 
@@ -63,9 +66,7 @@ public final class SafetyRails {
         }
 
         public Builder ownAddresses(List<InetAddress> addresses) {
-            for (InetAddress a : addresses) {
-                ranges.add(new Protected(Prefix.of(a), "this server's own address " + Prefix.of(a)));
-            }
+            own.addAll(ownRanges(addresses));
             return this;
         }
 
@@ -76,7 +77,7 @@ public final class SafetyRails {
         }
 
         public SafetyRails build() {
-            return new SafetyRails(ranges, minPrefix4, minPrefix6);
+            return new SafetyRails(ranges, own, minPrefix4, minPrefix6);
         }
     }
 
@@ -95,6 +96,19 @@ public final class SafetyRails {
         return out;
     }
 
+    private static List<Protected> ownRanges(List<InetAddress> addresses) {
+        List<Protected> out = new ArrayList<>();
+        for (InetAddress a : addresses) {
+            out.add(new Protected(Prefix.of(a), "this server's own address " + Prefix.of(a)));
+        }
+        return out;
+    }
+
+    /** Replaces the server's own addresses (re-read periodically: addresses come and go). */
+    public void refreshOwnAddresses(List<InetAddress> addresses) {
+        own = List.copyOf(ownRanges(addresses));
+    }
+
     /** Why this target must not be blocked, or empty when it may be. */
     public Optional<String> refusal(Prefix target) {
         int min = target.isIpv6() ? minPrefix6 : minPrefix4;
@@ -102,15 +116,17 @@ public final class SafetyRails {
             return Optional.of(target + " is broader than the smallest allowed prefix /" + min
                 + " (block.minPrefix" + (target.isIpv6() ? "6" : "4") + ")");
         }
-        for (Protected p : ranges) {
-            if (p.prefix.overlaps(target)) {
-                return Optional.of(target + (p.prefix.contains(target) ? " is " : " contains ") + p.label + " (" + p.prefix + "), never blocked");
+        for (List<Protected> list : List.of(ranges, own)) {
+            for (Protected p : list) {
+                if (p.prefix.overlaps(target)) {
+                    return Optional.of(target + (p.prefix.contains(target) ? " is " : " contains ") + p.label + " (" + p.prefix + "), never blocked");
+                }
             }
         }
         return Optional.empty();
     }
 
     public int protectedCount() {
-        return ranges.size();
+        return ranges.size() + own.size();
     }
 }

@@ -33,7 +33,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Listens on loopback TCP and/or a Unix socket and hands each received line to the {@link CommandProcessor}.
- * One thread per connection, at most {@code maxConnections}. A client may pipeline lines; replies come back
+ * One thread per connection, at most {@code maxConnections}. A connection is "proven" once one of its commands
+ * was applied (it holds the key: James's long-lived connection). Unproven connections must send within
+ * {@code idleTimeout} or are closed; when the agent is full, or a peer holds {@code maxPerPeer} unproven
+ * connections, the oldest unproven one is closed to make room, so idle connections can never lock James out.
+ * Only when every slot is proven is a newcomer refused, with {@code BUSY} (which clients retry). A client may pipeline lines; replies come back
  * in order. A line longer than {@link WireFormat#MAX_LINE_BYTES} is refused and the connection closed
  * (there is no safe way to find the next message in it).
  */
@@ -44,10 +48,12 @@ public final class CommandServer implements AutoCloseable {
     private final List<AgentEndpoint> endpoints;
     private final CommandProcessor processor;
     private final String unixPermissions;
-    private final Semaphore slots;
+    private final int maxConnections;
+    private final int maxPerPeer;
+    private final long idleMillis;
     private final ExecutorService connections;
     private final List<ServerSocketChannel> servers = new CopyOnWriteArrayList<>();
-    private final List<SocketChannel> open = new CopyOnWriteArrayList<>();
+    private final List<Conn> open = new ArrayList<>(); // guarded by itself
     private final List<Path> socketFiles = new ArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();
     private final java.util.concurrent.ScheduledExecutorService closers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -57,11 +63,43 @@ public final class CommandServer implements AutoCloseable {
     });
     private volatile boolean closed;
 
+    /** Proven connections idle longer than this are closed too (their client simply reconnects). */
+    private static final long PROVEN_IDLE_MILLIS = 600_000;
+
+    private static final class Conn {
+        final SocketChannel channel;
+        final String peer;
+        final String peerKey;
+        volatile long lastActive = System.currentTimeMillis();
+        volatile boolean proven;
+
+        Conn(SocketChannel channel, String peer, String peerKey) {
+            this.channel = channel;
+            this.peer = peer;
+            this.peerKey = peerKey;
+        }
+
+        void close() {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+
     public CommandServer(List<AgentEndpoint> endpoints, CommandProcessor processor, int maxConnections, String unixPermissions) {
+        this(endpoints, processor, maxConnections, maxConnections, java.time.Duration.ofSeconds(10), unixPermissions);
+    }
+
+    public CommandServer(List<AgentEndpoint> endpoints, CommandProcessor processor, int maxConnections, int maxPerPeer,
+                         java.time.Duration idleTimeout, String unixPermissions) {
         this.endpoints = List.copyOf(endpoints);
         this.processor = processor;
         this.unixPermissions = unixPermissions;
-        this.slots = new Semaphore(maxConnections);
+        this.maxConnections = maxConnections;
+        this.maxPerPeer = maxPerPeer;
+        this.idleMillis = idleTimeout.toMillis();
         this.connections = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "agent-conn-" + ids.incrementAndGet());
             t.setDaemon(true);
@@ -71,6 +109,7 @@ public final class CommandServer implements AutoCloseable {
 
     /** Binds every endpoint; returns the bound addresses (a TCP port 0 becomes the real port). */
     public List<SocketAddress> start() throws IOException {
+        closers.scheduleWithFixedDelay(this::closeIdle, 200, 200, TimeUnit.MILLISECONDS);
         List<SocketAddress> bound = new ArrayList<>();
         for (AgentEndpoint ep : endpoints) {
             ServerSocketChannel server;
@@ -117,29 +156,97 @@ public final class CommandServer implements AutoCloseable {
                 return;
             }
             String peer = peerOf(ch);
-            if (!slots.tryAcquire()) {
-                LOGGER.warn("REFUSED connection from {}: too many connections", peer);
+            Conn conn = new Conn(ch, peer, peerKey(ch, peer));
+            if (!admit(conn)) {
+                LOGGER.warn("REFUSED connection from {}: all {} connections are in use by clients that hold the key", peer, maxConnections);
                 try (ch) {
-                    Channels.newOutputStream(ch).write("ERR - too many connections\n".getBytes(StandardCharsets.US_ASCII));
+                    Channels.newOutputStream(ch).write("BUSY - too many connections\n".getBytes(StandardCharsets.US_ASCII));
                 } catch (IOException ignored) {
                     // closing anyway
                 }
                 continue;
             }
-            open.add(ch);
             connections.execute(() -> {
                 try {
-                    serve(ch, peer);
+                    serve(conn);
                 } finally {
-                    open.remove(ch);
-                    slots.release();
-                    try {
-                        ch.close();
-                    } catch (IOException ignored) {
-                        // closing anyway
+                    synchronized (open) {
+                        open.remove(conn);
                     }
+                    conn.close();
                 }
             });
+        }
+    }
+
+    /** Takes a slot for {@code conn}, closing the oldest unproven connection (of its peer, or of anyone) if needed. */
+    private boolean admit(Conn conn) {
+        Conn evict = null;
+        synchronized (open) {
+            Conn oldestOfPeer = null;
+            Conn oldest = null;
+            int ofPeer = 0;
+            for (Conn c : open) {
+                if (c.proven) {
+                    continue;
+                }
+                if (oldest == null) {
+                    oldest = c;
+                }
+                if (c.peerKey.equals(conn.peerKey)) {
+                    ofPeer++;
+                    if (oldestOfPeer == null) {
+                        oldestOfPeer = c;
+                    }
+                }
+            }
+            if (ofPeer >= maxPerPeer) {
+                evict = oldestOfPeer;
+            } else if (open.size() >= maxConnections) {
+                if (oldest == null) {
+                    return false;
+                }
+                evict = oldest;
+            }
+            if (evict != null) {
+                open.remove(evict);
+            }
+            open.add(conn);
+        }
+        if (evict != null) {
+            LOGGER.warn("Closing idle connection from {} (it never sent a valid command) to make room for {}", evict.peer, conn.peer);
+            evict.close();
+        }
+        return true;
+    }
+
+    /** The read deadline: unproven connections that stay silent, and proven ones idle for long, are closed. */
+    private void closeIdle() {
+        long now = System.currentTimeMillis();
+        List<Conn> idle = new ArrayList<>();
+        synchronized (open) {
+            for (Conn c : open) {
+                if (now - c.lastActive > (c.proven ? PROVEN_IDLE_MILLIS : idleMillis)) {
+                    idle.add(c);
+                }
+            }
+        }
+        for (Conn c : idle) {
+            LOGGER.info("Closing connection from {}: nothing received for {} ms", c.peer, now - c.lastActive);
+            c.close();
+        }
+    }
+
+    /** What "one peer" means: the client's IP address over TCP, its uid over a Unix socket. */
+    private static String peerKey(SocketChannel ch, String peer) {
+        try {
+            SocketAddress remote = ch.getRemoteAddress();
+            if (remote instanceof InetSocketAddress) {
+                return ((InetSocketAddress) remote).getAddress().getHostAddress();
+            }
+            return "uid:" + ch.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
+        } catch (IOException | RuntimeException e) {
+            return peer;
         }
     }
 
@@ -162,7 +269,9 @@ public final class CommandServer implements AutoCloseable {
         }
     }
 
-    private void serve(SocketChannel ch, String peer) {
+    private void serve(Conn conn) {
+        SocketChannel ch = conn.channel;
+        String peer = conn.peer;
         int max = WireFormat.MAX_LINE_BYTES;
         byte[] buf = new byte[4 * max];
         int len = 0;
@@ -189,7 +298,9 @@ public final class CommandServer implements AutoCloseable {
                     len -= start;
                     oversized = len > max + 1;
                 }
-                writeReplies(out, pending);
+                if (writeReplies(out, pending)) {
+                    conn.proven = true;
+                }
                 if (oversized) {
                     LOGGER.warn("REFUSED message from {} (oversized): longer than {} bytes; nothing applied, closing the connection", peer, max);
                     out.write(("ERR - message longer than " + max + " bytes\n").getBytes(StandardCharsets.US_ASCII));
@@ -201,6 +312,7 @@ public final class CommandServer implements AutoCloseable {
                     return;
                 }
                 len += n;
+                conn.lastActive = System.currentTimeMillis();
             }
         } catch (IOException e) {
             if (!closed) {
@@ -234,25 +346,29 @@ public final class CommandServer implements AutoCloseable {
         }
     }
 
-    private static void writeReplies(OutputStream out, List<CompletableFuture<String>> pending) throws IOException {
+    /** Writes the replies in order; true when one of them was OK (the sender holds the key). */
+    private static boolean writeReplies(OutputStream out, List<CompletableFuture<String>> pending) throws IOException {
         if (pending.isEmpty()) {
-            return;
+            return false;
         }
+        boolean ok = false;
         StringBuilder b = new StringBuilder();
         for (CompletableFuture<String> f : pending) {
             String reply;
             try {
                 reply = f.get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             } catch (TimeoutException e) {
-                reply = "ERR - agent busy, no result in time";
+                reply = "BUSY - agent busy, no result in time";
             } catch (Exception e) {
                 reply = "ERR - internal error: " + e;
             }
+            ok |= reply.startsWith("OK ");
             b.append(reply.replace('\n', ' ')).append('\n');
         }
         pending.clear();
         out.write(b.toString().getBytes(StandardCharsets.US_ASCII));
         out.flush();
+        return ok;
     }
 
     @Override
@@ -265,13 +381,11 @@ public final class CommandServer implements AutoCloseable {
                 // closing anyway
             }
         }
-        for (SocketChannel c : open) {
-            try {
-                c.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
+        List<Conn> all;
+        synchronized (open) {
+            all = new ArrayList<>(open);
         }
+        all.forEach(Conn::close);
         connections.shutdownNow();
         closers.shutdownNow();
         for (Path p : socketFiles) {

@@ -15,9 +15,13 @@ public final class ReplayGuard {
     private final Clock clock;
     private final long windowMillis;
     private final NonceCache nonces;
+    private final long startedAt;
 
     public ReplayGuard(Clock clock, Duration window, int maxNonces) {
         this.clock = clock;
+        // the nonce memory starts empty at each start: anything signed before it is refused, so a message captured
+        // before a restart cannot be replayed right after it
+        this.startedAt = clock.millis();
         this.windowMillis = window.toMillis();
         this.nonces = new NonceCache(maxNonces);
     }
@@ -28,6 +32,10 @@ public final class ReplayGuard {
         if (age > windowMillis) {
             throw new MessageException(MessageException.Kind.STALE, "stale message: signed " + age + " ms ago, older than the "
                 + windowMillis + " ms window (message.maxAge)");
+        }
+        if (m.timestampMillis() < startedAt) {
+            throw new MessageException(MessageException.Kind.STALE, "message signed before the agent started (" + (startedAt - m.timestampMillis())
+                + " ms earlier); refused so that nothing recorded before a restart can be replayed");
         }
         if (-age > windowMillis) {
             throw new MessageException(MessageException.Kind.STALE, "message timestamp is " + (-age) + " ms in the future, beyond the "

@@ -55,7 +55,7 @@ public final class Netns {
 
     /** A name unlikely to clash with a parallel run. */
     public static String name(String prefix) {
-        return prefix + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
+        return prefix + "-" + ProcessHandle.current().pid() + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100, 0xfff));
     }
 
     public static void create(String ns) {
@@ -137,6 +137,23 @@ public final class Netns {
         /** "OK" when a TCP connection from src to dst:port got the banner, "FAIL ..." otherwise. */
         public String connect(String src, String dst, int port, int timeoutMillis) throws IOException {
             in.write(("connect " + src + " " + dst + " " + port + " " + timeoutMillis + "\n").getBytes(StandardCharsets.US_ASCII));
+            in.flush();
+            String r = out.readLine();
+            return r == null ? "FAIL probe gone" : r;
+        }
+
+        /** Opens a connection named {@code name} and keeps it; "OK" once the banner came. */
+        public String open(String name, String src, String dst, int port, int timeoutMillis) throws IOException {
+            return ask("open " + name + " " + src + " " + dst + " " + port + " " + timeoutMillis);
+        }
+
+        /** One line echoed over the kept connection {@code name}: "OK" or "FAIL ...". */
+        public String talk(String name) throws IOException {
+            return ask("talk " + name);
+        }
+
+        private String ask(String line) throws IOException {
+            in.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
             in.flush();
             String r = out.readLine();
             return r == null ? "FAIL probe gone" : r;

@@ -24,7 +24,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * failures and timeouts are retried with exponential backoff, a bounded number of times; a command that
  * still cannot be delivered, or that overflows the queue, is dropped with a warning: the agent rebuilds its
  * sets from Cassandra at start and reconciles periodically, so a lost command is repaired, not lost for good.
- * A command the agent refuses (ERR) is logged and not retried.
+ * A command the agent refuses (ERR with its nonce) is logged and not retried. A reply that is no verdict on the
+ * command ({@code BUSY}, or {@code ERR -} about the connection rather than the command) is retried like a
+ * connection failure and never counted as a refusal. The connection is kept open between commands (the agent
+ * counts it as a proven client and never closes it to make room for others).
  */
 public final class FirewallClient implements OffenderListener, AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(FirewallClient.class);
@@ -52,6 +55,9 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
     private final BlockingQueue<FirewallCommand> queue;
     private final Thread worker;
     private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong sent = new AtomicLong();
+    private volatile boolean reachable;
+    private volatile long breakerOpenSeenAt;
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong overflowLogged = new AtomicLong();
@@ -158,6 +164,7 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
             try {
                 sendOnce(pending);
             } catch (IOException e) {
+                reachable = !(e instanceof java.net.ConnectException) && connection != null;
                 closeConnection();
                 if (attempt == options.maxAttempts || closed) {
                     break;
@@ -189,11 +196,17 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
             lines.add(codec.encode(c, clock.millis(), nonce));
         }
         connection.writeLines(lines, deadline);
+        reachable = true;
         int i = 0;
         while (!pending.isEmpty()) {
             String reply = connection.readLine(deadline);
             FirewallCommand c = pending.get(0);
             String nonce = nonces.get(i++);
+            if (reply.startsWith("BUSY ") || reply.startsWith("ERR - ")) {
+                // no verdict on this command: the agent is busy or refused the connection; retry it
+                throw new IOException("agent gave no verdict: '" + WireFormat.printable(reply) + "'");
+            }
+            sent.incrementAndGet();
             if (reply.startsWith("OK ")) {
                 if (!reply.startsWith("OK " + nonce)) {
                     throw new IOException("agent reply out of order: '" + WireFormat.printable(reply) + "'");
@@ -202,6 +215,9 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
                 LOGGER.debug("Firewall agent: {} -> {}", c, reply);
             } else if (reply.startsWith("ERR ")) {
                 refused.incrementAndGet();
+                if (reply.contains("circuit breaker open")) {
+                    breakerOpenSeenAt = System.nanoTime();
+                }
                 LOGGER.warn("Firewall agent refused {}: {}", c, WireFormat.printable(reply.substring(4)));
             } else {
                 throw new IOException("unexpected agent reply '" + WireFormat.printable(reply) + "'");
@@ -217,6 +233,15 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
         }
     }
 
+    /** Commands the agent gave a verdict on (OK or ERR). */
+    public long sentCount() { return sent.get(); }
+    /** Whether the last attempt reached the agent (connected and sent). */
+    public boolean agentReachable() { return reachable; }
+    /** Whether the agent refused a block because of its circuit breaker within the last minute. */
+    public boolean agentBreakerOpen() {
+        long at = breakerOpenSeenAt;
+        return at != 0 && System.nanoTime() - at < TimeUnit.MINUTES.toNanos(1);
+    }
     /** Commands the agent answered OK. */
     public long acceptedCount() { return accepted.get(); }
     /** Commands the agent answered ERR (not retried). */

@@ -149,7 +149,7 @@ class ComposeStackTest {
     }
 
     static long dropCounter(String agent) {
-        String chain = Compose.docker("exec", agent, "nft", "list", "chain", "inet", "spamtrap", "input").out();
+        String chain = Compose.docker("exec", agent, "nft", "list", "chain", "inet", "spamtrap", "prerouting").out();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("ip saddr @block4 counter packets (\\d+)").matcher(chain);
         assertThat(m.find()).as(chain).isTrue();
         return Long.parseLong(m.group(1));

@@ -472,6 +472,14 @@ public final class CassandraOffenderStore implements OffenderStore {
                             problems.skip(Schema.CHANGES, bucket + "/" + id, "no id or kind");
                             return;
                         }
+                        if ((Change.LISTED.equals(kind) || Change.REMOVED.equals(kind)) && (row.getString("key") == null || row.getString("key").isEmpty())) {
+                            problems.skip(Schema.CHANGES, bucket + "/" + id, "no key");
+                            return;
+                        }
+                        if (Change.LISTED.equals(kind) && row.getInstant("expires_at") == null) {
+                            problems.skip(Schema.CHANGES, bucket + "/" + id, "no expires_at");
+                            return;
+                        }
                         out.add(new Change(id, kind, row.getString("key"), row.getInstant("expires_at"), row.getString("node")));
                     })));
             }

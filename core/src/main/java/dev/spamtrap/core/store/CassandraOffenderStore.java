@@ -384,6 +384,21 @@ public final class CassandraOffenderStore implements OffenderStore {
             .thenApply(x -> out);
     }
 
+    @Override
+    public CompletionStage<Long> forEachActive(java.util.function.Consumer<Offender> visitor) {
+        Instant now = clock.instant();
+        java.util.concurrent.atomic.AtomicLong rows = new java.util.concurrent.atomic.AtomicLong();
+        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffenders.bind())))
+            .thenCompose(rs -> eachRow(rs, row -> {
+                rows.incrementAndGet();
+                Offender o = offenderOrNull(row);
+                if (o != null && o.isActiveAt(now)) {
+                    visitor.accept(o);
+                }
+            }))
+            .thenApply(x -> rows.get());
+    }
+
     /** Visits every offender row (page by page); malformed rows are skipped and logged once. */
     public CompletionStage<Void> forEachOffender(java.util.function.Consumer<Offender> visitor, Function<Row, String> reasonOf) {
         return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffenders.bind())))

@@ -291,17 +291,23 @@ public final class CassandraOffenderStore implements OffenderStore {
         if (ttl <= 0) {
             return CompletableFuture.completedFuture(null);
         }
-        BoundStatement row = p.write(p.writeOffender.bind(o.ip(), o.expiresAt(), reason, o.firstHit(), o.lastHit(), o.hitCount(), o.trap(),
-            o.helo(), o.mailFrom(), o.node(), cause, ttl));
-        return p.session.executeAsync(row)
-            .thenCompose(x -> announce(p, Change.LISTED, o.ip(), o.expiresAt(), o.node() == null ? nodeName : o.node()));
+        BoundStatement row = p.writeOffender.bind(o.ip(), o.expiresAt(), reason, o.firstHit(), o.lastHit(), o.hitCount(), o.trap(),
+            o.helo(), o.mailFrom(), o.node(), cause, ttl);
+        // The row and its feed entry in one request (unlogged: a replay rewrites both idempotently anyway).
+        BatchStatement both = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, row,
+                change(p, Change.LISTED, o.ip(), o.expiresAt(), o.node() == null ? nodeName : o.node()))
+            .setConsistencyLevel(writeLevel);
+        return p.session.executeAsync(both).thenApply(x -> null);
+    }
+
+    private BoundStatement change(Prepared p, String kind, String key, Instant expiresAt, String node) {
+        UUID id = Uuids.timeBased();
+        long bucket = Uuids.unixTimestamp(id) / 60_000L;
+        return p.writeChange.bind(bucket, id, kind, key == null ? "" : key, expiresAt, node);
     }
 
     CompletionStage<Void> announce(Prepared p, String kind, String key, Instant expiresAt, String node) {
-        UUID id = Uuids.timeBased();
-        long bucket = Uuids.unixTimestamp(id) / 60_000L;
-        return p.session.executeAsync(p.write(p.writeChange.bind(bucket, id, kind, key == null ? "" : key, expiresAt, node)))
-            .thenApply(x -> null);
+        return p.session.executeAsync(p.write(change(p, kind, key, expiresAt, node))).thenApply(x -> null);
     }
 
     private CompletionStage<Void> escalate(Prepared p, TrapHit hit) {

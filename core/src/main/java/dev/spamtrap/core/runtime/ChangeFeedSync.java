@@ -95,7 +95,10 @@ final class ChangeFeedSync {
 
     void tick() {
         try {
-            files.reload();
+            if (files.reload()) {
+                // a file and a table changed together are seen together
+                listsDirty = true;
+            }
         } catch (RuntimeException e) {
             LOGGER.error("Spamtrap file reload failed", e);
         }

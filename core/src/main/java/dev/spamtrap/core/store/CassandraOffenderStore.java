@@ -269,8 +269,10 @@ public final class CassandraOffenderStore implements OffenderStore {
             @SuppressWarnings("unchecked")
             List<Instant> ats = (List<Instant>) pair[0];
             ats.removeIf(java.util.Objects::isNull);
-            if (!ats.contains(hit.at())) {
-                ats.add(hit.at());
+            // Cassandra keeps milliseconds: compare at that precision, or the hit just written counts twice.
+            Instant at = hit.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+            if (!ats.contains(at)) {
+                ats.add(at);
             }
             Row row = (Row) pair[1];
             Instant until = policy.listedUntil(ats);

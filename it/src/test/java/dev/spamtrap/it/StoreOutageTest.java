@@ -40,8 +40,8 @@ class StoreOutageTest {
             assertThat(replies).allSatisfy(r -> assertThat(r).matches("(?s)^[23]\\d\\d.*"));
             assertThat(JamesFixture.connectionAnswer("127.0.0.40", port).get(0)).startsWith("450 ").contains("127.0.0.40");
             assertThat(JamesFixture.connectionAnswer("127.0.0.41", port).get(0)).as("other clients still served").startsWith("220 ");
-            Path spool = james.root().resolve("var/spamtrap/pending-hits.log");
-            Await.until(Duration.ofSeconds(10), "spooled hit", () -> Files.exists(spool), x -> x);
+            Path spool = james.root().resolve("var/spamtrap/hits.spool");
+            Await.until(Duration.ofSeconds(10), "spooled hit", () -> spool.toFile().length() > 0, x -> x);
             assertThat(Files.readString(spool)).contains("127.0.0.40");
 
             cassandra.start(Duration.ofSeconds(180));
@@ -57,7 +57,7 @@ class StoreOutageTest {
                 assertThat(row.getString("trap")).isEqualTo("trap@example.com");
                 assertThat(row.getInt("hit_count")).isEqualTo(1);
             }
-            Await.until(Duration.ofSeconds(10), "spool drained", () -> Files.exists(spool), x -> !x);
+            Await.until(Duration.ofSeconds(10), "spool drained", () -> spool.toFile().length(), n -> n == 0L);
         }
     }
 }

@@ -95,7 +95,10 @@ final class ChangeFeedSync {
 
     void tick() {
         try {
-            files.reload();
+            if (files.reload()) {
+                // a file and a table changed together are seen together
+                listsDirty = true;
+            }
         } catch (RuntimeException e) {
             LOGGER.error("Spamtrap file reload failed", e);
         }
@@ -124,12 +127,10 @@ final class ChangeFeedSync {
 
     private void fullLoad() throws Exception {
         Instant startedAt = clock.instant();
-        List<Offender> active = store.loadActive().toCompletableFuture().get(wait.toMillis() * 20, TimeUnit.MILLISECONDS);
-        rowsRead.addAndGet(active.size());
         OffenderView fresh = views.fresh();
-        for (Offender o : active) {
-            fresh.put(o);
-        }
+        // Streamed page by page into the packed view: no list of a million records on the heap.
+        long rows = store.forEachActive(fresh::put).toCompletableFuture().get(wait.toMillis() * 20, TimeUnit.MILLISECONDS);
+        rowsRead.addAndGet(rows);
         for (Map.Entry<String, Instant> e : views.unconfirmed().entrySet()) {
             fresh.put(e.getKey(), e.getValue());
         }
@@ -137,7 +138,7 @@ final class ChangeFeedSync {
         // Changes made while the table was read are replayed from here.
         position = startedAt;
         lastFullMillis = clock.millis();
-        LOGGER.info("Spamtrap view loaded: {} active offenders ({} bytes)", active.size(), fresh.bytes());
+        LOGGER.info("Spamtrap view loaded: {} rows read, {} active offenders ({} bytes)", rows, fresh.size(), fresh.bytes());
     }
 
     private void readFeed() throws Exception {

@@ -28,12 +28,15 @@ final class FileReloader {
         this.allowlistStamp = config.allowlistFile().map(FileReloader::stamp).orElse(null);
     }
 
-    void reload() {
+    /** Returns true if a file changed (the caller then re-reads the store's tables in the same pass). */
+    boolean reload() {
+        boolean changed = false;
         if (config.trapsFile().isPresent()) {
             Path f = config.trapsFile().get();
             FileTime now = stamp(f);
             if (now != null && !now.equals(trapsStamp)) {
                 trapsStamp = now;
+                changed = true;
                 try {
                     lists.fileTraps(TrapListParser.parse(f));
                     LOGGER.info("Trap list {} reloaded: {} entries", f, lists.fileTraps().size());
@@ -47,6 +50,7 @@ final class FileReloader {
             FileTime now = stamp(f);
             if (now != null && !now.equals(allowlistStamp)) {
                 allowlistStamp = now;
+                changed = true;
                 try {
                     lists.fileAllowlist(Allowlist.parse(f));
                     LOGGER.info("Allowlist {} reloaded: {} ranges", f, lists.fileAllowlist().ranges().size());
@@ -55,6 +59,7 @@ final class FileReloader {
                 }
             }
         }
+        return changed;
     }
 
     private static FileTime stamp(Path f) {

@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class HitRecorder implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(HitRecorder.class);
+    /** Hits written to the store at once (each is 3-4 requests). */
+    static final int MAX_IN_FLIGHT = 256;
     private static final TrapHit STOP = new TrapHit("stop", java.time.Instant.EPOCH, "stop", "", "", "");
 
     private final HitSpool spool;
@@ -139,10 +141,17 @@ final class HitRecorder implements AutoCloseable {
             return false;
         }
         List<CompletableFuture<Offender>> writes = new ArrayList<>(batch.hits.size());
-        for (TrapHit hit : batch.hits) {
-            writes.add(store.record(hit).toCompletableFuture());
-        }
+        // Bounded concurrency: a whole batch at once would overrun the driver's requests per connection.
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(MAX_IN_FLIGHT);
         try {
+            for (TrapHit hit : batch.hits) {
+                if (!inFlight.tryAcquire(storeWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                    throw new java.util.concurrent.TimeoutException("store writes did not complete within " + storeWait);
+                }
+                CompletableFuture<Offender> w = store.record(hit).toCompletableFuture();
+                w.whenComplete((o, e) -> inFlight.release());
+                writes.add(w);
+            }
             CompletableFuture.allOf(writes.toArray(new CompletableFuture[0])).get(storeWait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -293,17 +293,23 @@ public final class CassandraOffenderStore implements OffenderStore {
         if (ttl <= 0) {
             return CompletableFuture.completedFuture(null);
         }
-        BoundStatement row = p.write(p.writeOffender.bind(o.ip(), o.expiresAt(), reason, o.firstHit(), o.lastHit(), o.hitCount(), o.trap(),
-            o.helo(), o.mailFrom(), o.node(), cause, ttl));
-        return p.session.executeAsync(row)
-            .thenCompose(x -> announce(p, Change.LISTED, o.ip(), o.expiresAt(), o.node() == null ? nodeName : o.node()));
+        BoundStatement row = p.writeOffender.bind(o.ip(), o.expiresAt(), reason, o.firstHit(), o.lastHit(), o.hitCount(), o.trap(),
+            o.helo(), o.mailFrom(), o.node(), cause, ttl);
+        // The row and its feed entry in one request (unlogged: a replay rewrites both idempotently anyway).
+        BatchStatement both = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, row,
+                change(p, Change.LISTED, o.ip(), o.expiresAt(), o.node() == null ? nodeName : o.node()))
+            .setConsistencyLevel(writeLevel);
+        return p.session.executeAsync(both).thenApply(x -> null);
+    }
+
+    private BoundStatement change(Prepared p, String kind, String key, Instant expiresAt, String node) {
+        UUID id = Uuids.timeBased();
+        long bucket = Uuids.unixTimestamp(id) / 60_000L;
+        return p.writeChange.bind(bucket, id, kind, key == null ? "" : key, expiresAt, node);
     }
 
     CompletionStage<Void> announce(Prepared p, String kind, String key, Instant expiresAt, String node) {
-        UUID id = Uuids.timeBased();
-        long bucket = Uuids.unixTimestamp(id) / 60_000L;
-        return p.session.executeAsync(p.write(p.writeChange.bind(bucket, id, kind, key == null ? "" : key, expiresAt, node)))
-            .thenApply(x -> null);
+        return p.session.executeAsync(p.write(change(p, kind, key, expiresAt, node))).thenApply(x -> null);
     }
 
     private CompletionStage<Void> escalate(Prepared p, TrapHit hit) {
@@ -384,6 +390,21 @@ public final class CassandraOffenderStore implements OffenderStore {
                 }
             }))
             .thenApply(x -> out);
+    }
+
+    @Override
+    public CompletionStage<Long> forEachActive(java.util.function.Consumer<Offender> visitor) {
+        Instant now = clock.instant();
+        java.util.concurrent.atomic.AtomicLong rows = new java.util.concurrent.atomic.AtomicLong();
+        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffenders.bind())))
+            .thenCompose(rs -> eachRow(rs, row -> {
+                rows.incrementAndGet();
+                Offender o = offenderOrNull(row);
+                if (o != null && o.isActiveAt(now)) {
+                    visitor.accept(o);
+                }
+            }))
+            .thenApply(x -> rows.get());
     }
 
     /** Visits every offender row (page by page); malformed rows are skipped and logged once. */
@@ -472,6 +493,14 @@ public final class CassandraOffenderStore implements OffenderStore {
                         String kind = row.getString("kind");
                         if (id == null || kind == null) {
                             problems.skip(Schema.CHANGES, bucket + "/" + id, "no id or kind");
+                            return;
+                        }
+                        if ((Change.LISTED.equals(kind) || Change.REMOVED.equals(kind)) && (row.getString("key") == null || row.getString("key").isEmpty())) {
+                            problems.skip(Schema.CHANGES, bucket + "/" + id, "no key");
+                            return;
+                        }
+                        if (Change.LISTED.equals(kind) && row.getInstant("expires_at") == null) {
+                            problems.skip(Schema.CHANGES, bucket + "/" + id, "no expires_at");
                             return;
                         }
                         out.add(new Change(id, kind, row.getString("key"), row.getInstant("expires_at"), row.getString("node")));

@@ -21,6 +21,17 @@ public interface OffenderStore extends AutoCloseable {
     /** Every offender whose entry has not expired, read page by page; malformed rows are skipped and logged. */
     CompletionStage<List<Offender>> loadActive();
 
+    /**
+     * Visits every active offender page by page without holding them all (the full load of a node's view);
+     * malformed rows are skipped. Completes with the number of rows read.
+     */
+    default CompletionStage<Long> forEachActive(java.util.function.Consumer<Offender> visitor) {
+        return loadActive().thenApply(all -> {
+            all.forEach(visitor);
+            return (long) all.size();
+        });
+    }
+
     /** Removes an offender (and its escalation history) before its entry expires; announced on the change feed. */
     CompletionStage<Void> remove(String ip);
 

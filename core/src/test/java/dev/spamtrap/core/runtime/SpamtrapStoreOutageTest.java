@@ -25,7 +25,7 @@ class SpamtrapStoreOutageTest {
     Path dir;
 
     /** Our own fake of the store interface: fails while "down", records otherwise. */
-    static final class FakeStore implements OffenderStore, Spamtrap.Connector {
+    static class FakeStore implements OffenderStore, Spamtrap.Connector {
         final AtomicBoolean up = new AtomicBoolean(false);
         final List<TrapHit> recorded = new CopyOnWriteArrayList<>();
 

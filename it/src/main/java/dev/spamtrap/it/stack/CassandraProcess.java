@@ -20,6 +20,10 @@ public final class CassandraProcess implements AutoCloseable {
     private final int storagePort;
     private final ManagedProcess process;
     private final List<String> prefix = new ArrayList<>();
+    private String address = "127.0.0.1";
+    private String seeds;
+    private String token = "0";
+    private String heap = "512M";
 
     public CassandraProcess(Path dir, int nativePort, int storagePort) {
         this.dir = dir.toAbsolutePath();
@@ -35,12 +39,44 @@ public final class CassandraProcess implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Makes this node one of a cluster: it listens on {@code address} (e.g. 127.0.0.2; every node may use the same
+     * ports), gossips with {@code seeds} ("127.0.0.1:7000,..."), and owns {@code initialToken} (one token per node).
+     */
+    public CassandraProcess clusterNode(String address, String seeds, String initialToken) {
+        this.address = address;
+        this.seeds = seeds;
+        this.token = initialToken;
+        return this;
+    }
+
+    /** The maximum heap (-Xmx), 512M by default. */
+    public CassandraProcess heap(String size) {
+        this.heap = size;
+        return this;
+    }
+
+    public String address() {
+        return address;
+    }
+
+    /** Evenly spread Murmur3 tokens for an {@code n}-node cluster, one per node. */
+    public static List<String> tokens(int n) {
+        List<String> out = new ArrayList<>();
+        java.math.BigInteger range = java.math.BigInteger.TWO.pow(64);
+        java.math.BigInteger min = java.math.BigInteger.TWO.pow(63).negate();
+        for (int i = 0; i < n; i++) {
+            out.add(min.add(range.multiply(java.math.BigInteger.valueOf(i)).divide(java.math.BigInteger.valueOf(n))).toString());
+        }
+        return out;
+    }
+
     public int nativePort() {
         return nativePort;
     }
 
     public String contactPoint() {
-        return "127.0.0.1:" + nativePort;
+        return address + ":" + nativePort;
     }
 
     public Path dir() {
@@ -54,7 +90,10 @@ public final class CassandraProcess implements AutoCloseable {
             String yaml = resource("cassandra.yaml.template")
                 .replace("@DIR@", dir.toString())
                 .replace("@STORAGE_PORT@", Integer.toString(storagePort))
-                .replace("@NATIVE_PORT@", Integer.toString(nativePort));
+                .replace("@NATIVE_PORT@", Integer.toString(nativePort))
+                .replace("@ADDRESS@", address)
+                .replace("@SEEDS@", seeds != null ? seeds : address + ":" + storagePort)
+                .replace("@TOKEN@", token);
             Files.writeString(dir.resolve("cassandra.yaml"), yaml);
             Files.writeString(dir.resolve("logback.xml"), resource("cassandra-logback.xml"));
         } catch (IOException e) {
@@ -66,7 +105,7 @@ public final class CassandraProcess implements AutoCloseable {
             cmd.addAll(List.of("/usr/bin/setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock", "--"));
         }
         cmd.add(javaBinary());
-        cmd.addAll(List.of("-Xms256M", "-Xmx512M", "-Xss512k", "-XX:+UseG1GC"));
+        cmd.addAll(List.of("-Xms256M", "-Xmx" + heap, "-Xss512k", "-XX:+UseG1GC"));
         for (String line : resource("cassandra-jvm17.options").split("\n")) {
             String t = line.trim();
             if (!t.isEmpty() && !t.startsWith("#")) {
@@ -84,7 +123,7 @@ public final class CassandraProcess implements AutoCloseable {
         cmd.add("org.apache.cassandra.service.CassandraDaemon");
         process.start(cmd, dir);
         try {
-            Ports.awaitOpen(prefix, "127.0.0.1", nativePort, timeout, process.process(), "Cassandra");
+            Ports.awaitOpen(prefix, address, nativePort, timeout, process.process(), "Cassandra");
         } catch (IllegalStateException e) {
             String tail = process.logTail(30);
             process.close();

@@ -241,4 +241,9 @@ public final class JamesProcess implements AutoCloseable {
     public void close() {
         process.close();
     }
+
+    /** SIGKILL: a crash (no shutdown hooks run). {@link #start} starts it again on the same root. */
+    public void kill() {
+        process.kill();
+    }
 }

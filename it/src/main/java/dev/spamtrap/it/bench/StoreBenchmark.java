@@ -1,0 +1,256 @@
+package dev.spamtrap.it.bench;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import dev.spamtrap.core.config.SpamtrapConfig;
+import dev.spamtrap.core.offender.TrapHit;
+import dev.spamtrap.core.runtime.Spamtrap;
+import dev.spamtrap.it.stack.CassandraProcess;
+import dev.spamtrap.it.stack.Dirs;
+import dev.spamtrap.it.stack.JamesProcess;
+import dev.spamtrap.it.stack.Ports;
+import dev.spamtrap.it.stack.ProjectLayout;
+import dev.spamtrap.it.stack.SmtpClient;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The shared offender store at scale, measured in one run and printed as one table:
+ * <ol>
+ * <li>the connect-time view at N offenders (memory per offender beside the previous design, lookup p50/p99);</li>
+ * <li>hits per second the recording path (spool with group commit, batched replay, idempotent store writes)
+ *     sustains into Cassandra, fed directly in this JVM, and a check that every hit arrived;</li>
+ * <li>propagation from node A to node B (two runtimes, same keyspace): time from recordHit on A until B's view refuses;</li>
+ * <li>rows read per node per minute in steady state with N offenders in Cassandra, beside what the previous full
+ *     scan read (the whole table every refresh.interval of 10 s; one such scan is timed here);</li>
+ * <li>trap hits per second end to end over SMTP (one James, one session per client address) and that all were stored.</li>
+ * </ol>
+ * Usage: {@code bench/store [offenders=1000000] [hits=20000] [steady-seconds=60] [smtp-hits=1500]}.
+ */
+public final class StoreBenchmark {
+    public static void main(String[] args) throws Exception {
+        int offenders = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        int hits = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
+        int steadySeconds = args.length > 2 ? Integer.parseInt(args[2]) : 60;
+        int smtpHits = args.length > 3 ? Integer.parseInt(args[3]) : 1500;
+        Path dir = ProjectLayout.locate().root().resolve("it/target/bench-store");
+        Dirs.deleteRecursively(dir);
+        List<String[]> table = new ArrayList<>();
+
+        System.out.printf("Store benchmark: %,d offenders, %,d direct hits, %d s steady state, %,d SMTP hits%n", offenders, hits, steadySeconds, smtpHits);
+        StoreViewBench.Result v = StoreViewBench.run(offenders);
+        table.add(row("view heap per offender at " + fmt(offenders), String.format("%.1f B (tables %.1f B)", v.bytesPerOffender,
+            v.tableBytesPerOffender), String.format("%.0f B (map of full records)", v.oldBytesPerOffender), "< 100 B"));
+        table.add(row("view lookup p50 / p99", String.format("%.0f / %.0f ns", v.p50Nanos, v.p99Nanos), "", "p99 < 1000 ns"));
+        table.add(row("bytes allocated per lookup (miss / hit)", String.format("%.1f / %.1f", v.allocPerMiss, v.allocPerHit), "", "miss: 0"));
+        printTable(table);
+
+        int nativePort = Ports.free();
+        try (CassandraProcess cassandra = new CassandraProcess(dir.resolve("cassandra"), nativePort, Ports.free()).heap("1G")
+                .start(Duration.ofSeconds(180))) {
+            // --- direct recording path ---
+            try (Spamtrap a = runtime(dir, "a", cassandra.contactPoint(), "bench_store")) {
+                Instant at = Instant.now();
+                long t0 = System.nanoTime();
+                for (int i = 0; i < hits; i++) {
+                    String ip = ip(0x0B000000 + i);
+                    a.recordHit(new TrapHit("bench-a-" + i, ip, ip, at, "trap@example.com", "bot", "x@spam.test", "bench-a"));
+                }
+                await(Duration.ofMinutes(10), () -> a.hitsStored() >= hits);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                long stored;
+                try (CqlSession cql = cql(cassandra)) {
+                    stored = cql.execute("SELECT count(*) AS n FROM bench_store.hits").one().getLong("n");
+                }
+                table.add(row("hits/s into Cassandra (recordHit -> fsync'd spool -> store)", String.format("%,.0f /s", hits / secs),
+                    "", ">= 5,000 /s"));
+                table.add(row("hits stored / recorded", stored + " / " + hits, "", "nothing lost"));
+                printTable(table);
+
+                // --- propagation A -> B ---
+                try (Spamtrap b = runtime(dir, "b", cassandra.contactPoint(), "bench_store")) {
+                    await(Duration.ofMinutes(2), () -> b.syncLag().isPresent());
+                    long[] lat = new long[40];
+                    for (int i = 0; i < lat.length; i++) {
+                        String ip = ip(0x0C000000 + i);
+                        long s = System.nanoTime();
+                        a.recordHit(new TrapHit("prop-" + i, ip, ip, Instant.now(), "trap@example.com", "bot", "x@spam.test", "bench-a"));
+                        while (b.activeOffender(ip).isEmpty()) {
+                            Thread.sleep(1);
+                            if (System.nanoTime() - s > 30_000_000_000L) {
+                                break;
+                            }
+                        }
+                        lat[i] = (System.nanoTime() - s) / 1_000_000;
+                        Thread.sleep(137);
+                    }
+                    Arrays.sort(lat);
+                    table.add(row("propagation A -> B p50 / p99 (sync.interval 1 s)", lat[lat.length / 2] + " / " + lat[lat.length - 1] + " ms",
+                        "~10,000 ms (refresh.interval poll)", "< 2,000 ms"));
+                    printTable(table);
+                }
+            }
+
+            // --- steady state at N offenders ---
+            try (CqlSession cql = cql(cassandra)) {
+                long t0 = System.nanoTime();
+                bulkInsert(cql, "bench_store", offenders);
+                System.out.printf("(%,d offender rows inserted in %.0f s)%n", offenders, (System.nanoTime() - t0) / 1e9);
+            }
+            // Start waits for the first sync, which is the full paged load of the table.
+            long loadStart = System.nanoTime();
+            Spamtrap started = runtime(dir, "c", cassandra.contactPoint(), "bench_store");
+            await(Duration.ofMinutes(10), () -> started.viewSize() >= offenders);
+            double loadSecs = (System.nanoTime() - loadStart) / 1e9;
+            try (Spamtrap c = started;
+                 Spamtrap a = runtime(dir, "a2", cassandra.contactPoint(), "bench_store")) {
+                long start = c.rowsRead();
+                long t0 = System.nanoTime();
+                int n = 0;
+                while (System.nanoTime() - t0 < steadySeconds * 1_000_000_000L) {
+                    // a light, steady trickle of new offenders from another node (10 per second)
+                    String ip = ip(0x0D000000 + n);
+                    a.recordHit(new TrapHit("steady-" + n, ip, ip, Instant.now(), "trap@example.com", "bot", "x@spam.test", "bench-a2"));
+                    n++;
+                    Thread.sleep(100);
+                }
+                double minutes = (System.nanoTime() - t0) / 60e9;
+                long read = c.rowsRead() - start;
+                table.add(row("rows read per node per minute, steady, " + fmt(offenders) + " offenders, 10 new/s",
+                    String.format("%,.0f", read / minutes), String.format("%,d (full scan every 10 s)", offenders * 6L), ""));
+                table.add(row("one full paged load of " + fmt(offenders) + " offenders (start / safety net)", String.format("%.1f s", loadSecs),
+                    "same scan every 10 s, 15 s deadline", "sync.fullInterval 1h"));
+                printTable(table);
+            }
+
+            // --- end to end over SMTP ---
+            try (JamesProcess james = new JamesProcess(dir.resolve("james")).randomPorts().cassandra(cassandra.contactPoint())
+                    .edit("smtpserver.xml", s -> s.replace("<mode>tarpit</mode>", "<mode>refuse</mode>"))
+                    .edit("dnsservice.xml", s -> ThroughputBenchmark.LOCAL_DNS)
+                    .spamtrapProperty("cassandra.keyspace", "bench_smtp")
+                    .prepare()) {
+                james.start(Duration.ofSeconds(180));
+                AtomicInteger ok = new AtomicInteger();
+                ExecutorService pool = Executors.newFixedThreadPool(8);
+                long t0 = System.nanoTime();
+                List<Future<?>> all = new ArrayList<>();
+                for (int i = 0; i < smtpHits; i++) {
+                    String client = "127." + (10 + i / 250) + "." + (i % 250 / 250) + "." + (i % 250 + 1);
+                    all.add(pool.submit(() -> {
+                        try (SmtpClient c = SmtpClient.connect(client, james.smtpPort())) {
+                            c.reply();
+                            c.command("EHLO bot.test");
+                            c.command("MAIL FROM:<bot@spam.test>");
+                            if (c.command("RCPT TO:<trap@example.com>").startsWith("250")) {
+                                ok.incrementAndGet();
+                            }
+                            c.command("QUIT");
+                        }
+                    }));
+                }
+                for (Future<?> f : all) {
+                    f.get();
+                }
+                double secs = (System.nanoTime() - t0) / 1e9;
+                pool.shutdown();
+                long stored;
+                try (CqlSession cql = cql(cassandra)) {
+                    long deadline = System.nanoTime() + 120_000_000_000L;
+                    do {
+                        stored = cql.execute("SELECT count(*) AS n FROM bench_smtp.hits").one().getLong("n");
+                        Thread.sleep(500);
+                    } while (stored < ok.get() && System.nanoTime() < deadline);
+                }
+                table.add(row("trap hits/s end to end over SMTP (8 clients, 1 session each)", String.format("%,.0f /s", ok.get() / secs), "", ""));
+                table.add(row("SMTP trap hits stored / answered", stored + " / " + ok.get(), "", "nothing lost"));
+            }
+        }
+        printTable(table);
+    }
+
+    private static Spamtrap runtime(Path dir, String name, String contactPoint, String keyspace) throws Exception {
+        Path conf = dir.resolve("node-" + name + "/conf/spamtrap.properties");
+        Files.createDirectories(conf.getParent());
+        Files.writeString(conf, "cassandra.contactPoints=" + contactPoint + "\ncassandra.keyspace=" + keyspace + "\nnode.name=bench-" + name
+            + "\nsync.interval=1s\nretry.interval=1s\nstartup.timeout=60s\ncassandra.requestTimeout=10s\nspool.directory=../spool\n"
+            + "spool.batchSize=2000\n");
+        return Spamtrap.start(SpamtrapConfig.load(conf), Clock.systemUTC());
+    }
+
+    private static void bulkInsert(CqlSession cql, String ks, int n) throws Exception {
+        PreparedStatement insert = cql.prepare("INSERT INTO " + ks + ".offenders (ip, expires_at, reason, first_hit, last_hit, hit_count, trap, node)"
+            + " VALUES (?, ?, 'trap', ?, ?, 1, 'trap@example.com', 'bulk') USING TTL 86400");
+        Semaphore inFlight = new Semaphore(512);
+        Instant now = Instant.now();
+        Instant until = now.plusSeconds(86_400);
+        AtomicInteger failed = new AtomicInteger();
+        for (int i = 0; i < n; i++) {
+            inFlight.acquire();
+            cql.executeAsync(insert.bind(ip(0x14000000 + i), until, now, now)).whenComplete((rs, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                }
+                inFlight.release();
+            });
+        }
+        inFlight.acquire(512);
+        if (failed.get() > 0) {
+            System.out.printf("(%d bulk inserts failed)%n", failed.get());
+        }
+    }
+
+    private static CqlSession cql(CassandraProcess c) {
+        return CqlSession.builder()
+            .withConfigLoader(DriverConfigLoader.programmaticBuilder()
+                .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(60)).build())
+            .addContactPoint(new InetSocketAddress("127.0.0.1", c.nativePort())).withLocalDatacenter("datacenter1").build();
+    }
+
+    private static void await(Duration max, java.util.function.BooleanSupplier ok) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (!ok.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("not reached within " + max);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    static String ip(int bits) {
+        return (bits >>> 24 & 255) + "." + (bits >>> 16 & 255) + "." + (bits >>> 8 & 255) + "." + (bits & 255);
+    }
+
+    private static String fmt(int n) {
+        return String.format("%,d", n);
+    }
+
+    private static String[] row(String what, String now, String before, String goal) {
+        return new String[] {what, now, before, goal};
+    }
+
+    private static void printTable(List<String[]> rows) {
+        System.out.println();
+        System.out.printf("%-72s | %-28s | %-36s | %s%n", "measure", "this design", "previous design", "goal");
+        System.out.println("-".repeat(160));
+        for (String[] r : rows) {
+            System.out.printf("%-72s | %-28s | %-36s | %s%n", r[0], r[1], r[2], r[3]);
+        }
+        System.out.flush();
+    }
+}

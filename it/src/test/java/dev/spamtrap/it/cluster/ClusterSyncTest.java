@@ -1,0 +1,223 @@
+package dev.spamtrap.it.cluster;
+
+import com.datastax.oss.driver.api.core.cql.Row;
+import dev.spamtrap.core.offender.OffenderPolicy;
+import dev.spamtrap.core.store.CassandraOffenderStore;
+import dev.spamtrap.core.store.CassandraSettings;
+import dev.spamtrap.core.store.HitSpool;
+import dev.spamtrap.core.offender.TrapHit;
+import dev.spamtrap.it.Await;
+import dev.spamtrap.it.JamesFixture;
+import dev.spamtrap.it.stack.JamesProcess;
+import dev.spamtrap.it.stack.SmtpClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The shared store on a real three-node Cassandra cluster (replication 3) with two James nodes: hits and
+ * removals reach the other node through the change feed; a Cassandra node killed mid-flood loses no hit
+ * and mail keeps flowing; a James node killed (SIGKILL) mid-flood replays its spool once restarted,
+ * counting each hit once; a hand-written row without expires_at breaks nothing.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterSyncTest {
+    private static ClusterStack stack;
+
+    @BeforeAll
+    static void start() {
+        stack = new ClusterStack().start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    private static String trapRcpt(String client, JamesProcess james) {
+        return JamesFixture.rcptReply(client, james.smtpPort(), "trap@example.com");
+    }
+
+    private static boolean refused(String client, JamesProcess james) {
+        return JamesFixture.connectionAnswer(client, james.smtpPort()).get(0).startsWith("450 ");
+    }
+
+    private static long hitRows(String key) {
+        return stack.cql().execute("SELECT count(*) AS n FROM " + ClusterStack.KS + ".hits WHERE ip = ?", key).one().getLong("n");
+    }
+
+    @Test
+    @Order(1)
+    void aHitOnAIsRefusedOnBAndAnAdministratorsRemovalReachesBoth() {
+        String client = "127.0.0.50";
+        assertThat(refused(client, stack.jamesB)).isFalse();
+        assertThat(trapRcpt(client, stack.jamesA)).startsWith("250");
+        long hitAt = System.nanoTime();
+        Await.until(Duration.ofSeconds(20), "B refuses the client A recorded", () -> refused(client, stack.jamesB), x -> x);
+        System.out.printf("propagation A->B: %d ms%n", (System.nanoTime() - hitAt) / 1_000_000);
+
+        // The administrator's removal (what SpamtrapAdmin.forgive does) through the store API.
+        CassandraSettings settings = new CassandraSettings(List.of(new InetSocketAddress("127.0.0.11", stack.nativePort)), "datacenter1",
+            ClusterStack.KS, 3, Duration.ofSeconds(10), Optional.empty(), Optional.empty());
+        try (CassandraOffenderStore admin = new CassandraOffenderStore(settings,
+                new OffenderPolicy(Duration.ofHours(24), Duration.ofDays(7), Duration.ofDays(30)), Clock.systemUTC())) {
+            admin.connect();
+            admin.remove(client).toCompletableFuture().join();
+        }
+        long removedAt = System.nanoTime();
+        Await.until(Duration.ofSeconds(20), "A accepts the forgiven client", () -> refused(client, stack.jamesA), x -> !x);
+        Await.until(Duration.ofSeconds(20), "B accepts the forgiven client", () -> refused(client, stack.jamesB), x -> !x);
+        System.out.printf("removal to both nodes: %d ms%n", (System.nanoTime() - removedAt) / 1_000_000);
+    }
+
+    @Test
+    @Order(2)
+    void aRowWithoutExpiryWrittenByHandBreaksNothing() {
+        stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".offenders (ip, trap) VALUES ('127.0.0.77', 'by-hand')");
+        stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".offenders (ip, expires_at) VALUES ('not-an-address', toTimestamp(now()))");
+        long bucket = System.currentTimeMillis() / 60_000L;
+        stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".changes (bucket, id, kind, key) VALUES (?, now(), 'listed', '127.0.0.77')", bucket);
+        String client = "127.0.0.51";
+        assertThat(trapRcpt(client, stack.jamesB)).startsWith("250");
+        Await.until(Duration.ofSeconds(20), "A still syncs after the bad rows", () -> refused(client, stack.jamesA), x -> x);
+        assertThat(refused("127.0.0.77", stack.jamesA)).as("a row without expiry lists nobody").isFalse();
+        assertThat(stack.jamesA.log()).contains("changes: row").contains("no expires_at");
+    }
+
+    /** One delivery per client address (a trap plus a real mailbox), on alternating nodes; returns the clients whose trap RCPT got 250. */
+    private static List<String> flood(List<String> clients, List<JamesProcess> nodes, Runnable midway) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<String> accepted = Collections.synchronizedList(new ArrayList<>());
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (int i = 0; i < clients.size(); i++) {
+                String client = clients.get(i);
+                JamesProcess node = nodes.get(i % nodes.size());
+                all.add(pool.submit(() -> {
+                    try {
+                        List<String> replies = SmtpClient.deliver(client, node.smtpPort(), "bot@spam.test",
+                            List.of("trap@example.com", "alice@example.com"), "flood");
+                        if (replies.stream().allMatch(r -> r != null && r.matches("(?s)^[23]\\d\\d.*"))) {
+                            accepted.add(client);
+                        } else {
+                            failures.add(client + " " + replies);
+                        }
+                    } catch (RuntimeException e) {
+                        failures.add(client + " " + e);
+                    }
+                }));
+                if (i == clients.size() / 2) {
+                    midway.run();
+                }
+            }
+            for (Future<?> f : all) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(failures).as("deliveries not answered 2xx/3xx").isEmpty();
+        return new ArrayList<>(accepted);
+    }
+
+    @Test
+    @Order(3)
+    void aCassandraNodeKilledMidFloodLosesNoHitAndMailKeepsFlowing() throws Exception {
+        List<String> clients = new ArrayList<>();
+        for (int i = 1; i <= 120; i++) {
+            clients.add("127.1.0." + i);
+        }
+        List<String> accepted = flood(clients, List.of(stack.jamesA, stack.jamesB), () -> stack.cassandra.get(2).kill());
+        assertThat(accepted).as("every delivery answered 2xx/3xx while a Cassandra node died").hasSize(clients.size());
+        for (String c : clients) {
+            Await.until(Duration.ofSeconds(60), "hit of " + c + " stored", () -> hitRows(c), n -> n >= 1);
+            assertThat(hitRows(c)).as("hit of " + c + " counted once").isEqualTo(1);
+        }
+        stack.cassandra.get(2).start(ClusterStack.START);
+    }
+
+    @Test
+    @Order(4)
+    void aJamesNodeKilledMidFloodReplaysItsSpoolOnceAfterRestart() throws Exception {
+        List<String> clients = new ArrayList<>();
+        for (int i = 1; i <= 150; i++) {
+            clients.add("127.2.0." + i);
+        }
+        long[] killedAt = new long[1];
+        Map<String, Long> answeredAt = new ConcurrentHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (int i = 0; i < clients.size(); i++) {
+                String client = clients.get(i);
+                all.add(pool.submit(() -> {
+                    try {
+                        if (trapRcpt(client, stack.jamesA).startsWith("250")) {
+                            answeredAt.put(client, System.nanoTime());
+                        }
+                    } catch (RuntimeException e) {
+                        // the node died under this client: expected for some
+                    }
+                }));
+                if (i == clients.size() / 2) {
+                    Thread.sleep(200);
+                    killedAt[0] = System.nanoTime();
+                    stack.jamesA.kill();
+                }
+            }
+            for (Future<?> f : all) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<TrapHit> spooled;
+        try (HitSpool spool = new HitSpool(stack.jamesA.root().resolve("var/spamtrap"), Long.MAX_VALUE)) {
+            spooled = spool.readAll();
+        }
+        System.out.printf("James A killed with %d unconfirmed hit(s) in its spool%n", spooled.size());
+        stack.jamesA.start(ClusterStack.START);
+        Set<String> spooledKeys = spooled.stream().map(TrapHit::ip).collect(Collectors.toSet());
+        for (String key : spooledKeys) {
+            Await.until(Duration.ofSeconds(60), "spooled hit of " + key + " stored", () -> hitRows(key), n -> n >= 1);
+        }
+        // Hits answered well before the kill had time for their group commit: all must be stored.
+        for (Map.Entry<String, Long> e : answeredAt.entrySet()) {
+            if (killedAt[0] - e.getValue() > TimeUnit.MILLISECONDS.toNanos(500)) {
+                Await.until(Duration.ofSeconds(60), "hit of " + e.getKey() + " stored", () -> hitRows(e.getKey()), n -> n >= 1);
+            }
+        }
+        for (String c : clients) {
+            assertThat(hitRows(c)).as("hit of " + c + " counted at most once").isLessThanOrEqualTo(1);
+        }
+        Row row = Await.until(Duration.ofSeconds(30), "A refuses a client it recorded before the kill",
+            () -> stack.cql().execute("SELECT ip FROM " + ClusterStack.KS + ".offenders WHERE ip = ?", clients.get(0)).one(), r -> r != null);
+        assertThat(refused(row.getString("ip"), stack.jamesA)).isTrue();
+        // The restart's full load met the hand-written row without expires_at: skipped, logged, nothing else lost.
+        assertThat(stack.jamesA.log()).contains("row 127.0.0.77 skipped");
+    }
+}

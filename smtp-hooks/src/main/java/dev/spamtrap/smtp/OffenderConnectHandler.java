@@ -271,8 +271,11 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         if (offender.lastHit() == null || !offender.expiresAt().isAfter(offender.lastHit())) {
             return spamtrap.config().policy().lifetime();
         }
-        // to the nearest second: the store keeps milliseconds
-        return Duration.ofSeconds((Duration.between(offender.lastHit(), offender.expiresAt()).toMillis() + 500) / 1000);
+        // The view keeps whole seconds, and a listing learnt from another node starts when this node read the
+        // change feed (about a second late): round to the nearest second, and to the minute for long listings.
+        long millis = Duration.between(offender.lastHit(), offender.expiresAt()).toMillis();
+        long unit = millis >= 600_000 ? 60_000 : 1_000;
+        return Duration.ofMillis((millis + unit / 2) / unit * unit);
     }
 
     Mode mode() {

@@ -63,8 +63,9 @@ public final class OffenderView {
             return Optional.empty();
         }
         byte[] raw = client.getAddress();
-        int expiry = raw.length == 4 ? v4[length].get(v4Key(addressBits(client), length)) : v6[length].get(v6Key(raw, length));
-        return Optional.of(answer(keyFor(client, raw, length), expiry));
+        PackedExpiryMap map = raw.length == 4 ? v4[length] : v6[length];
+        long packed = raw.length == 4 ? v4Key(addressBits(client), length) : v6Key(raw, length);
+        return Optional.of(answer(keyFor(client, raw, length), map.get(packed), map.since(packed)));
     }
 
     /** The active entry stored under exactly this key (as written in Cassandra), if any. */
@@ -75,7 +76,7 @@ public final class OffenderView {
         }
         PackedExpiryMap map = slot[0] == 4 ? v4[(int) slot[1]] : v6[(int) slot[1]];
         int expiry = map == null ? 0 : map.get(slot[2]);
-        return expiry > nowSeconds() ? Optional.of(answer(key, expiry)) : Optional.empty();
+        return expiry > nowSeconds() ? Optional.of(answer(key, expiry, map.since(slot[2]))) : Optional.empty();
     }
 
     private int findLength(InetAddress client, int now) {
@@ -108,18 +109,24 @@ public final class OffenderView {
      * new or now lasts longer. A malformed key is ignored (false).
      */
     public boolean put(String key, Instant expiresAt) {
+        return put(key, expiresAt, clock.instant());
+    }
+
+    /** As {@link #put(String, Instant)}, the listing having started at {@code since} (for the refusal's %L). */
+    public boolean put(String key, Instant expiresAt, Instant since) {
         long[] slot = slotOf(key);
         if (slot == null) {
             return false;
         }
         int expiry = toSeconds(expiresAt);
-        int old = map(slot, true).putMax(slot[2], expiry);
+        int start = (int) Math.max(1, Math.min(expiry, since.getEpochSecond() - PackedExpiryMap.EPOCH));
+        int old = map(slot, true).putMax(slot[2], expiry, start);
         return expiry > old;
     }
 
-    /** Puts a record (only its key and expiry are kept). */
+    /** Puts a record (only its key, expiry and listing start, its last hit, are kept). */
     public boolean put(Offender offender) {
-        return put(offender.ip(), offender.expiresAt());
+        return put(offender.ip(), offender.expiresAt(), offender.lastHit() != null ? offender.lastHit() : clock.instant());
     }
 
     /** Removes {@code key}; true if it was active. */
@@ -259,8 +266,10 @@ public final class OffenderView {
         }
     }
 
-    private static Offender answer(String key, int expiry) {
-        return new Offender(key, null, null, 0, null, null, null, null, Instant.ofEpochSecond(PackedExpiryMap.EPOCH + expiry));
+    /** Only the key, the expiry and (as {@code lastHit}) when the listing started are known here. */
+    private static Offender answer(String key, int expiry, int since) {
+        Instant start = since > 0 ? Instant.ofEpochSecond(PackedExpiryMap.EPOCH + since) : null;
+        return new Offender(key, null, start, 0, null, null, null, null, Instant.ofEpochSecond(PackedExpiryMap.EPOCH + expiry));
     }
 
     private int nowSeconds() {

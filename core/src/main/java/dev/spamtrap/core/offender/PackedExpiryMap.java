@@ -5,7 +5,8 @@ import java.lang.invoke.VarHandle;
 
 /**
  * A packed open-addressing map from a non-zero {@code long} key to an expiry in seconds (an {@code int}
- * relative to {@link #EPOCH}): 12 bytes per slot, no object per entry. One writer at a time (callers
+ * relative to {@link #EPOCH}) and the time the listing started (same unit, for the refusal's {@code %L}):
+ * 16 bytes per slot, no object per entry. One writer at a time (callers
  * synchronise writes); readers never lock and never allocate. Writers publish the expiry before the key
  * (release/acquire), and a grown table is published as a whole, so a reader sees either an old or a new
  * complete entry. Removal sets the expiry to 0 (a tombstone the next growth drops).
@@ -19,11 +20,13 @@ final class PackedExpiryMap {
     private static final class Table {
         final long[] keys;
         final int[] expiries;
+        final int[] since;
         final int mask;
 
         Table(int capacity) {
             keys = new long[capacity];
             expiries = new int[capacity];
+            since = new int[capacity];
             mask = capacity - 1;
         }
     }
@@ -66,8 +69,28 @@ final class PackedExpiryMap {
         }
     }
 
-    /** Sets {@code key}'s expiry to {@code max(current, expiry)}; returns the previous expiry (0 if none). */
-    synchronized int putMax(long key, int expiry) {
+    /** When the listing of {@code key} started (seconds since {@link #EPOCH}), 0 when absent. Lock-free. */
+    int since(long key) {
+        Table t = table;
+        long[] keys = t.keys;
+        int i = slot(key, t.mask);
+        while (true) {
+            long k = (long) LONGS.getAcquire(keys, i);
+            if (k == key) {
+                return (int) INTS.getAcquire(t.since, i);
+            }
+            if (k == 0) {
+                return 0;
+            }
+            i = (i + 1) & t.mask;
+        }
+    }
+
+    /**
+     * Sets {@code key}'s expiry to {@code max(current, expiry)} (a longer listing also takes its start time
+     * {@code since}); returns the previous expiry (0 if none).
+     */
+    synchronized int putMax(long key, int expiry, int since) {
         Table t = table;
         int i = slot(key, t.mask);
         while (true) {
@@ -78,6 +101,7 @@ final class PackedExpiryMap {
                     if (old == 0) {
                         live++;
                     }
+                    INTS.setRelease(t.since, i, since);
                     INTS.setRelease(t.expiries, i, expiry);
                 }
                 return old;
@@ -89,8 +113,9 @@ final class PackedExpiryMap {
         }
         if ((used + 1) * 2L > t.keys.length) {
             grow();
-            return putMax(key, expiry);
+            return putMax(key, expiry, since);
         }
+        INTS.setRelease(t.since, i, since);
         INTS.setRelease(t.expiries, i, expiry);
         LONGS.setRelease(t.keys, i, key);
         used++;
@@ -147,6 +172,7 @@ final class PackedExpiryMap {
                 }
                 next.keys[j] = k;
                 next.expiries[j] = e;
+                next.since[j] = old.since[i];
             }
         }
         used = keep;
@@ -162,7 +188,7 @@ final class PackedExpiryMap {
     /** Bytes held by the arrays. */
     long bytes() {
         Table t = table;
-        return 16L + 12L * t.keys.length + 32;
+        return 16L + 16L * t.keys.length + 48;
     }
 
     /** Visits every entry not removed; called by the writer side only. */

@@ -200,7 +200,7 @@ public final class Spamtrap implements AutoCloseable {
         }
         for (Map.Entry<String, List<Instant>> e : byKey.entrySet()) {
             Instant until = config.policy().listedUntil(e.getValue());
-            view.put(e.getKey(), until);
+            view.put(e.getKey(), until, java.util.Collections.max(e.getValue()));
             unconfirmed.merge(e.getKey(), until, (a, b) -> a.isAfter(b) ? a : b);
         }
         LOGGER.info("Spamtrap spool {}: {} hit(s) of {} client(s) waiting for the store, listed locally", spool.file(), spooled.size(),
@@ -293,7 +293,7 @@ public final class Spamtrap implements AutoCloseable {
      */
     public void recordHit(TrapHit hit) {
         Instant until = hit.at().plus(config.policy().lifetime());
-        view.put(hit.ip(), until);
+        view.put(hit.ip(), until, hit.at());
         unconfirmed.merge(hit.ip(), until, (a, b) -> a.isAfter(b) ? a : b);
         LOGGER.info("Spamtrap hit: client {} sent to trap <{}> (HELO '{}', MAIL FROM <{}>)", hit.client(), hit.trap(), hit.helo(), hit.mailFrom());
         recorder.submit(hit);

@@ -44,6 +44,22 @@ class OffenderViewTest {
     }
 
     @Test
+    void theListingStartIsKeptForTheRefusalsLifetime() throws Exception {
+        OffenderView view = new OffenderView(clock);
+        Instant hit = now.get();
+        view.put("192.0.2.7", hit.plus(java.time.Duration.ofDays(7)), hit);
+        now.set(hit.plusSeconds(3600));
+        Offender o = view.active(java.net.InetAddress.getByName("192.0.2.7")).get();
+        assertThat(o.lastHit()).isEqualTo(hit);
+        assertThat(java.time.Duration.between(o.lastHit(), o.expiresAt())).isEqualTo(java.time.Duration.ofDays(7));
+        // a shorter listing later changes neither the expiry nor the start; a longer one takes its own start
+        view.put("192.0.2.7", now.get().plusSeconds(60), now.get());
+        assertThat(view.active("192.0.2.7").get().lastHit()).isEqualTo(hit);
+        view.put("192.0.2.7", hit.plus(java.time.Duration.ofDays(8)), now.get());
+        assertThat(view.active("192.0.2.7").get().lastHit()).isEqualTo(now.get());
+    }
+
+    @Test
     void aLongerListingWinsAndRemovalDropsIt() {
         OffenderView view = new OffenderView(clock);
         assertThat(view.put(until("192.0.2.3", 60))).isTrue();

@@ -67,6 +67,10 @@ class Java11RuntimeTest {
         ReadmeInstall.edit(conf.resolve("smtpserver.xml"), s -> s.replace("<mode>tarpit</mode>", "<mode>refuse</mode>"));
 
         james.writeHostsFile().start(JamesFixture.START);
+        // The administrator's server serves the trap's domain (a trap in a domain James does not serve gets
+        // James's own answer for that domain, e.g. relaying denied).
+        int status = new WebAdmin(james.webAdminPort()).request("PUT", "/domains/example.com", "").statusCode();
+        assertThat(status).as("PUT /domains/example.com").isIn(204, 409);
     }
 
     /**

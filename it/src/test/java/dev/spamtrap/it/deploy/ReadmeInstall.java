@@ -35,8 +35,8 @@ final class ReadmeInstall {
         // 1. the drop-in jar
         Files.createDirectories(root.resolve("extensions-jars"));
         Files.copy(layout.extensionJar(), root.resolve("extensions-jars/james-spamtrap-extension.jar"), StandardCopyOption.REPLACE_EXISTING);
-        // 2. spamtrap.properties, traps.txt, allowlist.txt
-        for (String f : List.of("spamtrap.properties", "traps.txt", "allowlist.txt")) {
+        // 2. spamtrap.properties, traps.txt, allowlist.txt, extensions.properties
+        for (String f : List.of("spamtrap.properties", "traps.txt", "allowlist.txt", "extensions.properties")) {
             require(section.contains(f), "step 2 names " + f);
             Files.copy(layout.jamesConf().resolve(f), conf.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }
@@ -63,9 +63,28 @@ final class ReadmeInstall {
         // ... and the two property lines named in step 3
         require(section.contains("james.protocols.mdc.hostname=false"), "the jvm.properties line");
         Files.writeString(conf.resolve("jvm.properties"), "\njames.protocols.mdc.hostname=false\n", java.nio.file.StandardOpenOption.APPEND);
-        require(section.contains("extensions.routes=org.apache.james.webadmin.dropwizard.MetricsRoutes"), "the webadmin.properties line");
-        Files.writeString(conf.resolve("webadmin.properties"), "\nextensions.routes=org.apache.james.webadmin.dropwizard.MetricsRoutes\n",
+        require(section.contains("`extensions.routes` line of `conf/james/webadmin.properties`"), "the webadmin.properties line");
+        Files.writeString(conf.resolve("webadmin.properties"), "\n" + routesLine(layout.jamesConf().resolve("webadmin.properties")) + "\n",
             java.nio.file.StandardOpenOption.APPEND);
+    }
+
+    /** The sample's {@code extensions.routes=} line with its continuation lines. */
+    static String routesLine(Path sample) throws IOException {
+        StringBuilder line = new StringBuilder();
+        boolean in = false;
+        for (String l : Files.readAllLines(sample)) {
+            if (l.startsWith("extensions.routes=")) {
+                in = true;
+            }
+            if (in) {
+                line.append(l).append('\n');
+                if (!l.endsWith("\\")) {
+                    break;
+                }
+            }
+        }
+        require(line.length() > 0, "an extensions.routes line in " + sample);
+        return line.toString().strip();
     }
 
     private List<String> xmlBlocks() {

@@ -49,7 +49,9 @@ final class ClusterStack implements AutoCloseable {
     private static JamesProcess james(Path base, String name, String contactPoints) {
         return new JamesProcess(base.resolve("james-" + name)).randomPorts()
             .cassandra(contactPoints)
-            .edit("smtpserver.xml", s -> s.replace("<mode>tarpit</mode>", "<mode>refuse</mode>"))
+            // refused at connect (the sample decides at MAIL FROM where AUTH is offered)
+            .edit("smtpserver.xml", s -> s.replace("<mode>tarpit</mode>", "<mode>refuse</mode>")
+                .replace("<checkAt>auto</checkAt>", "<checkAt>connect</checkAt>"))
             .spamtrapProperty("cassandra.keyspace", KS)
             .spamtrapProperty("cassandra.replication", "datacenter1:3")
             .spamtrapProperty("cassandra.requestTimeout", "3s")
@@ -65,6 +67,9 @@ final class ClusterStack implements AutoCloseable {
         }
         jamesA.prepare().start(START);
         jamesB.prepare().start(START);
+        // the flood's co-recipient is a real mailbox on both nodes (it gets its true reply, not the trap's)
+        new dev.spamtrap.it.stack.WebAdmin(jamesA.webAdminPort()).addUser("alice@example.com", "alice");
+        new dev.spamtrap.it.stack.WebAdmin(jamesB.webAdminPort()).addUser("alice@example.com", "alice");
         return this;
     }
 

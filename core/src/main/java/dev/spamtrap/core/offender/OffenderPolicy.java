@@ -55,36 +55,33 @@ public final class OffenderPolicy {
      * nothing. Deterministic in the set of hits, so replays and concurrent nodes agree.
      */
     public Instant listedUntil(java.util.Collection<Instant> hitTimes) {
-        java.util.List<Instant> sorted = new java.util.ArrayList<>(hitTimes);
-        java.util.Collections.sort(sorted);
-        Instant until = null;
-        int repeats = 0;
-        for (Instant at : sorted) {
-            if (until == null) {
-                until = at.plus(lifetimeFor(1));
-            } else if (!at.isBefore(until)) {
-                repeats++;
-                until = at.plus(lifetimeFor(repeats + 1));
-            }
-        }
-        return until;
+        return walk(hitTimes).until;
     }
 
     /** Repeat offences in a set of hits (see {@link #listedUntil}). */
     public int repeatOffences(java.util.Collection<Instant> hitTimes) {
+        return walk(hitTimes).repeats;
+    }
+
+    /** Where walking the hits in time order ends: the listing's end and the repeat offences on the way. */
+    private static final class Walk {
+        Instant until;
+        int repeats;
+    }
+
+    private Walk walk(java.util.Collection<Instant> hitTimes) {
         java.util.List<Instant> sorted = new java.util.ArrayList<>(hitTimes);
         java.util.Collections.sort(sorted);
-        Instant until = null;
-        int repeats = 0;
+        Walk w = new Walk();
         for (Instant at : sorted) {
-            if (until == null) {
-                until = at.plus(lifetimeFor(1));
-            } else if (!at.isBefore(until)) {
-                repeats++;
-                until = at.plus(lifetimeFor(repeats + 1));
+            if (w.until == null) {
+                w.until = at.plus(lifetimeFor(1));
+            } else if (!at.isBefore(w.until)) {
+                w.repeats++;
+                w.until = at.plus(lifetimeFor(w.repeats + 1));
             }
         }
-        return repeats;
+        return w;
     }
 
     public Duration lifetime() { return lifetime; }

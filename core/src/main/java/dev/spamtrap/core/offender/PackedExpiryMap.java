@@ -54,30 +54,22 @@ final class PackedExpiryMap {
 
     /** The expiry (seconds since {@link #EPOCH}) of {@code key}, 0 when absent. Lock-free, allocation-free. */
     int get(long key) {
-        Table t = table;
-        long[] keys = t.keys;
-        int i = slot(key, t.mask);
-        while (true) {
-            long k = (long) LONGS.getAcquire(keys, i);
-            if (k == key) {
-                return (int) INTS.getAcquire(t.expiries, i);
-            }
-            if (k == 0) {
-                return 0;
-            }
-            i = (i + 1) & t.mask;
-        }
+        return read(key, false);
     }
 
     /** When the listing of {@code key} started (seconds since {@link #EPOCH}), 0 when absent. Lock-free. */
     int since(long key) {
+        return read(key, true);
+    }
+
+    private int read(long key, boolean since) {
         Table t = table;
         long[] keys = t.keys;
         int i = slot(key, t.mask);
         while (true) {
             long k = (long) LONGS.getAcquire(keys, i);
             if (k == key) {
-                return (int) INTS.getAcquire(t.since, i);
+                return (int) INTS.getAcquire(since ? t.since : t.expiries, i);
             }
             if (k == 0) {
                 return 0;

@@ -225,8 +225,7 @@ public final class Applier implements AutoCloseable {
     private void resync(String why) {
         long now = clock.millis();
         table.removeExpired(now);
-        Map<Prefix, Long> ttls = new HashMap<>(table.size() * 2);
-        table.entries().forEach((p, e) -> ttls.put(p, (e.expiresAt - now + 999) / 1000));
+        Map<Prefix, Long> ttls = ttls(table, now);
         try {
             backend.rebuild(ttls);
             resyncNeeded = false;
@@ -234,6 +233,13 @@ public final class Applier implements AutoCloseable {
         } catch (BackendException e) {
             LOGGER.error("Resynchronising the firewall ({}) failed, will retry: {}", why, e.getMessage());
         }
+    }
+
+    /** Remaining lifetimes (seconds) of a view's entries, for a full rebuild. */
+    private static Map<Prefix, Long> ttls(BlockTable view, long now) {
+        Map<Prefix, Long> out = new HashMap<>(view.size() * 2);
+        view.entries().forEach((p, e) -> out.put(p, (e.expiresAt - now + 999) / 1000));
+        return out;
     }
 
     private void housekeeping() {
@@ -287,9 +293,13 @@ public final class Applier implements AutoCloseable {
         long now = started;
         // filtered in place when the snapshot is our own HashMap: no second copy of a million entries
         Map<Prefix, Wanted> desired = r.snapshot instanceof HashMap ? r.snapshot : new HashMap<>(r.snapshot);
+        boolean unblocks = !recentUnblocks.isEmpty();
         desired.entrySet().removeIf(e -> {
-            Long unblockedAt = recentUnblocks.get(e.getKey());
-            return e.getValue().expiresAt <= now || (unblockedAt != null && unblockedAt >= r.loadStartedAt);
+            if (e.getValue().expiresAt <= now) {
+                return true;
+            }
+            Long unblockedAt = unblocks ? recentUnblocks.get(e.getKey()) : null;
+            return unblockedAt != null && unblockedAt >= r.loadStartedAt;
         });
         // live changes made while the store was being read are kept (they count as recorded long ago: already admitted)
         for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
@@ -305,11 +315,13 @@ public final class Applier implements AutoCloseable {
             return;
         }
         boolean full = r.startup || resyncNeeded;
-        BlockTable current = full ? new BlockTable() : table;
-        ReconcilePlanner.Plan plan = reconciles.plan(desired, current, now, !full);
+        // a full rebuild plans into a fresh view, taken over only once the kernel has it; a reconcile changes the view in place
+        BlockTable next = full ? new BlockTable() : table;
+        ReconcilePlanner.Plan plan = reconciles.plan(desired, next, now, !full);
+        long planned = clock.millis();
         try {
             if (full) {
-                backend.rebuild(plan.ttls(now));
+                backend.rebuild(ttls(next, now));
             } else if (!plan.ops.isEmpty()) {
                 backend.apply(plan.ops);
             }
@@ -322,23 +334,28 @@ public final class Applier implements AutoCloseable {
             LOGGER.warn("Applying the reconcile difference ({} ops) failed, rebuilding the sets whole instead: {}", plan.ops.size(),
                 firstLine(e.getMessage()));
             try {
-                backend.rebuild(plan.ttls(now));
+                backend.rebuild(ttls(table, now));
                 full = true;
             } catch (BackendException again) {
-                LOGGER.error("Rebuild of the firewall sets failed, keeping them as they are: {}", again.getMessage());
+                // the view already holds what the kernel should: the next housekeeping retries making it so
+                resyncNeeded = true;
+                LOGGER.error("Rebuild of the firewall sets failed, will retry: {}", again.getMessage());
                 r.result.complete(RebuildReport.failed(table.size(), clock.millis() - started, again.getMessage()));
                 return;
             }
         }
-        table.replaceWith(plan.next);
+        long applied = clock.millis();
+        if (next != table) {
+            table.replaceWith(next);
+        }
         resyncNeeded = false;
         size = table.size();
         if (plan.held > 0) {
             LOGGER.error("CIRCUIT BREAKER HELD BACK {} offender(s) from the store: more than {} new blocks recorded within one minute "
                 + "(e.g. {}); they stay out of the firewall. Check the trap list and the James logs", plan.held, breaker.maxPerMinute(), plan.heldSample);
         }
-        RebuildReport report = new RebuildReport(true, full, plan.next.size(), plan.added, plan.removed, plan.refreshed, plan.kept, plan.covered,
-            plan.held, plan.capped, clock.millis() - started, null);
+        RebuildReport report = new RebuildReport(true, full, table.size(), plan.added, plan.removed, plan.refreshed, plan.kept, plan.covered,
+            plan.held, plan.capped, clock.millis() - started, applied - planned, null);
         stats.reconciled(report, clock.millis());
         r.result.complete(report);
     }

@@ -25,7 +25,7 @@ final class BlockTable {
         }
     }
 
-    private final Map<Prefix, Entry> entries = new HashMap<>();
+    private Map<Prefix, Entry> entries = new HashMap<>();
     private final int[] lengths4 = new int[33];
     private final int[] lengths6 = new int[129];
 
@@ -109,12 +109,13 @@ final class BlockTable {
         return out;
     }
 
-    /** Takes over the content of {@code other}. */
+    /** Takes over the content of {@code other}, which is left empty (no copy: it may hold a million entries). */
     void replaceWith(BlockTable other) {
-        clear();
-        entries.putAll(other.entries);
+        entries = other.entries;
+        other.entries = new HashMap<>();
         System.arraycopy(other.lengths4, 0, lengths4, 0, lengths4.length);
         System.arraycopy(other.lengths6, 0, lengths6, 0, lengths6.length);
+        other.clear();
     }
 
     void clear() {

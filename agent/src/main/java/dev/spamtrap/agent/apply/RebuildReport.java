@@ -13,10 +13,12 @@ public final class RebuildReport {
     public final int refusedByBreaker;
     public final int capped;
     public final long millis;
+    /** Of {@link #millis}, the time spent in the firewall backend (nft); the rest is the agent's own planning. */
+    public final long backendMillis;
     public final String problem;
 
     RebuildReport(boolean done, boolean full, int entries, int added, int removed, int refreshed, int kept, int covered, int refusedByBreaker,
-                  int capped, long millis, String problem) {
+                  int capped, long millis, long backendMillis, String problem) {
         this.done = done;
         this.full = full;
         this.entries = entries;
@@ -28,11 +30,12 @@ public final class RebuildReport {
         this.refusedByBreaker = refusedByBreaker;
         this.capped = capped;
         this.millis = millis;
+        this.backendMillis = backendMillis;
         this.problem = problem;
     }
 
     static RebuildReport failed(int entries, long millis, String problem) {
-        return new RebuildReport(false, false, entries, 0, 0, 0, 0, 0, 0, 0, millis, problem);
+        return new RebuildReport(false, false, entries, 0, 0, 0, 0, 0, 0, 0, millis, 0, problem);
     }
 
     /** Elements changed in the kernel (the difference applied). */
@@ -45,7 +48,7 @@ public final class RebuildReport {
         return done
             ? entries + " entries in the firewall (" + (full ? "full rebuild" : "difference applied") + ": " + added + " added, " + removed
                 + " removed, " + refreshed + " refreshed, " + kept + " unchanged, " + covered + " inside a broader block, " + refusedByBreaker
-                + " held back by the circuit breaker, " + capped + " capped at block.maxLifetime) in " + millis + " ms"
+                + " held back by the circuit breaker, " + capped + " capped at block.maxLifetime) in " + millis + " ms (" + backendMillis + " ms of them in the backend)"
             : "not rebuilt: " + problem;
     }
 }

@@ -23,9 +23,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
- * In a network namespace it creates (never the host's firewall), with real nftables, prints in one run: one bare
- * {@code nft -f} of N addresses (the floor), N live blocks through the agent's applier, the start-up rebuild of
- * L entries (default 1,000,000), a reconcile at L with a 1 % difference, and the memory of the agent's view at L.
+ * In a network namespace it creates (never the host's firewall), with real nftables, prints in one run: N live
+ * blocks through the agent's applier, the start-up rebuild of L entries (default 1,000,000), a reconcile at L with
+ * a 1 % difference, each beside the bare {@code nft -f} of the same elements measured in the same run (the floor),
+ * where each one's time went, and the memory of the agent's view at L.
  * Run: {@code bench/firewall [N=100000] [L=1000000] [batchSize=20000]}.
  */
 public final class NftBenchmark {
@@ -49,22 +50,13 @@ public final class NftBenchmark {
         try {
             Netns.create(ns);
 
-            // 0. the floor: one bare nft -f loading n addresses with timeouts into an empty timeout hash set
+            // 0. the floors: what nft itself takes for the same elements, measured now: n addresses into an empty
+            // timeout hash set, `large` of them, and a 1 % difference (delete + add) on that set of `large`
             Netns.check(List.of("ip", "netns", "exec", ns, "nft", "add table inet floor; add set inet floor s { type ipv4_addr; flags timeout; }"));
-            StringBuilder script = new StringBuilder();
-            for (int i = 1; i <= n; i += 1000) {
-                List<String> els = new ArrayList<>();
-                for (int j = i; j < Math.min(n + 1, i + 1000); j++) {
-                    els.add(host(j) + " timeout 3600s");
-                }
-                script.append("add element inet floor s { ").append(String.join(", ", els)).append(" }\n");
-            }
-            java.nio.file.Path file = java.nio.file.Files.createTempFile("st-bench", ".nft");
-            java.nio.file.Files.writeString(file, script);
-            long tf = System.nanoTime();
-            Netns.check(List.of("ip", "netns", "exec", ns, "nft", "-f", file.toString()));
-            long floorNanos = System.nanoTime() - tf;
-            java.nio.file.Files.delete(file);
+            long floorNanos = bareNft(ns, elements("add", 1, n, " timeout 3600s"));
+            Netns.check(List.of("ip", "netns", "exec", ns, "nft", "flush set inet floor s"));
+            long floorLargeNanos = bareNft(ns, elements("add", 1, large, " timeout 3600s"));
+            long floorDiffNanos = bareNft(ns, elements("delete", 1, large / 200, "") + elements("add", large + 1, large + large / 200, " timeout 7200s"));
             Netns.check(List.of("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "floor"));
 
             NftablesBackend backend = new NftablesBackend(new ProcessCommandRunner(), nft, "spamtrap", List.of(25), false, Duration.ofMinutes(10));
@@ -136,17 +128,20 @@ public final class NftBenchmark {
 
             System.out.println();
             System.out.println("nftables benchmark in namespace " + ns + " (nft via 'ip netns exec', " + Runtime.getRuntime().availableProcessors() + " cores)");
-            System.out.println("+--------------------------------------------------------------------+--------------+-------------+---------+");
-            System.out.println("| what                                                               |      seconds |  entries/s  |  goal   |");
-            System.out.println("+--------------------------------------------------------------------+--------------+-------------+---------+");
-            row(String.format(Locale.ROOT, "floor: one bare nft -f of %,d addresses into a timeout hash set", n), floorNanos / 1e9, n, "");
-            row(String.format(Locale.ROOT, "%,d live blocks through the agent (batches of %,d)", n, batch), batchedNanos / 1e9, n,
+            String line = "+" + "-".repeat(62) + "+----------+---------------+-------+---------------+";
+            System.out.println(line);
+            System.out.printf(Locale.ROOT, "| %-60s | %8s | %13s | %5s | %-13s |%n", "what", "seconds", "bare nft -f s", "ratio", "goal");
+            System.out.println(line);
+            row(String.format(Locale.ROOT, "%,d live blocks through the agent (batches of %,d)", n, batch), batchedNanos, floorNanos,
                 batchedNanos / 1e9 < 1 ? "< 1 s MET" : "< 1 s NOT MET");
-            row(String.format(Locale.ROOT, "start-up rebuild of %,d entries (one transaction)", large), rebuildNanos / 1e9, large,
+            row(String.format(Locale.ROOT, "start-up rebuild of %,d entries (one transaction)", large), rebuildNanos, floorLargeNanos,
                 rebuildNanos / 1e9 < 10 ? "< 10 s MET" : "< 10 s NOT MET");
-            row(String.format(Locale.ROOT, "reconcile at %,d with 1 %% difference (%,d changes)", large, diff.difference()), reconcileNanos / 1e9, large,
+            row(String.format(Locale.ROOT, "reconcile at %,d with 1 %% difference (%,d changes)", large, diff.difference()), reconcileNanos, floorDiffNanos,
                 reconcileNanos / 1e9 < 1 ? "< 1 s MET" : "< 1 s NOT MET");
-            System.out.println("+--------------------------------------------------------------------+--------------+-------------+---------+");
+            System.out.println(line);
+            System.out.println("bare nft -f: the same elements loaded by one nft -f of a prepared file, measured in this run (the floor)");
+            stages("rebuild", rebuildNanos, report);
+            stages("reconcile", reconcileNanos, diff);
             System.out.printf(Locale.ROOT, "live blocks: %.1fx the bare nft -f floor; %,d applied, %,d elements in block4 afterwards%n",
                 batchedNanos / (double) floorNanos, applied, inSet);
             System.out.printf(Locale.ROOT, "rebuild: %s%nreconcile: %s%n", report, diff);
@@ -180,8 +175,40 @@ public final class NftBenchmark {
         return 0;
     }
 
-    private static void row(String what, double seconds, int count, String goal) {
-        System.out.printf(Locale.ROOT, "| %-66s | %12.2f | %11.0f | %-7s |%n", what, seconds, count / seconds, goal);
+    private static void row(String what, long nanos, long floorNanos, String goal) {
+        System.out.printf(Locale.ROOT, "| %-60s | %8.2f | %13.2f | %5.1f | %-13s |%n", what, nanos / 1e9, floorNanos / 1e9, nanos / (double) floorNanos, goal);
+    }
+
+    /** Where a rebuild's or reconcile's time went: reading the snapshot into prefixes, planning, and nft. */
+    private static void stages(String what, long totalNanos, RebuildReport r) {
+        long total = totalNanos / 1_000_000;
+        System.out.printf(Locale.ROOT, "%s stages: snapshot (parse, rails, merge) %d ms, plan %d ms, nft %d ms%n", what,
+            total - r.millis, r.millis - r.backendMillis, r.backendMillis);
+    }
+
+    /** nft statements putting hosts {@code from..to} of {@link #host} into set {@code floor s}, 1,000 per statement. */
+    private static String elements(String verb, int from, int to, String suffix) {
+        StringBuilder script = new StringBuilder();
+        for (int i = from; i <= to; i += 1000) {
+            script.append(verb).append(" element inet floor s { ");
+            for (int j = i; j < Math.min(to + 1, i + 1000); j++) {
+                script.append(j > i ? ", " : "").append(host(j)).append(suffix);
+            }
+            script.append(" }\n");
+        }
+        return script.toString();
+    }
+
+    private static long bareNft(String ns, String script) throws java.io.IOException {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("st-bench", ".nft");
+        try {
+            java.nio.file.Files.writeString(file, script);
+            long t = System.nanoTime();
+            Netns.check(List.of("ip", "netns", "exec", ns, "nft", "-f", file.toString()));
+            return System.nanoTime() - t;
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
     }
 
     private static int countElements(String ns) {

@@ -34,12 +34,12 @@ public final class Applier implements AutoCloseable {
     public enum Action { BLOCK, UNBLOCK }
 
     private static final class Rebuild {
-        final Map<Prefix, Wanted> snapshot;
+        final List<Wanted> snapshot;
         final long loadStartedAt;
         final boolean startup;
         final CompletableFuture<RebuildReport> result = new CompletableFuture<>();
 
-        Rebuild(Map<Prefix, Wanted> snapshot, long loadStartedAt, boolean startup) {
+        Rebuild(List<Wanted> snapshot, long loadStartedAt, boolean startup) {
             this.snapshot = snapshot;
             this.loadStartedAt = loadStartedAt;
             this.startup = startup;
@@ -106,7 +106,7 @@ public final class Applier implements AutoCloseable {
      * unknown to the agent) or a reconcile (only the difference from the agent's view, in one transaction) from
      * {@code snapshot}, read from the store starting at {@code loadStartedAt}. Both pass the same rails.
      */
-    public CompletableFuture<RebuildReport> rebuild(Map<Prefix, Wanted> snapshot, long loadStartedAt, boolean startup) {
+    public CompletableFuture<RebuildReport> rebuild(List<Wanted> snapshot, long loadStartedAt, boolean startup) {
         Rebuild r = new Rebuild(snapshot, loadStartedAt, startup);
         if (closed) {
             r.result.complete(RebuildReport.failed(0, 0, "agent is shutting down"));
@@ -291,21 +291,14 @@ public final class Applier implements AutoCloseable {
     private void doRebuild(Rebuild r) {
         long started = clock.millis();
         long now = started;
-        // filtered in place when the snapshot is our own HashMap: no second copy of a million entries
-        Map<Prefix, Wanted> desired = r.snapshot instanceof HashMap ? r.snapshot : new HashMap<>(r.snapshot);
-        boolean unblocks = !recentUnblocks.isEmpty();
-        desired.entrySet().removeIf(e -> {
-            if (e.getValue().expiresAt <= now) {
-                return true;
-            }
-            Long unblockedAt = unblocks ? recentUnblocks.get(e.getKey()) : null;
-            return unblockedAt != null && unblockedAt >= r.loadStartedAt;
-        });
-        // live changes made while the store was being read are kept (they count as recorded long ago: already admitted)
-        for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
-            if (e.getValue().changedAt >= r.loadStartedAt && e.getValue().expiresAt > now) {
-                desired.merge(e.getKey(), new Wanted(e.getValue().expiresAt, 0), Wanted::later);
-            }
+        List<Wanted> desired = r.snapshot;
+        if (!recentUnblocks.isEmpty()) {
+            // what an administrator unblocked while the store was being read stays out
+            desired = new ArrayList<>(desired);
+            desired.removeIf(w -> {
+                Long unblockedAt = recentUnblocks.get(w.prefix);
+                return unblockedAt != null && unblockedAt >= r.loadStartedAt;
+            });
         }
         if (desired.size() > maxEntries) {
             String problem = desired.size() + " active offenders is more than reconcile.maxEntries (" + maxEntries
@@ -317,7 +310,16 @@ public final class Applier implements AutoCloseable {
         boolean full = r.startup || resyncNeeded;
         // a full rebuild plans into a fresh view, taken over only once the kernel has it; a reconcile changes the view in place
         BlockTable next = full ? new BlockTable() : table;
-        ReconcilePlanner.Plan plan = reconciles.plan(desired, next, now, !full);
+        if (full) {
+            // live changes made while the store was being read are kept (they count as recorded long ago: already admitted)
+            desired = new ArrayList<>(desired);
+            for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
+                if (e.getValue().changedAt >= r.loadStartedAt && e.getValue().expiresAt > now) {
+                    desired.add(new Wanted(e.getKey(), e.getValue().expiresAt, 0));
+                }
+            }
+        }
+        ReconcilePlanner.Plan plan = reconciles.plan(desired, next, now, r.loadStartedAt, !full);
         long planned = clock.millis();
         try {
             if (full) {

@@ -18,6 +18,8 @@ final class BlockTable {
     static final class Entry {
         final long expiresAt;
         final long changedAt;
+        /** The reconcile round that last saw this entry in the store's snapshot (mark and sweep, no second map). */
+        int seen;
 
         Entry(long expiresAt, long changedAt) {
             this.expiresAt = expiresAt;
@@ -42,16 +44,12 @@ final class BlockTable {
         return e;
     }
 
-    void put(Prefix p, long expiresAt, long changedAt) {
-        if (entries.put(p, new Entry(expiresAt, changedAt)) == null) {
-            lengths(p)[p.length()]++;
-        }
-    }
-
-    void put(Prefix p, Entry e) {
+    Entry put(Prefix p, long expiresAt, long changedAt) {
+        Entry e = new Entry(expiresAt, changedAt);
         if (entries.put(p, e) == null) {
             lengths(p)[p.length()]++;
         }
+        return e;
     }
 
     Entry remove(Prefix p) {

@@ -40,6 +40,7 @@ final class ReconcilePlanner {
 
     private final long maxTtlSeconds;
     private final int maxPerMinute;
+    private int rounds;
 
     ReconcilePlanner(long maxTtlSeconds, int maxPerMinute) {
         this.maxTtlSeconds = maxTtlSeconds;
@@ -47,62 +48,87 @@ final class ReconcilePlanner {
     }
 
     /**
-     * @param desired what the store wants (after the address rails), merged with live changes made during the load
-     * @param view    the agent's view of the sets, changed in place into the next view (an empty one for a full rebuild)
-     * @param withOps false for a full rebuild, which needs only the next view (no op object per entry)
+     * @param snapshot         what the store wants (after the address rails); a prefix may appear more than once, the
+     *                         later lifetime wins; expired ones are ignored
+     * @param view             the agent's view of the sets, changed in place into the next view (an empty one for a full rebuild)
+     * @param keepChangedSince entries of the view changed live at or after this (while the store was being read) stay,
+     *                         never shortened by the snapshot
+     * @param withOps          false for a full rebuild, which needs only the next view (no op object per entry)
      */
-    Plan plan(Map<Prefix, Wanted> desired, BlockTable view, long now, boolean withOps) {
+    Plan plan(List<Wanted> snapshot, BlockTable view, long now, long keepChangedSince, boolean withOps) {
         Plan plan = new Plan();
+        int round = ++rounds;
         long cap = now + maxTtlSeconds * 1000;
         List<Op> changes = new ArrayList<>();
-        // 1. entries already in the view: refreshed when their lifetime moved; their minutes are noted for the breaker
-        List<List<Map.Entry<Prefix, Wanted>>> fresh = new ArrayList<>();
-        long[] knownMinutes = new long[Math.min(desired.size(), view.size()) + 1];
+        // 1. entries already in the view: marked as seen, refreshed when their lifetime moved; their minutes are noted for the breaker
+        List<List<Wanted>> fresh = new ArrayList<>();
+        long[] knownMinutes = new long[Math.min(snapshot.size(), view.size()) + 1];
         int known = 0;
-        int freshCount = 0;
-        for (Map.Entry<Prefix, Wanted> e : desired.entrySet()) {
-            Prefix p = e.getKey();
+        for (Wanted w : snapshot) {
+            if (w.expiresAt <= now) {
+                continue;
+            }
+            Prefix p = w.prefix;
             BlockTable.Entry old = view.get(p, now);
             if (old == null) {
                 while (fresh.size() <= p.length()) {
                     fresh.add(new ArrayList<>());
                 }
-                fresh.get(p.length()).add(e);
-                freshCount++;
+                fresh.get(p.length()).add(w);
                 continue;
             }
-            knownMinutes[known++] = e.getValue().recordedAt / 60_000;
-            long exp = capped(e.getValue().expiresAt, cap, plan);
+            long exp = capped(w.expiresAt, cap, plan);
+            boolean again = old.seen == round;
+            if (again || old.changedAt >= keepChangedSince) {
+                exp = Math.max(exp, old.expiresAt); // a duplicate, or a live change: the later lifetime wins
+            } else {
+                knownMinutes[known++] = w.recordedAt / 60_000;
+            }
             if (Math.abs(old.expiresAt - exp) > REFRESH_TOLERANCE_MILLIS) {
-                view.put(p, exp, old.changedAt);
+                view.put(p, exp, old.changedAt).seen = round;
                 if (withOps) {
                     changes.add(Op.refresh(p, ttl(exp, now)));
                 }
-                plan.refreshed++;
-            } else {
+                if (!again) {
+                    plan.refreshed++; // counts entries, not ops: a duplicate may add a second refresh
+                }
+            } else if (!again) {
+                old.seen = round;
                 plan.kept++;
             }
         }
         // 2. the breaker's budget matters only in minutes where something new was recorded: count just those
-        MinuteBudget budget = freshCount == 0 ? null : new MinuteBudget(fresh, knownMinutes, known, maxPerMinute);
+        MinuteBudget budget = new MinuteBudget(fresh, knownMinutes, known, maxPerMinute);
         // 3. new entries, broader first; IPv4 and IPv6 lengths share buckets, which changes nothing (no overlap across families)
         boolean broadened = false;
-        for (List<Map.Entry<Prefix, Wanted>> bucket : fresh) {
-            for (Map.Entry<Prefix, Wanted> e : bucket) {
-                Prefix p = e.getKey();
+        for (List<Wanted> bucket : fresh) {
+            for (Wanted w : bucket) {
+                Prefix p = w.prefix;
+                BlockTable.Entry twin = view.get(p, now);
+                if (twin != null) {
+                    // the same prefix twice in the snapshot, both new: one add, with the later lifetime
+                    long exp = Math.min(w.expiresAt, cap);
+                    if (exp > twin.expiresAt) {
+                        view.put(p, exp, 0).seen = round;
+                        if (withOps) {
+                            changes.add(Op.refresh(p, ttl(exp, now)));
+                        }
+                    }
+                    continue;
+                }
                 if (view.covering(p, now) != null) {
                     plan.covered++;
                     continue;
                 }
-                if (!budget.admit(e.getValue().recordedAt / 60_000)) {
+                if (!budget.admit(w.recordedAt / 60_000)) {
                     plan.held++;
                     if (plan.heldSample.size() < 10) {
                         plan.heldSample.add(p);
                     }
                     continue;
                 }
-                long exp = capped(e.getValue().expiresAt, cap, plan);
-                view.put(p, exp, 0);
+                long exp = capped(w.expiresAt, cap, plan);
+                view.put(p, exp, 0).seen = round;
                 if (withOps) {
                     changes.add(Op.add(p, ttl(exp, now)));
                 }
@@ -110,20 +136,30 @@ final class ReconcilePlanner {
                 broadened |= !p.isHost();
             }
         }
-        // 4. what the store no longer wants, and what a new broader prefix now covers, leaves the view
+        // 4. sweep: what the snapshot did not name leaves the view (unless changed live during the load), and so
+        // does what a new broader prefix now covers
         List<Prefix> leaving = new ArrayList<>();
         java.util.Set<Prefix> coveredKnown = new java.util.HashSet<>();
         for (Map.Entry<Prefix, BlockTable.Entry> e : view.entries().entrySet()) {
             Prefix p = e.getKey();
-            if (e.getValue().expiresAt <= now) {
+            BlockTable.Entry entry = e.getValue();
+            if (entry.expiresAt <= now) {
                 leaving.add(p); // gone from the kernel by its own timeout: no op
-            } else if (!desired.containsKey(p)) {
-                leaving.add(p);
-                if (withOps) {
-                    plan.ops.add(Op.remove(p));
+                continue;
+            }
+            if (entry.seen != round) {
+                if (entry.changedAt < keepChangedSince) {
+                    leaving.add(p);
+                    if (withOps) {
+                        plan.ops.add(Op.remove(p));
+                    }
+                    plan.removed++;
+                    continue;
                 }
-                plan.removed++;
-            } else if (broadened && view.covering(p, now) != null) {
+                entry.seen = round;
+                plan.kept++;
+            }
+            if (broadened && view.covering(p, now) != null) {
                 leaving.add(p);
                 coveredKnown.add(p);
                 if (withOps) {
@@ -164,12 +200,12 @@ final class ReconcilePlanner {
         private final long[] minutes;
         private final int[] left;
 
-        MinuteBudget(List<List<Map.Entry<Prefix, Wanted>>> fresh, long[] knownMinutes, int known, int maxPerMinute) {
+        MinuteBudget(List<List<Wanted>> fresh, long[] knownMinutes, int known, int maxPerMinute) {
             long[] all = new long[fresh.stream().mapToInt(List::size).sum()];
             int n = 0;
-            for (List<Map.Entry<Prefix, Wanted>> bucket : fresh) {
-                for (Map.Entry<Prefix, Wanted> e : bucket) {
-                    all[n++] = e.getValue().recordedAt / 60_000;
+            for (List<Wanted> bucket : fresh) {
+                for (Wanted w : bucket) {
+                    all[n++] = w.recordedAt / 60_000;
                 }
             }
             Arrays.sort(all);

@@ -12,9 +12,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -102,7 +101,7 @@ public final class Reconciler implements AutoCloseable {
         }
         return load.thenCompose(offenders -> {
             long loaded = clock.millis();
-            Map<Prefix, Wanted> snapshot = new HashMap<>(offenders.size() * 2);
+            List<Wanted> snapshot = new ArrayList<>(offenders.size());
             int malformed = 0;
             int protectedCount = 0;
             for (Offender o : offenders) {
@@ -123,8 +122,7 @@ public final class Reconciler implements AutoCloseable {
                     continue;
                 }
                 long recorded = o.lastHit() != null ? o.lastHit().toEpochMilli() : o.firstHit() != null ? o.firstHit().toEpochMilli() : 0;
-                Wanted w = new Wanted(o.expiresAt().toEpochMilli(), recorded);
-                snapshot.merge(p, w, (a, b) -> b.expiresAtMillis() > a.expiresAtMillis() ? b : a);
+                snapshot.add(new Wanted(p, o.expiresAt().toEpochMilli(), recorded));
             }
             if (malformed + protectedCount > 0) {
                 LOGGER.warn("{}: {} malformed and {} protected offender(s) left out of the firewall", source.describe(), malformed, protectedCount);

@@ -27,8 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class HitRecorder implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(HitRecorder.class);
-    /** Hits written to the store at once (each is 3-4 requests). */
-    static final int MAX_IN_FLIGHT = 256;
+    /** Clients recorded together: the store reads their hits and listings back with one query per table. */
+    static final int CLIENTS_PER_GROUP = 100;
+    /** Groups being written at once: each is about two requests per hit at its start, well within the driver's limits. */
+    static final int GROUPS_IN_FLIGHT = 16;
     private static final TrapHit STOP = new TrapHit("stop", java.time.Instant.EPOCH, "stop", "", "", "");
 
     private final HitSpool spool;
@@ -140,15 +142,34 @@ final class HitRecorder implements AutoCloseable {
         if (!link.ensure()) {
             return false;
         }
-        List<CompletableFuture<Offender>> writes = new ArrayList<>(batch.hits.size());
+        // Each client's hits of the batch are recorded together (a flood is many hits of few clients), and clients in
+        // groups, which the store reads back with one query per table.
+        java.util.Map<String, List<TrapHit>> byClient = new java.util.LinkedHashMap<>();
+        for (TrapHit hit : batch.hits) {
+            byClient.computeIfAbsent(hit.ip(), k -> new ArrayList<>(1)).add(hit);
+        }
+        List<List<TrapHit>> groups = new ArrayList<>();
+        List<TrapHit> group = new ArrayList<>();
+        int clients = 0;
+        for (List<TrapHit> same : byClient.values()) {
+            group.addAll(same);
+            if (++clients % CLIENTS_PER_GROUP == 0) {
+                groups.add(group);
+                group = new ArrayList<>();
+            }
+        }
+        if (!group.isEmpty()) {
+            groups.add(group);
+        }
+        List<CompletableFuture<List<Offender>>> writes = new ArrayList<>(groups.size());
         // Bounded concurrency: a whole batch at once would overrun the driver's requests per connection.
-        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(MAX_IN_FLIGHT);
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(GROUPS_IN_FLIGHT);
         try {
-            for (TrapHit hit : batch.hits) {
+            for (List<TrapHit> hits : groups) {
                 if (!inFlight.tryAcquire(storeWait.toMillis(), TimeUnit.MILLISECONDS)) {
                     throw new java.util.concurrent.TimeoutException("store writes did not complete within " + storeWait);
                 }
-                CompletableFuture<Offender> w = store.record(hit).toCompletableFuture();
+                CompletableFuture<List<Offender>> w = store.recordAll(hits).toCompletableFuture();
                 w.whenComplete((o, e) -> inFlight.release());
                 writes.add(w);
             }
@@ -163,10 +184,11 @@ final class HitRecorder implements AutoCloseable {
         spool.confirm(batch.end, batch.hits.size());
         stored.addAndGet(batch.hits.size());
         link.up();
-        for (CompletableFuture<Offender> w : writes) {
-            Offender o = w.join();
-            confirmed.accept(o);
-            listeners.recorded(o);
+        for (CompletableFuture<List<Offender>> w : writes) {
+            for (Offender o : w.join()) {
+                confirmed.accept(o);
+                listeners.recorded(o);
+            }
         }
         return true;
     }

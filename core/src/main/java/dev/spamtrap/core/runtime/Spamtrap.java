@@ -139,6 +139,7 @@ public final class Spamtrap implements AutoCloseable {
             }
         });
         store.escalation(config.prefixEscalation(), spamtrap.lists::overlapsAllowlist);
+        store.listingHint(key -> spamtrap.view().active(key).isPresent());
         spamtrap.admin = new CassandraSpamtrapAdmin(spamtrap, store);
         if (config.firewallAgent().isPresent()) {
             // Offenders this node records are sent to the firewall agent; the client never blocks the caller.

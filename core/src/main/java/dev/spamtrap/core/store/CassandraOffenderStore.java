@@ -32,6 +32,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import com.datastax.oss.driver.api.core.cql.Statement;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -54,6 +57,8 @@ import java.util.function.Predicate;
 public final class CassandraOffenderStore implements OffenderStore {
     private static final Logger LOGGER = LoggerFactory.getLogger(CassandraOffenderStore.class);
     static final int PAGE_SIZE = 5000;
+    /** Change-feed rows per batch: one partition, well under Cassandra's 5 KB batch warning. */
+    static final int CHANGES_PER_BATCH = 25;
 
     private final CassandraSettings settings;
     private final OffenderPolicy policy;
@@ -62,13 +67,15 @@ public final class CassandraOffenderStore implements OffenderStore {
     private volatile PrefixEscalation escalation = PrefixEscalation.OFF;
     private volatile Predicate<CidrRange> allowlisted = r -> false;
     private volatile String nodeName = "admin";
+    private volatile Predicate<String> maybeListed = key -> true;
     private volatile Prepared prepared;
 
     final class Prepared {
         final CqlSession session;
         final String ks;
         final PreparedStatement insertHit;
-        final PreparedStatement readHitTimes;
+        final PreparedStatement readHitTimesIn;
+        final PreparedStatement readOffendersIn;
         final PreparedStatement readHits;
         final PreparedStatement readOffender;
         final PreparedStatement writeOffender;
@@ -86,7 +93,9 @@ public final class CassandraOffenderStore implements OffenderStore {
             this.session = s;
             this.ks = ks;
             insertHit = s.prepare("INSERT INTO " + ks + ".hits (ip, at, id, client, trap, helo, mail_from, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
-            readHitTimes = s.prepare("SELECT at FROM " + ks + ".hits WHERE ip = ?");
+            readHitTimesIn = s.prepare("SELECT ip, at FROM " + ks + ".hits WHERE ip IN ?");
+            readOffendersIn = s.prepare("SELECT ip, expires_at, reason, first_hit, last_hit, hit_count, trap, helo, mail_from, node, cause FROM "
+                + ks + ".offenders WHERE ip IN ?");
             readHits = s.prepare("SELECT at, id, client, trap, helo, mail_from, node FROM " + ks + ".hits WHERE ip = ?");
             readOffender = s.prepare("SELECT ip, expires_at, reason, first_hit, last_hit, hit_count, trap, helo, mail_from, node, cause FROM "
                 + ks + ".offenders WHERE ip = ?");
@@ -130,6 +139,16 @@ public final class CassandraOffenderStore implements OffenderStore {
     }
 
     /** The node name written with changes this store makes (default "admin"). */
+    /**
+     * What this node's view knows of current listings, to spare a read per new client: a key the view does not
+     * list has no listing row worth comparing, and its trap listing is written at once. The view lags the store by
+     * at most a sync interval, so a listing made by hand on another node within that second may be replaced by the
+     * trap listing (docs/store.md). Without a hint every listing is read first.
+     */
+    public void listingHint(Predicate<String> maybeListed) {
+        this.maybeListed = maybeListed;
+    }
+
     public void nodeName(String name) {
         this.nodeName = name;
     }
@@ -159,6 +178,9 @@ public final class CassandraOffenderStore implements OffenderStore {
             .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(30))
             .withBoolean(DefaultDriverOption.RECONNECT_ON_INIT, false)
             .withInt(DefaultDriverOption.CONNECTION_MAX_REQUESTS, 2048)
+            // each connection is served by one driver I/O thread, which also runs the recording path's continuations:
+            // with one connection per node, one thread capped the hits per second (measured: about 1,500/s)
+            .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 4)
             .build();
         CqlSessionBuilder builder = CqlSession.builder()
             .withConfigLoader(config)
@@ -242,50 +264,133 @@ public final class CassandraOffenderStore implements OffenderStore {
 
     @Override
     public CompletionStage<Offender> record(TrapHit hit) {
+        return recordAll(List.of(hit)).thenApply(all -> all.get(0));
+    }
+
+    /**
+     * Records a group of hits in few requests: every hit row is written first (one INSERT each, the cheapest request
+     * there is), then the hits and listings of all their clients are read back with one {@code IN} query per table,
+     * then each client whose listing changed gets its offender row, and their change-feed entries go out together.
+     * Reading after writing keeps concurrent nodes honest: whichever reads last sees every hit and lists accordingly.
+     */
+    @Override
+    public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
         return ready().thenCompose(p -> {
             Instant now = clock.instant();
-            int historyTtl = ttlSeconds(now, hit.at().plus(policy.historyLifetime()));
-            if (historyTtl <= 0) {
-                // Replayed long after it happened: the history has forgotten it already.
-                return CompletableFuture.completedFuture(new Offender(hit.ip(), hit.at(), hit.at(), 1, hit.trap(), hit.helo(),
-                    hit.mailFrom(), hit.node(), hit.at().plus(policy.lifetime())));
+            Map<String, List<TrapHit>> byKey = new LinkedHashMap<>();
+            List<CompletableFuture<AsyncResultSet>> written = new ArrayList<>(hits.size());
+            for (TrapHit hit : hits) {
+                int historyTtl = ttlSeconds(now, hit.at().plus(policy.historyLifetime()));
+                if (historyTtl <= 0) {
+                    continue; // replayed long after it happened: the history has forgotten it already
+                }
+                byKey.computeIfAbsent(hit.ip(), k -> new ArrayList<>(1)).add(hit);
+                written.add(p.session.executeAsync(p.write(p.insertHit.bind(hit.ip(), hit.at(), hit.id(), hit.client(), hit.trap(),
+                    hit.helo(), hit.mailFrom(), hit.node(), historyTtl))).toCompletableFuture());
             }
-            CompletionStage<?> written = p.session.executeAsync(p.write(p.insertHit.bind(hit.ip(), hit.at(), hit.id(), hit.client(),
-                hit.trap(), hit.helo(), hit.mailFrom(), hit.node(), historyTtl)));
-            CompletionStage<Offender> listing = written.thenCompose(x -> list(p, hit));
-            if (!escalation.enabled()) {
-                return listing;
+            List<String> keys = new ArrayList<>(byKey.keySet());
+            CompletableFuture<Map<String, Offender>> listed = CompletableFuture.allOf(written.toArray(new CompletableFuture[0]))
+                .thenCompose(x -> listAll(p, keys, byKey));
+            CompletionStage<Map<String, Offender>> done = listed;
+            if (escalation.enabled()) {
+                for (List<TrapHit> same : byKey.values()) {
+                    for (TrapHit hit : same) {
+                        done = done.thenCompose(m -> escalate(p, hit).thenApply(y -> m));
+                    }
+                }
             }
-            return listing.thenCompose(o -> escalate(p, hit).thenApply(x -> o));
+            return done.thenApply(m -> {
+                List<Offender> out = new ArrayList<>(hits.size());
+                for (TrapHit hit : hits) {
+                    Offender o = m.get(hit.ip());
+                    out.add(o != null ? o : new Offender(hit.ip(), hit.at(), hit.at(), 1, hit.trap(), hit.helo(), hit.mailFrom(), hit.node(),
+                        hit.at().plus(policy.lifetime())));
+                }
+                return out;
+            });
         });
     }
 
-    /** Derives the listing from every remembered hit of the key and writes it if it changed. */
-    private CompletionStage<Offender> list(Prepared p, TrapHit hit) {
-        CompletableFuture<List<Instant>> times = collect(p.session.executeAsync(p.read(p.readHitTimes.bind(hit.ip()))),
-            row -> row.getInstant("at")).toCompletableFuture();
-        CompletableFuture<AsyncResultSet> current = p.session.executeAsync(p.read(p.readOffender.bind(hit.ip()))).toCompletableFuture();
-        return times.thenCombine(current, (ats, rs) -> new Object[] {ats, rs.one()}).thenCompose(pair -> {
-            @SuppressWarnings("unchecked")
-            List<Instant> ats = (List<Instant>) pair[0];
-            ats.removeIf(java.util.Objects::isNull);
-            // Cassandra keeps milliseconds: compare at that precision, or the hit just written counts twice.
-            Instant at = hit.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-            if (!ats.contains(at)) {
-                ats.add(at);
+    /** Derives each key's listing from every remembered hit (those just written included) and writes those that changed. */
+    private CompletableFuture<Map<String, Offender>> listAll(Prepared p, List<String> keys, Map<String, List<TrapHit>> written) {
+        if (keys.isEmpty()) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        Map<String, List<Instant>> times = new HashMap<>(keys.size() * 2);
+        Map<String, Row> rows = new HashMap<>(keys.size() * 2);
+        CompletableFuture<Void> readTimes = p.session.executeAsync(p.read(p.readHitTimesIn.bind(keys))).thenCompose(rs -> eachRow(rs, row -> {
+            Instant at = row.getInstant("at");
+            if (at != null) {
+                times.computeIfAbsent(row.getString("ip"), k -> new ArrayList<>()).add(at);
             }
-            Row row = (Row) pair[1];
-            Instant until = policy.listedUntil(ats);
-            Instant existing = row == null ? null : row.getInstant("expires_at");
-            Instant first = ats.stream().min(Instant::compareTo).orElse(hit.at());
-            Instant last = ats.stream().max(Instant::compareTo).orElse(hit.at());
-            if (existing != null && !existing.isBefore(until)) {
-                // Still listed at least that long (hits while listed do not escalate): nothing to write.
-                return CompletableFuture.completedFuture(toOffender(row, existing));
+        })).toCompletableFuture();
+        List<String> listedKeys = new ArrayList<>();
+        Predicate<String> hint = maybeListed;
+        for (String key : keys) {
+            if (hint.test(key)) {
+                listedKeys.add(key);
             }
-            Offender o = new Offender(hit.ip(), first, last, ats.size(), hit.trap(), hit.helo(), hit.mailFrom(), hit.node(), until);
-            return writeListing(p, o, "trap", null).thenApply(x -> o);
+        }
+        CompletableFuture<Void> readRows = listedKeys.isEmpty() ? CompletableFuture.completedFuture(null)
+            : p.session.executeAsync(p.read(p.readOffendersIn.bind(listedKeys)))
+                .thenCompose(rs -> eachRow(rs, row -> rows.put(row.getString("ip"), row))).toCompletableFuture();
+        return readTimes.thenCombine(readRows, (a, b) -> null).thenCompose(x -> {
+            Map<String, Offender> out = new HashMap<>(keys.size() * 2);
+            List<CompletableFuture<?>> writes = new ArrayList<>();
+            List<BoundStatement> changes = new ArrayList<>();
+            for (String key : keys) {
+                List<Instant> ats = times.computeIfAbsent(key, k -> new ArrayList<>());
+                TrapHit newest = null;
+                for (TrapHit h : written.get(key)) {
+                    // Cassandra keeps milliseconds: compare at that precision, or a hit just written counts twice.
+                    Instant at = h.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+                    if (!ats.contains(at)) {
+                        ats.add(at);
+                    }
+                    if (newest == null || h.at().isAfter(newest.at())) {
+                        newest = h;
+                    }
+                }
+                Row row = rows.get(key);
+                Instant until = policy.listedUntil(ats);
+                Instant existing = row == null ? null : row.getInstant("expires_at");
+                if (existing != null && !existing.isBefore(until)) {
+                    // Still listed at least that long (hits while listed do not escalate): nothing to write.
+                    out.put(key, toOffender(row, existing));
+                    continue;
+                }
+                Instant first = java.util.Collections.min(ats);
+                Instant last = java.util.Collections.max(ats);
+                Offender o = new Offender(key, first, last, ats.size(), newest.trap(), newest.helo(), newest.mailFrom(), newest.node(), until);
+                out.put(key, o);
+                int ttl = ttlSeconds(clock.instant(), until);
+                if (ttl > 0) {
+                    writes.add(p.session.executeAsync(p.write(p.writeOffender.bind(key, until, "trap", first, last, ats.size(), o.trap(),
+                        o.helo(), o.mailFrom(), o.node(), null, ttl))).toCompletableFuture());
+                    changes.add(change(p, Change.LISTED, key, until, o.node() == null ? nodeName : o.node()));
+                }
+            }
+            writes.addAll(announceAll(p, changes));
+            return CompletableFuture.allOf(writes.toArray(new CompletableFuture[0])).thenApply(y -> out);
         });
+    }
+
+    /** Change-feed entries in single-partition batches (one per minute bucket, a few dozen rows each): one request per batch. */
+    private List<CompletableFuture<?>> announceAll(Prepared p, List<BoundStatement> changes) {
+        Map<Long, List<BoundStatement>> byBucket = new LinkedHashMap<>();
+        for (BoundStatement c : changes) {
+            byBucket.computeIfAbsent(c.getLong(0), k -> new ArrayList<>()).add(c);
+        }
+        List<CompletableFuture<?>> out = new ArrayList<>();
+        for (List<BoundStatement> same : byBucket.values()) {
+            for (int i = 0; i < same.size(); i += CHANGES_PER_BATCH) {
+                List<BoundStatement> part = same.subList(i, Math.min(same.size(), i + CHANGES_PER_BATCH));
+                Statement<?> st = part.size() == 1 ? p.write(part.get(0))
+                    : BatchStatement.newInstance(DefaultBatchType.UNLOGGED, part.toArray(new BoundStatement[0])).setConsistencyLevel(writeLevel);
+                out.add(p.session.executeAsync(st).toCompletableFuture());
+            }
+        }
+        return out;
     }
 
     private CompletionStage<Void> writeListing(Prepared p, Offender o, String reason, String cause) {

@@ -18,6 +18,23 @@ public interface OffenderStore extends AutoCloseable {
      */
     CompletionStage<Offender> record(TrapHit hit);
 
+    /**
+     * Records several hits, with {@link #record}'s guarantees, and returns each one's listing in the same order.
+     * A store may group the hits of one client (a flood is many hits of few clients) to save requests.
+     */
+    default CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+        List<java.util.concurrent.CompletableFuture<Offender>> each = new java.util.ArrayList<>(hits.size());
+        for (TrapHit hit : hits) {
+            each.add(record(hit).toCompletableFuture());
+        }
+        return java.util.concurrent.CompletableFuture.allOf(each.toArray(new java.util.concurrent.CompletableFuture[0]))
+            .thenApply(x -> {
+                List<Offender> out = new java.util.ArrayList<>(each.size());
+                each.forEach(f -> out.add(f.join()));
+                return out;
+            });
+    }
+
     /** Every offender whose entry has not expired, read page by page; malformed rows are skipped and logged. */
     CompletionStage<List<Offender>> loadActive();
 

@@ -28,6 +28,15 @@ class SpamtrapStoreOutageTest {
     static class FakeStore implements OffenderStore, Spamtrap.Connector {
         final AtomicBoolean up = new AtomicBoolean(false);
         final List<TrapHit> recorded = new CopyOnWriteArrayList<>();
+        final List<List<TrapHit>> groups = new CopyOnWriteArrayList<>();
+
+        @Override
+        public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+            if (up.get()) {
+                groups.add(List.copyOf(hits));
+            }
+            return OffenderStore.super.recordAll(hits);
+        }
 
         @Override
         public boolean isConnected() {
@@ -120,6 +129,29 @@ class SpamtrapStoreOutageTest {
             await(() -> store.recorded.size() == 2);
             assertThat(store.recorded).extracting(TrapHit::trap).containsExactly("trap1@example.com", "trap2@example.com");
             await(() -> spamtrap.spoolDepth() == 0 && lines(spool) == 0);
+        }
+    }
+
+    @Test
+    void aReplayedBatchRecordsEachClientsHitsTogether() throws Exception {
+        FakeStore store = new FakeStore();
+        try (Spamtrap spamtrap = Spamtrap.startWith(config(), Clock.systemUTC(), store, store)) {
+            for (int i = 0; i < 6; i++) {
+                spamtrap.recordHit(hit(i % 2 == 0 ? "192.0.2.10" : "192.0.2.11", i));
+            }
+            await(() -> lines(dir.resolve("spool/hits.spool")) == 6);
+            store.up.set(true);
+            await(() -> store.recorded.size() == 6);
+            assertThat(store.groups.stream().mapToInt(List::size).sum()).isEqualTo(6);
+            for (List<TrapHit> group : store.groups) {
+                java.util.Set<String> clients = new java.util.HashSet<>();
+                group.forEach(h -> clients.add(h.ip()));
+                // a client's hits are never split across groups
+                for (String client : clients) {
+                    assertThat(group.stream().filter(h -> h.ip().equals(client)).count()).isEqualTo(3);
+                }
+            }
+            await(() -> spamtrap.spoolDepth() == 0);
         }
     }
 

@@ -41,7 +41,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *     scan read (the whole table every refresh.interval of 10 s; one such scan is timed here);</li>
  * <li>trap hits per second end to end over SMTP (one James, one session per client address) and that all were stored.</li>
  * </ol>
- * Usage: {@code bench/store [offenders=1000000] [hits=20000] [steady-seconds=60] [smtp-hits=1500]}.
+ * Usage: {@code bench/store [offenders=1000000] [hits=20000] [steady-seconds=60] [smtp-hits=1500] [direct]}; {@code direct}
+ * stops after the recording path (for quick runs while working on it).
  */
 public final class StoreBenchmark {
     public static void main(String[] args) throws Exception {
@@ -49,6 +50,7 @@ public final class StoreBenchmark {
         int hits = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
         int steadySeconds = args.length > 2 ? Integer.parseInt(args[2]) : 60;
         int smtpHits = args.length > 3 ? Integer.parseInt(args[3]) : 1500;
+        boolean directOnly = args.length > 4 && "direct".equals(args[4]); // quick runs of the recording path alone
         Path dir = ProjectLayout.locate().root().resolve("it/target/bench-store");
         Dirs.deleteRecursively(dir);
         List<String[]> table = new ArrayList<>();
@@ -78,10 +80,40 @@ public final class StoreBenchmark {
                 try (CqlSession cql = cql(cassandra)) {
                     stored = cql.execute("SELECT count(*) AS n FROM bench_store.hits").one().getLong("n");
                 }
-                table.add(row("hits/s into Cassandra (recordHit -> fsync'd spool -> store)", String.format("%,.0f /s", hits / secs),
+                table.add(row("hits/s into Cassandra, " + fmt(hits) + " clients, 1 hit each (recordHit -> spool -> store)", String.format("%,.0f /s", hits / secs),
                     "", ">= 5,000 /s"));
                 table.add(row("hits stored / recorded", stored + " / " + hits, "", "nothing lost"));
+
+                // a flood: the same number of hits (connections) from a few clients, 100 each
+                int clients = Math.max(1, hits / 100);
+                long storedBefore = a.hitsStored();
+                Instant floodAt = Instant.now();
+                long tf = System.nanoTime();
+                for (int i = 0; i < hits; i++) {
+                    String ip = ip(0x0F000000 + i % clients);
+                    a.recordHit(new TrapHit("flood-a-" + i, ip, ip, floodAt.plusMillis(i / clients), "trap@example.com", "bot", "x@spam.test", "bench-a"));
+                }
+                await(Duration.ofMinutes(10), () -> a.hitsStored() >= storedBefore + hits);
+                double floodSecs = (System.nanoTime() - tf) / 1e9;
+                long floodStored;
+                try (CqlSession cql = cql(cassandra)) {
+                    floodStored = cql.execute("SELECT count(*) AS n FROM bench_store.hits").one().getLong("n") - stored;
+                }
+                table.add(row("hits/s into Cassandra, a flood: " + fmt(clients) + " clients, 100 hits each", String.format("%,.0f /s", hits / floodSecs),
+                    "", ">= 5,000 /s"));
+                table.add(row("flood hits stored / recorded", floodStored + " / " + hits, "", "nothing lost"));
+                try (CqlSession cql = cql(cassandra)) {
+                    double ceiling = bareHitInserts(cql, "bench_store", hits, at);
+                    table.add(row("ceiling here: bare INSERTs of the same hit rows (1 request each)", String.format("%,.0f /s", ceiling),
+                        "", "what this Cassandra takes"));
+                    double withRead = bareHitInsertThenRead(cql, "bench_store", hits, at);
+                    table.add(row("ceiling here: bare INSERT, then SELECT of the client's hits", String.format("%,.0f /s", withRead),
+                        "", "a new client's least"));
+                }
                 printTable(table);
+                if (directOnly) {
+                    return;
+                }
 
                 // --- propagation A -> B ---
                 try (Spamtrap b = runtime(dir, "b", cassandra.contactPoint(), "bench_store")) {
@@ -213,6 +245,65 @@ public final class StoreBenchmark {
         if (failed.get() > 0) {
             System.out.printf("(%d bulk inserts failed)%n", failed.get());
         }
+    }
+
+    /**
+     * The same number of hit rows written straight through the driver, one INSERT each, as many in flight as the
+     * recording path allows: the most this Cassandra takes of the one request a hit cannot do without.
+     */
+    private static double bareHitInserts(CqlSession cql, String ks, int n, Instant at) throws Exception {
+        PreparedStatement insert = cql.prepare("INSERT INTO " + ks + ".hits (ip, at, id, client, trap, helo, mail_from, node)"
+            + " VALUES (?, ?, ?, ?, 'trap@example.com', 'bot', 'x@spam.test', 'bare') USING TTL 86400");
+        int window = 256;
+        Semaphore inFlight = new Semaphore(window);
+        AtomicInteger failed = new AtomicInteger();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            inFlight.acquire();
+            String ip = ip(0x0E000000 + i);
+            cql.executeAsync(insert.bind(ip, at, "bare-" + i, ip)).whenComplete((rs, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                }
+                inFlight.release();
+            });
+        }
+        inFlight.acquire(window);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (failed.get() > 0) {
+            System.out.printf("(%d bare inserts failed)%n", failed.get());
+        }
+        return n / secs;
+    }
+
+    /**
+     * What a new client costs at the least with hits derived from the store: its hit row written, then its hits
+     * read back (idempotence and concurrent nodes need the read after the write). Same window as above.
+     */
+    private static double bareHitInsertThenRead(CqlSession cql, String ks, int n, Instant at) throws Exception {
+        PreparedStatement insert = cql.prepare("INSERT INTO " + ks + ".hits (ip, at, id, client, trap, helo, mail_from, node)"
+            + " VALUES (?, ?, ?, ?, 'trap@example.com', 'bot', 'x@spam.test', 'bare') USING TTL 86400");
+        PreparedStatement read = cql.prepare("SELECT at FROM " + ks + ".hits WHERE ip = ?");
+        int window = 256;
+        Semaphore inFlight = new Semaphore(window);
+        AtomicInteger failed = new AtomicInteger();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            inFlight.acquire();
+            String ip = ip(0x10000000 + i);
+            cql.executeAsync(insert.bind(ip, at, "bare2-" + i, ip)).thenCompose(rs -> cql.executeAsync(read.bind(ip))).whenComplete((rs, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                }
+                inFlight.release();
+            });
+        }
+        inFlight.acquire(window);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (failed.get() > 0) {
+            System.out.printf("(%d bare insert+reads failed)%n", failed.get());
+        }
+        return n / secs;
     }
 
     private static CqlSession cql(CassandraProcess c) {

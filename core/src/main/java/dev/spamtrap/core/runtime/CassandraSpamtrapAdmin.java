@@ -9,6 +9,7 @@ import dev.spamtrap.core.admin.OffenderSummary;
 import dev.spamtrap.core.admin.Page;
 import dev.spamtrap.core.admin.SpamtrapAdmin;
 import dev.spamtrap.core.admin.SpamtrapStatus;
+import dev.spamtrap.core.firewall.FirewallClient;
 import dev.spamtrap.core.admin.TrapRecord;
 import dev.spamtrap.core.net.CidrRange;
 import dev.spamtrap.core.net.IpAddresses;
@@ -130,7 +131,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         Optional<CidrRange> range = filter.prefix().map(CidrRange::parse);
         Instant now = runtime.clock().instant();
         List<OffenderSummary> matching = new ArrayList<>();
-        return store.forEachOffender(o -> {
+        return store.forEachOffender((o, reason) -> {
             if (!o.isActiveAt(now)) {
                 return;
             }
@@ -143,8 +144,8 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
             if (filter.node().isPresent() && !filter.node().get().equals(o.node())) {
                 return;
             }
-            matching.add(summary(o, null));
-        }, null).thenApply(x -> {
+            matching.add(summary(o, reason));
+        }).thenApply(x -> {
             matching.sort(Comparator.comparing(OffenderSummary::key));
             return page(matching, offset, limit);
         });
@@ -184,7 +185,10 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         }
         Duration capped = lifetime.compareTo(runtime.config().policy().maxLifetime()) > 0 ? runtime.config().policy().maxLifetime() : lifetime;
         Instant until = runtime.clock().instant().plus(capped);
-        return store.listByHand(k, until, reason == null ? "" : reason).thenApply(o -> synced(summary(o, "manual")));
+        return store.listByHand(k, until, reason == null ? "" : reason).thenApply(o -> {
+            runtime.listedHere(o);
+            return synced(summary(o, "manual"));
+        });
     }
 
     @Override
@@ -220,11 +224,11 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
                 Instant.now())
             .thenCompose(x -> {
                 List<String> inside = new ArrayList<>();
-                return store.forEachOffender(o -> {
+                return store.forEachOffender((o, reason) -> {
                     if (inside(range, o.ip())) {
                         inside.add(o.ip());
                     }
-                }, null).thenCompose(y -> {
+                }).thenCompose(y -> {
                     List<CompletableFuture<Void>> removals = new ArrayList<>();
                     for (String k : inside) {
                         removals.add(store.remove(k).toCompletableFuture());
@@ -249,8 +253,12 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
 
     @Override
     public SpamtrapStatus status() {
+        // the agent's side as this node's client last saw it; both empty when no agent is configured
+        Boolean agentReachable = runtime.firewall().map(FirewallClient::agentReachable).orElse(null);
+        String breaker = runtime.firewall().map(f -> f.agentBreakerOpen() ? "open (the agent refused a block within the last minute)" : "closed")
+            .orElse(null);
         return new SpamtrapStatus(runtime.config().nodeName(), runtime.storeReachable(), runtime.spoolDepth(), runtime.viewSize(),
-            runtime.syncLag().orElse(null), null, null);
+            runtime.syncLag().orElse(null), agentReachable, breaker);
     }
 
     // ---- helpers ----

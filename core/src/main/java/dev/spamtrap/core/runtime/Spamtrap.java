@@ -300,6 +300,15 @@ public final class Spamtrap implements AutoCloseable {
         recorder.submit(hit);
     }
 
+    /**
+     * A listing made on this node by other means than a trap hit (by hand): the change feed skips this node's own
+     * entries, so its view and its listeners (the firewall agent) are told here.
+     */
+    void listedHere(Offender o) {
+        view.put(o);
+        listeners.recorded(o);
+    }
+
     private void confirmed(Offender o) {
         view.put(o);
         unconfirmed.computeIfPresent(o.ip(), (k, until) -> until.isAfter(o.expiresAt()) ? until : null);

@@ -513,12 +513,13 @@ public final class CassandraOffenderStore implements OffenderStore {
     }
 
     /** Visits every offender row (page by page); malformed rows are skipped and logged once. */
-    public CompletionStage<Void> forEachOffender(java.util.function.Consumer<Offender> visitor, Function<Row, String> reasonOf) {
+    /** Visits every well-formed offender row with its reason ({@code trap}, {@code prefix-escalation}, {@code manual} or the one given). */
+    public CompletionStage<Void> forEachOffender(java.util.function.BiConsumer<Offender, String> visitor) {
         return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffenders.bind())))
             .thenCompose(rs -> eachRow(rs, row -> {
                 Offender o = offenderOrNull(row);
                 if (o != null) {
-                    visitor.accept(o);
+                    visitor.accept(o, row.getString("reason"));
                 }
             }));
     }

@@ -92,6 +92,8 @@ class SpamtrapAdminRoutesTest {
         assertThat(listed.statusCode()).isEqualTo(200);
         assertThat(listed.body()).contains("\"reason\":\"manual\"", "\"key\":\"198.51.100.0/24\"");
         assertThat(web.request("GET", "/spamtrap/offenders?limit=1", null).body()).contains("\"items\":[");
+        // the listing reports each entry's own reason (it said "trap" for every one)
+        assertThat(web.request("GET", "/spamtrap/offenders?limit=1000", null).body()).contains("\"reason\":\"manual\"");
         assertBadRequest(web.request("PUT", "/spamtrap/offenders/198.51.100.7?lifetime=soon", ""), "lifetime");
         assertBadRequest(web.request("PUT", "/spamtrap/offenders/198.51.100.7", ""), "lifetime");
         assertBadRequest(web.request("PUT", "/spamtrap/offenders/not-an-address?lifetime=1h", ""), "not-an-address");

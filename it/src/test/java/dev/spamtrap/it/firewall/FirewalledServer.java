@@ -123,6 +123,11 @@ public final class FirewalledServer implements AutoCloseable {
             "http://127.0.0.1:" + james.webAdminPort() + path)).output;
     }
 
+    /** A WebAdmin GET from inside the server host: the body. */
+    public String webAdminGet(String path) {
+        return Netns.run(Netns.in(srv, "curl", "-s", "http://127.0.0.1:" + james.webAdminPort() + path)).output;
+    }
+
     /** Runs {@link FirewallProbe} in the client host, bound to {@code from}: its last verdict line. */
     public String probe(String mode, String from) {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", cli,

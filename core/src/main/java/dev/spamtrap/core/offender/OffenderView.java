@@ -58,14 +58,26 @@ public final class OffenderView {
      */
     public Optional<Offender> active(InetAddress client) {
         int now = nowSeconds();
-        int length = findLength(client, now);
-        if (length < 0) {
+        // one probe per prefix length in use, longest first, reading expiry and start together (the connect path);
+        // an IPv4 miss allocates nothing
+        if (client instanceof Inet4Address) {
+            int bits = addressBits(client);
+            for (int length : v4Lengths) {
+                long entry = v4[length].entry(v4Key(bits, length));
+                if ((int) (entry >>> 32) > now) {
+                    return Optional.of(answer(keyFor(client, client.getAddress(), length), (int) (entry >>> 32), (int) entry));
+                }
+            }
             return Optional.empty();
         }
         byte[] raw = client.getAddress();
-        PackedExpiryMap map = raw.length == 4 ? v4[length] : v6[length];
-        long packed = raw.length == 4 ? v4Key(addressBits(client), length) : v6Key(raw, length);
-        return Optional.of(answer(keyFor(client, raw, length), map.get(packed), map.since(packed)));
+        for (int length : v6Lengths) {
+            long entry = v6[length].entry(v6Key(raw, length));
+            if ((int) (entry >>> 32) > now) {
+                return Optional.of(answer(keyFor(client, raw, length), (int) (entry >>> 32), (int) entry));
+            }
+        }
+        return Optional.empty();
     }
 
     /** The active entry stored under exactly this key (as written in Cassandra), if any. */

@@ -62,6 +62,23 @@ final class PackedExpiryMap {
         return read(key, true);
     }
 
+    /** Expiry (high 32 bits) and listing start (low 32 bits) of {@code key} from one probe; 0 when absent. Lock-free. */
+    long entry(long key) {
+        Table t = table;
+        long[] keys = t.keys;
+        int i = slot(key, t.mask);
+        while (true) {
+            long k = (long) LONGS.getAcquire(keys, i);
+            if (k == key) {
+                return (long) (int) INTS.getAcquire(t.expiries, i) << 32 | ((int) INTS.getAcquire(t.since, i) & 0xffffffffL);
+            }
+            if (k == 0) {
+                return 0;
+            }
+            i = (i + 1) & t.mask;
+        }
+    }
+
     private int read(long key, boolean since) {
         Table t = table;
         long[] keys = t.keys;

@@ -54,12 +54,12 @@ final class PackedExpiryMap {
 
     /** The expiry (seconds since {@link #EPOCH}) of {@code key}, 0 when absent. Lock-free, allocation-free. */
     int get(long key) {
-        return read(key, false);
+        return (int) (entry(key) >>> 32);
     }
 
     /** When the listing of {@code key} started (seconds since {@link #EPOCH}), 0 when absent. Lock-free. */
     int since(long key) {
-        return read(key, true);
+        return (int) entry(key);
     }
 
     /** Expiry (high 32 bits) and listing start (low 32 bits) of {@code key} from one probe; 0 when absent. Lock-free. */
@@ -71,22 +71,6 @@ final class PackedExpiryMap {
             long k = (long) LONGS.getAcquire(keys, i);
             if (k == key) {
                 return (long) (int) INTS.getAcquire(t.expiries, i) << 32 | ((int) INTS.getAcquire(t.since, i) & 0xffffffffL);
-            }
-            if (k == 0) {
-                return 0;
-            }
-            i = (i + 1) & t.mask;
-        }
-    }
-
-    private int read(long key, boolean since) {
-        Table t = table;
-        long[] keys = t.keys;
-        int i = slot(key, t.mask);
-        while (true) {
-            long k = (long) LONGS.getAcquire(keys, i);
-            if (k == key) {
-                return (int) INTS.getAcquire(since ? t.since : t.expiries, i);
             }
             if (k == 0) {
                 return 0;

@@ -1,7 +1,6 @@
 package dev.spamtrap.webadmin.routes;
 
 import dev.spamtrap.core.admin.SpamtrapAdmin;
-import org.apache.james.webadmin.Routes;
 import org.apache.james.webadmin.utils.JsonTransformer;
 import org.apache.james.webadmin.utils.Responses;
 import spark.Service;
@@ -14,21 +13,12 @@ import javax.inject.Provider;
  * Adding a range also forgives every listed offender inside it; the count is in the
  * {@code X-Spamtrap-Forgiven} response header (the body of a 204 is empty).
  */
-public class AllowlistRoutes implements Routes {
+public class AllowlistRoutes extends SpamtrapRoutes {
     public static final String BASE = "/spamtrap/allowlist";
-
-    private final AdminCalls calls;
-    private final JsonTransformer json;
 
     @Inject
     public AllowlistRoutes(Provider<SpamtrapAdmin> admin, JsonTransformer json) {
-        this.calls = new AdminCalls(admin);
-        this.json = json;
-    }
-
-    @Override
-    public String getBasePath() {
-        return BASE;
+        super(BASE, admin, json);
     }
 
     @Override

@@ -4,7 +4,6 @@ import dev.spamtrap.core.admin.OffenderFilter;
 import dev.spamtrap.core.admin.SpamtrapAdmin;
 import dev.spamtrap.core.config.ConfigException;
 import dev.spamtrap.core.config.Durations;
-import org.apache.james.webadmin.Routes;
 import org.apache.james.webadmin.utils.JsonTransformer;
 import org.apache.james.webadmin.utils.Responses;
 import spark.Request;
@@ -20,21 +19,12 @@ import java.time.Duration;
  * gone from Cassandra, from every node's view and, through the agent's UNBLOCK, from the firewall.
  * A key holding a '/' (a prefix such as {@code 2001:db8:1:2::/64}) is written {@code %2F} in the path.
  */
-public class OffenderRoutes implements Routes {
+public class OffenderRoutes extends SpamtrapRoutes {
     public static final String BASE = "/spamtrap/offenders";
-
-    private final AdminCalls calls;
-    private final JsonTransformer json;
 
     @Inject
     public OffenderRoutes(Provider<SpamtrapAdmin> admin, JsonTransformer json) {
-        this.calls = new AdminCalls(admin);
-        this.json = json;
-    }
-
-    @Override
-    public String getBasePath() {
-        return BASE;
+        super(BASE, admin, json);
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.spamtrap.webadmin.routes;
 
 import dev.spamtrap.core.admin.SpamtrapAdmin;
 import dev.spamtrap.core.admin.SpamtrapStatus;
-import org.apache.james.webadmin.Routes;
 import org.apache.james.webadmin.utils.JsonTransformer;
 import org.eclipse.jetty.http.HttpStatus;
 import spark.Service;
@@ -15,21 +14,12 @@ import javax.inject.Provider;
  * age, agent reachable, breaker state). 200 when healthy, 503 otherwise, with the same JSON body, so a
  * load balancer or monitoring check can use it directly.
  */
-public class StatusRoutes implements Routes {
+public class StatusRoutes extends SpamtrapRoutes {
     public static final String BASE = "/spamtrap/status";
-
-    private final AdminCalls calls;
-    private final JsonTransformer json;
 
     @Inject
     public StatusRoutes(Provider<SpamtrapAdmin> admin, JsonTransformer json) {
-        this.calls = new AdminCalls(admin);
-        this.json = json;
-    }
-
-    @Override
-    public String getBasePath() {
-        return BASE;
+        super(BASE, admin, json);
     }
 
     @Override

@@ -4,7 +4,6 @@ import dev.spamtrap.core.admin.SpamtrapAdmin;
 import dev.spamtrap.core.trap.TrapEntry;
 import dev.spamtrap.webadmin.tasks.TrapImportTask;
 import org.apache.james.task.TaskManager;
-import org.apache.james.webadmin.Routes;
 import org.apache.james.webadmin.tasks.TaskFromRequest;
 import org.apache.james.webadmin.utils.JsonTransformer;
 import org.apache.james.webadmin.utils.Responses;
@@ -22,23 +21,15 @@ import java.util.Optional;
  * entry an address matches, and bulk import as a task ({@code POST /spamtrap/traps?action=import}).
  * Behind WebAdmin's authentication like every route of its own: the check tells the reader what is a trap.
  */
-public class TrapRoutes implements Routes {
+public class TrapRoutes extends SpamtrapRoutes {
     public static final String BASE = "/spamtrap/traps";
 
-    private final AdminCalls calls;
     private final TaskManager taskManager;
-    private final JsonTransformer json;
 
     @Inject
     public TrapRoutes(Provider<SpamtrapAdmin> admin, TaskManager taskManager, JsonTransformer json) {
-        this.calls = new AdminCalls(admin);
+        super(BASE, admin, json);
         this.taskManager = taskManager;
-        this.json = json;
-    }
-
-    @Override
-    public String getBasePath() {
-        return BASE;
     }
 
     @Override

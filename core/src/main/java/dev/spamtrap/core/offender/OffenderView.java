@@ -91,6 +91,20 @@ public final class OffenderView {
         return expiry > nowSeconds() ? Optional.of(answer(key, expiry, map.since(slot[2]))) : Optional.empty();
     }
 
+    /**
+     * True if {@code key} is listed past {@code until} (to the second), i.e. by something more than a listing that
+     * ends then; with {@code until} null, true if it is listed at all. Lock-free, allocation-free for IPv4.
+     */
+    public boolean listedBeyond(String key, Instant until) {
+        long[] slot = slotOf(key);
+        if (slot == null) {
+            return false;
+        }
+        PackedExpiryMap map = slot[0] == 4 ? v4[(int) slot[1]] : v6[(int) slot[1]];
+        int expiry = map == null ? 0 : map.get(slot[2]);
+        return expiry > nowSeconds() && (until == null || expiry > toSeconds(until));
+    }
+
     private int findLength(InetAddress client, int now) {
         if (client instanceof Inet4Address) {
             int bits = addressBits(client);

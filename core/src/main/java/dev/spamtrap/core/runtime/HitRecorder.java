@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -29,8 +30,11 @@ final class HitRecorder implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(HitRecorder.class);
     /** Clients recorded together: the store reads their hits and listings back with one query per table. */
     static final int CLIENTS_PER_GROUP = 100;
-    /** Groups being written at once: each is about two requests per hit at its start, well within the driver's limits. */
-    static final int GROUPS_IN_FLIGHT = 16;
+    /**
+     * Hits being stored at once, over as many spool batches as that takes: keeps Cassandra busy while a batch is confirmed
+     * or the next one read, and stays well within the driver's requests per connection (a hit is about two requests).
+     */
+    static final int HITS_IN_FLIGHT = 2048;
     private static final TrapHit STOP = new TrapHit("stop", java.time.Instant.EPOCH, "stop", "", "", "");
 
     private final HitSpool spool;
@@ -95,9 +99,7 @@ final class HitRecorder implements AutoCloseable {
                 boolean stop = group.remove(STOP);
                 if (!group.isEmpty()) {
                     spool.append(group);
-                    synchronized (wake) {
-                        wake.notifyAll();
-                    }
+                    wakeUp();
                 }
                 if (stop) {
                     return;
@@ -110,27 +112,164 @@ final class HitRecorder implements AutoCloseable {
         }
     }
 
+    /** A batch of the spool being stored: its hits' groups, and the spool offset that confirms it. */
+    private static final class InFlight {
+        final long end;
+        final int hits;
+        final long startedNanos = System.nanoTime();
+        final CompletableFuture<List<Offender>> done;
+
+        InFlight(long end, int hits, CompletableFuture<List<Offender>> done) {
+            this.end = end;
+            this.hits = hits;
+            this.done = done;
+        }
+    }
+
+    /**
+     * Keeps up to {@link #HITS_IN_FLIGHT} hits of consecutive spool batches being stored at once and confirms them in spool order, so
+     * Cassandra is never idle while a batch is confirmed or the next one read. A failure drops everything in flight and
+     * replays from the checkpoint once the store is back (recording is idempotent, so what had landed counts once).
+     */
     private void replayLoop() {
+        ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+        long readFrom = spool.checkpoint();
+        int hitsInFlight = 0;
         while (running) {
             boolean progressed = false;
             try {
-                progressed = replayOnce();
-            } catch (RuntimeException e) {
-                LOGGER.error("Spamtrap replay failed", e);
-            }
-            if (!progressed) {
-                synchronized (wake) {
-                    try {
-                        wake.wait(spool.depth() > 0 ? retry.toMillis() : 1000);
-                    } catch (InterruptedException e) {
-                        return;
+                // 1. confirm the finished head of the line
+                long confirmTo = -1;
+                int confirmedHits = 0;
+                List<InFlight> finished = new ArrayList<>();
+                String failure = null;
+                while (!inFlight.isEmpty()) {
+                    InFlight head = inFlight.peek();
+                    if (!head.done.isDone()) {
+                        if (System.nanoTime() - head.startedNanos > storeWait.toNanos()) {
+                            failure = "store writes did not complete within " + storeWait;
+                        }
+                        break;
+                    }
+                    if (head.done.isCompletedExceptionally()) {
+                        failure = StoreLink.rootMessage(head.done.handle((o, e) -> e).join());
+                        break;
+                    }
+                    inFlight.poll();
+                    hitsInFlight -= head.hits;
+                    finished.add(head);
+                    confirmTo = head.end;
+                    confirmedHits += head.hits;
+                }
+                if (confirmTo >= 0) {
+                    if (spool.confirm(confirmTo, confirmedHits)) {
+                        readFrom = 0; // the file was emptied: nothing was in flight beyond it
+                    }
+                    stored.addAndGet(confirmedHits);
+                    link.up();
+                    for (InFlight b : finished) {
+                        for (Offender o : b.done.join()) {
+                            confirmed.accept(o);
+                            listeners.recorded(o);
+                        }
+                    }
+                    progressed = true;
+                }
+                if (failure != null) {
+                    // What is in flight may or may not land; the checkpoint did not move past it, so it is replayed.
+                    link.failed(failure + "; " + spool.depth() + " hit(s) kept in " + spool.file());
+                    inFlight.clear();
+                    hitsInFlight = 0;
+                    readFrom = spool.checkpoint();
+                    pause(retry.toMillis());
+                    continue;
+                }
+                // 2. start the next batch while there is room
+                int room = Math.min(batchSize, HITS_IN_FLIGHT - hitsInFlight);
+                if ((inFlight.isEmpty() || room >= Math.min(batchSize, CLIENTS_PER_GROUP)) && link.ensure()) {
+                    HitSpool.Batch batch = spool.read(readFrom, Math.max(1, room));
+                    if (batch.end > readFrom || !batch.hits.isEmpty()) {
+                        inFlight.add(new InFlight(batch.end, batch.hits.size(), store(batch.hits)));
+                        hitsInFlight += batch.hits.size();
+                        readFrom = batch.end;
+                        progressed = true;
                     }
                 }
+            } catch (RuntimeException e) {
+                LOGGER.error("Spamtrap replay failed", e);
+                inFlight.clear();
+                hitsInFlight = 0;
+                readFrom = spool.checkpoint();
+                pause(retry.toMillis());
+                continue;
+            }
+            if (!progressed) {
+                // woken by an append or a finished write; the timeout covers a store that came back
+                pause(inFlight.isEmpty() && spool.depth() > 0 ? retry.toMillis() : inFlight.isEmpty() ? 1000 : 50);
             }
         }
     }
 
-    /** Stores one batch; true if it did. */
+    private void pause(long millis) {
+        synchronized (wake) {
+            try {
+                wake.wait(Math.max(1, millis));
+            } catch (InterruptedException e) {
+                running = false;
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void wakeUp() {
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
+
+    /**
+     * Stores a batch: each client's hits together (a flood is many hits of few clients), clients in groups the store
+     * reads back with one query per table. Completes with each hit's listing, in the batch's order of groups.
+     */
+    private CompletableFuture<List<Offender>> store(List<TrapHit> hits) {
+        if (hits.isEmpty()) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        java.util.Map<String, List<TrapHit>> byClient = new java.util.LinkedHashMap<>();
+        for (TrapHit hit : hits) {
+            byClient.computeIfAbsent(hit.ip(), k -> new ArrayList<>(1)).add(hit);
+        }
+        List<CompletableFuture<List<Offender>>> groups = new ArrayList<>();
+        List<TrapHit> group = new ArrayList<>();
+        int clients = 0;
+        for (List<TrapHit> same : byClient.values()) {
+            group.addAll(same);
+            if (++clients % CLIENTS_PER_GROUP == 0) {
+                groups.add(storeGroup(group));
+                group = new ArrayList<>();
+            }
+        }
+        if (!group.isEmpty()) {
+            groups.add(storeGroup(group));
+        }
+        CompletableFuture<List<Offender>> all = CompletableFuture.allOf(groups.toArray(new CompletableFuture[0])).thenApply(x -> {
+            List<Offender> out = new ArrayList<>(hits.size());
+            groups.forEach(g -> out.addAll(g.join()));
+            return out;
+        });
+        all.whenComplete((o, e) -> wakeUp());
+        return all;
+    }
+
+    private CompletableFuture<List<Offender>> storeGroup(List<TrapHit> group) {
+        try {
+            return store.recordAll(group).toCompletableFuture();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Stores what the spool holds now, one batch at a time (tests and shutdown paths); true if a batch was stored. */
     boolean replayOnce() {
         HitSpool.Batch batch = spool.read(batchSize);
         if (batch.hits.isEmpty()) {
@@ -142,38 +281,9 @@ final class HitRecorder implements AutoCloseable {
         if (!link.ensure()) {
             return false;
         }
-        // Each client's hits of the batch are recorded together (a flood is many hits of few clients), and clients in
-        // groups, which the store reads back with one query per table.
-        java.util.Map<String, List<TrapHit>> byClient = new java.util.LinkedHashMap<>();
-        for (TrapHit hit : batch.hits) {
-            byClient.computeIfAbsent(hit.ip(), k -> new ArrayList<>(1)).add(hit);
-        }
-        List<List<TrapHit>> groups = new ArrayList<>();
-        List<TrapHit> group = new ArrayList<>();
-        int clients = 0;
-        for (List<TrapHit> same : byClient.values()) {
-            group.addAll(same);
-            if (++clients % CLIENTS_PER_GROUP == 0) {
-                groups.add(group);
-                group = new ArrayList<>();
-            }
-        }
-        if (!group.isEmpty()) {
-            groups.add(group);
-        }
-        List<CompletableFuture<List<Offender>>> writes = new ArrayList<>(groups.size());
-        // Bounded concurrency: a whole batch at once would overrun the driver's requests per connection.
-        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(GROUPS_IN_FLIGHT);
+        List<Offender> listed;
         try {
-            for (List<TrapHit> hits : groups) {
-                if (!inFlight.tryAcquire(storeWait.toMillis(), TimeUnit.MILLISECONDS)) {
-                    throw new java.util.concurrent.TimeoutException("store writes did not complete within " + storeWait);
-                }
-                CompletableFuture<List<Offender>> w = store.recordAll(hits).toCompletableFuture();
-                w.whenComplete((o, e) -> inFlight.release());
-                writes.add(w);
-            }
-            CompletableFuture.allOf(writes.toArray(new CompletableFuture[0])).get(storeWait.toMillis(), TimeUnit.MILLISECONDS);
+            listed = store(batch.hits).get(storeWait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -184,11 +294,9 @@ final class HitRecorder implements AutoCloseable {
         spool.confirm(batch.end, batch.hits.size());
         stored.addAndGet(batch.hits.size());
         link.up();
-        for (CompletableFuture<List<Offender>> w : writes) {
-            for (Offender o : w.join()) {
-                confirmed.accept(o);
-                listeners.recorded(o);
-            }
+        for (Offender o : listed) {
+            confirmed.accept(o);
+            listeners.recorded(o);
         }
         return true;
     }

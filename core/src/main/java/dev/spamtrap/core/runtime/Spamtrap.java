@@ -139,7 +139,9 @@ public final class Spamtrap implements AutoCloseable {
             }
         });
         store.escalation(config.prefixEscalation(), spamtrap.lists::overlapsAllowlist);
-        store.listingHint(key -> spamtrap.view().active(key).isPresent());
+        // This node's own unconfirmed hits list their clients in the view at once; only a listing beyond those (made
+        // elsewhere, by hand or by an earlier escalation) is worth reading back before the trap listing is written.
+        store.listingHint(key -> spamtrap.view().listedBeyond(key, spamtrap.unconfirmed.get(key)));
         spamtrap.admin = new CassandraSpamtrapAdmin(spamtrap, store);
         if (config.firewallAgent().isPresent()) {
             // Offenders this node records are sent to the firewall agent; the client never blocks the caller.

@@ -141,6 +141,19 @@ public final class HitSpool implements AutoCloseable {
         return readFrom(confirmed, max);
     }
 
+    /**
+     * Up to {@code max} hits from byte offset {@code from} on (never before the checkpoint): lets a reader keep several
+     * batches in flight and confirm them in order.
+     */
+    public synchronized Batch read(long from, int max) {
+        return readFrom(Math.max(from, confirmed), max);
+    }
+
+    /** The byte offset up to which every hit is confirmed (0 once the file was emptied). */
+    public synchronized long checkpoint() {
+        return confirmed;
+    }
+
     /** Every unconfirmed hit (at start, to load them into the view). */
     public synchronized List<TrapHit> readAll() {
         return readFrom(confirmed, Integer.MAX_VALUE).hits;
@@ -195,20 +208,30 @@ public final class HitSpool implements AutoCloseable {
         return new Batch(hits, pos);
     }
 
-    /** The store has every hit before {@code end}: move the checkpoint; empty the file when all is confirmed. */
-    public synchronized void confirm(long end, int hits) {
+    /**
+     * The store has every hit before {@code end}: move the checkpoint; empty the file when all is confirmed.
+     * Returns true when the file was emptied (offsets start again at 0).
+     *
+     * <p>A moved checkpoint is not fsynced: if a crash loses it, the older one replays hits the store already has,
+     * which recording absorbs (idempotent). Emptying the file is: the file is cut and synced, then the checkpoint
+     * 0 is synced, before any later append (both under this lock), so a stale checkpoint never skips a new hit.
+     */
+    public synchronized boolean confirm(long end, int hits) {
         try {
             confirmed = Math.max(confirmed, end);
             pendingHits = Math.max(0, pendingHits - hits);
-            if (confirmed >= channel.size()) {
+            boolean emptied = confirmed >= channel.size();
+            if (emptied) {
                 channel.truncate(0);
                 channel.force(true);
                 confirmed = 0;
                 pendingHits = 0;
             }
-            writeCheckpoint(confirmed);
+            writeCheckpoint(confirmed, emptied);
+            return emptied;
         } catch (IOException e) {
             LOGGER.error("Cannot update spool checkpoint {}: {}", checkpoint, e.getMessage());
+            return false;
         }
     }
 
@@ -235,10 +258,17 @@ public final class HitSpool implements AutoCloseable {
         }
     }
 
-    private void writeCheckpoint(long offset) throws IOException {
-        try (FileChannel c = FileChannel.open(checkpoint, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            c.write(StandardCharsets.UTF_8.encode(Long.toString(offset)));
-            c.force(false);
+    /** Written in place, fixed width (one small write, never an empty file in between). */
+    private void writeCheckpoint(long offset, boolean sync) throws IOException {
+        try (FileChannel c = FileChannel.open(checkpoint, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = StandardCharsets.UTF_8.encode(String.format("%019d", offset));
+            while (buf.hasRemaining()) {
+                c.write(buf, buf.position());
+            }
+            c.truncate(19);
+            if (sync) {
+                c.force(false);
+            }
         }
     }
 

@@ -1,0 +1,189 @@
+package dev.spamtrap.core.runtime;
+
+import dev.spamtrap.core.offender.Offender;
+import dev.spamtrap.core.offender.TrapHit;
+import dev.spamtrap.core.store.Change;
+import dev.spamtrap.core.store.HitSpool;
+import dev.spamtrap.core.store.OffenderStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The replay pipeline: several batches in flight, confirmed in spool order, replayed from the checkpoint after a failure. */
+class HitRecorderTest {
+    @TempDir
+    Path dir;
+
+    /** Completes each recordAll when the test says so; remembers every hit id it was given. */
+    static class HeldStore implements OffenderStore {
+        final List<CompletableFuture<List<Offender>>> pending = new CopyOnWriteArrayList<>();
+        final List<List<TrapHit>> calls = new CopyOnWriteArrayList<>();
+        final Set<String> stored = ConcurrentHashMap.newKeySet();
+        final Map<String, Integer> times = new ConcurrentHashMap<>();
+
+        @Override
+        public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+            CompletableFuture<List<Offender>> f = new CompletableFuture<>();
+            calls.add(hits);
+            pending.add(f);
+            return f.thenApply(x -> {
+                List<Offender> out = new ArrayList<>();
+                for (TrapHit h : hits) {
+                    stored.add(h.id());
+                    times.merge(h.id(), 1, Integer::sum);
+                    out.add(new Offender(h.ip(), h.at(), h.at(), 1, h.trap(), h.helo(), h.mailFrom(), h.node(), h.at().plusSeconds(3600)));
+                }
+                return out;
+            });
+        }
+
+        void complete(int call) {
+            pending.get(call).complete(List.of());
+        }
+
+        @Override
+        public CompletionStage<Offender> record(TrapHit hit) {
+            return recordAll(List.of(hit)).thenApply(l -> l.get(0));
+        }
+
+        @Override
+        public CompletionStage<List<Offender>> loadActive() {
+            return CompletableFuture.completedFuture(List.of());
+        }
+
+        @Override
+        public CompletionStage<Void> remove(String ip) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<List<Change>> changesSince(Instant from) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+
+        @Override
+        public CompletionStage<List<String>> loadTrapEntries() {
+            return CompletableFuture.completedFuture(List.of());
+        }
+
+        @Override
+        public CompletionStage<List<String>> loadAllowlistEntries() {
+            return CompletableFuture.completedFuture(List.of());
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private static TrapHit hit(int n) {
+        String ip = "192.0." + (n / 250) + "." + (n % 250 + 1);
+        return new TrapHit("hit-" + n, ip, ip, Instant.parse("2026-11-23T10:00:00Z").plusMillis(n), "t@example.com", "h", "m@x.y", "n");
+    }
+
+    private static StoreLink link() {
+        return new StoreLink(new Spamtrap.Connector() {
+            @Override
+            public boolean isConnected() {
+                return true;
+            }
+
+            @Override
+            public void connect() {
+            }
+        });
+    }
+
+    private static void await(BooleanSupplier ok) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!ok.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not reached in 10 s");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void batchesAreStoredConcurrentlyAndConfirmedInSpoolOrder() throws Exception {
+        HeldStore store = new HeldStore();
+        List<Offender> confirmed = Collections.synchronizedList(new ArrayList<>());
+        try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), confirmed::add, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
+            List<TrapHit> hits = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                hits.add(hit(i));
+            }
+            spool.append(hits); // before start: the replayer finds three batches of 10 at once
+            recorder.start();
+            await(() -> store.calls.size() == 3);
+            // three batches in flight together: none waited for the one before
+            assertThat(store.calls).extracting(List::size).containsExactly(10, 10, 10);
+
+            store.complete(2);
+            store.complete(1);
+            Thread.sleep(200);
+            // the later batches are stored, but the first is not: nothing is confirmed, the checkpoint has not moved
+            assertThat(recorder.stored()).isZero();
+            assertThat(spool.depth()).isEqualTo(30);
+            assertThat(confirmed).isEmpty();
+
+            store.complete(0);
+            await(() -> recorder.stored() == 30);
+            assertThat(spool.depth()).isZero();
+            assertThat(confirmed).extracting(Offender::ip).containsExactlyElementsOf(hits.stream().map(TrapHit::ip).collect(java.util.stream.Collectors.toList()));
+            recorder.close();
+        }
+    }
+
+    @Test
+    void aFailedBatchIsReplayedFromTheCheckpointAndNothingIsLost() throws Exception {
+        AtomicBoolean failNext = new AtomicBoolean(true);
+        HeldStore store = new HeldStore() {
+            @Override
+            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+                CompletionStage<List<Offender>> f = super.recordAll(hits);
+                int call = calls.size() - 1;
+                if (call == 1 && failNext.getAndSet(false)) {
+                    pending.get(call).completeExceptionally(new IllegalStateException("write timed out"));
+                } else {
+                    pending.get(call).complete(List.of());
+                }
+                return f;
+            }
+        };
+        try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
+            recorder.start();
+            for (int i = 0; i < 100; i++) {
+                recorder.submit(hit(i));
+            }
+            await(() -> recorder.stored() >= 100 && spool.depth() == 0);
+            for (int i = 0; i < 100; i++) {
+                assertThat(store.stored).contains("hit-" + i);
+            }
+            // the failed batch's hits were given again; those of batches that had landed may be too (idempotent store)
+            assertThat(store.calls.size()).isGreaterThan(10);
+            recorder.close();
+        }
+        try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
+            assertThat(spool.readAll()).isEmpty();
+        }
+    }
+}

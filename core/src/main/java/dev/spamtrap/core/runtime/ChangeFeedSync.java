@@ -3,6 +3,7 @@ package dev.spamtrap.core.runtime;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderView;
 import dev.spamtrap.core.store.Change;
+import dev.spamtrap.core.store.ClientHistory;
 import dev.spamtrap.core.store.OffenderStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +68,10 @@ final class ChangeFeedSync {
     private long lastFullMillis;
     private long lastListsMillis;
     private boolean listsDirty = true;
+    private volatile ClientHistory history;
+    private volatile boolean scanning;
+    private long scanFailedMillis;
+    private long lastPurgeMillis;
 
     ChangeFeedSync(OffenderStore store, StoreLink link, Lists lists, FileReloader files, ViewHolder views, Listeners listeners,
                    Clock clock, String nodeName, Duration fullInterval, Duration listsInterval, Duration wait) {
@@ -81,6 +86,11 @@ final class ChangeFeedSync {
         this.fullInterval = fullInterval;
         this.listsInterval = listsInterval;
         this.wait = wait;
+    }
+
+    /** Tells {@code history} every listing seen and fills it from the hit table once after start. */
+    void clientHistory(ClientHistory history) {
+        this.history = history;
     }
 
     /** Wall-clock millis of the last successful sync, 0 if none yet. */
@@ -112,6 +122,7 @@ final class ChangeFeedSync {
                 fullLoad();
             }
             readFeed();
+            keepHistory(now);
             if (listsDirty || now - lastListsMillis >= listsInterval.toMillis()) {
                 reloadLists();
             }
@@ -129,7 +140,13 @@ final class ChangeFeedSync {
         Instant startedAt = clock.instant();
         OffenderView fresh = views.fresh();
         // Streamed page by page into the packed view: no list of a million records on the heap.
-        long rows = store.forEachActive(fresh::put).toCompletableFuture().get(wait.toMillis() * 20, TimeUnit.MILLISECONDS);
+        ClientHistory h = history;
+        long rows = store.forEachActive(o -> {
+            fresh.put(o);
+            if (h != null) {
+                h.remembered(o.ip(), o.expiresAt());
+            }
+        }).toCompletableFuture().get(wait.toMillis() * 20, TimeUnit.MILLISECONDS);
         rowsRead.addAndGet(rows);
         for (Map.Entry<String, Instant> e : views.unconfirmed().entrySet()) {
             fresh.put(e.getKey(), e.getValue());
@@ -170,8 +187,15 @@ final class ChangeFeedSync {
                 if (c.key() == null || c.expiresAt() == null) {
                     return;
                 }
-                if (view.put(c.key(), c.expiresAt()) && !nodeName.equals(c.node())) {
-                    listeners.recorded(new Offender(c.key(), null, null, 0, null, null, null, c.node(), c.expiresAt()));
+                boolean longer = view.put(c.key(), c.expiresAt());
+                if (!nodeName.equals(c.node())) {
+                    ClientHistory h = history;
+                    if (h != null) {
+                        h.listedElsewhere(c.key(), c.expiresAt());
+                    }
+                    if (longer) {
+                        listeners.recorded(new Offender(c.key(), null, null, 0, null, null, null, c.node(), c.expiresAt()));
+                    }
                 }
                 break;
             case Change.REMOVED:
@@ -190,6 +214,39 @@ final class ChangeFeedSync {
             default:
                 LOGGER.debug("Unknown change kind '{}' ignored", c.kind());
         }
+    }
+
+    /**
+     * Sweeps the client history, and after start fills it from the hit table's keys (in the background: the feed keeps
+     * being read meanwhile); a failed scan is tried again a minute later.
+     */
+    private void keepHistory(long now) {
+        ClientHistory h = history;
+        if (h == null) {
+            return;
+        }
+        boolean purge = now - lastPurgeMillis >= Duration.ofMinutes(10).toMillis();
+        if (purge) {
+            lastPurgeMillis = now;
+        }
+        h.sweep(purge);
+        if (h.isComplete() || scanning || now - scanFailedMillis < Duration.ofMinutes(1).toMillis()) {
+            return;
+        }
+        scanning = true;
+        long started = clock.millis();
+        store.forEachClientWithHits(h::hasHits).whenComplete((keys, e) -> {
+            scanning = false;
+            if (e != null) {
+                scanFailedMillis = clock.millis();
+                LOGGER.warn("Spamtrap could not list the clients with hits ({}); new clients are read back until it can", StoreLink.rootMessage(e));
+                return;
+            }
+            rowsRead.addAndGet(keys);
+            h.complete();
+            LOGGER.info("Spamtrap client history ready: {} clients with hits ({} known in all, {} bytes) in {} ms", keys, h.size(), h.bytes(),
+                clock.millis() - started);
+        });
     }
 
     private void reloadLists() throws Exception {

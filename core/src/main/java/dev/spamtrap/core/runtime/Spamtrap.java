@@ -9,6 +9,7 @@ import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderView;
 import dev.spamtrap.core.offender.TrapHit;
 import dev.spamtrap.core.store.CassandraOffenderStore;
+import dev.spamtrap.core.store.ClientHistory;
 import dev.spamtrap.core.store.HitSpool;
 import dev.spamtrap.core.store.OffenderStore;
 import dev.spamtrap.core.trap.TrapEntry;
@@ -67,6 +68,7 @@ public final class Spamtrap implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private volatile OffenderView view;
     private volatile SpamtrapAdmin admin;
+    private volatile ClientHistory history;
 
     /** Connects a store, or says why not; called on background threads only. */
     public interface Connector {
@@ -142,6 +144,10 @@ public final class Spamtrap implements AutoCloseable {
         // This node's own unconfirmed hits list their clients in the view at once; only a listing beyond those (made
         // elsewhere, by hand or by an earlier escalation) is worth reading back before the trap listing is written.
         store.listingHint(key -> spamtrap.view().listedBeyond(key, spamtrap.unconfirmed.get(key)));
+        ClientHistory history = new ClientHistory(clock, config.policy().historyLifetime());
+        store.clientHistory(history);
+        spamtrap.sync.clientHistory(history);
+        spamtrap.history = history;
         spamtrap.admin = new CassandraSpamtrapAdmin(spamtrap, store);
         if (config.firewallAgent().isPresent()) {
             // Offenders this node records are sent to the firewall agent; the client never blocks the caller.
@@ -317,6 +323,11 @@ public final class Spamtrap implements AutoCloseable {
     }
 
     // ---- administration and health (read by the admin routes and metrics) ----
+
+    /** What this node knows of clients' history in the store (empty when started without Cassandra). */
+    public Optional<ClientHistory> clientHistory() {
+        return Optional.ofNullable(history);
+    }
 
     /** What an administrator can see and change; null when started without Cassandra (unit tests). */
     public SpamtrapAdmin admin() {

@@ -8,6 +8,7 @@ import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
@@ -68,6 +69,7 @@ public final class CassandraOffenderStore implements OffenderStore {
     private volatile Predicate<CidrRange> allowlisted = r -> false;
     private volatile String nodeName = "admin";
     private volatile Predicate<String> maybeListed = key -> true;
+    private volatile ClientHistory history;
     private volatile Prepared prepared;
 
     final class Prepared {
@@ -77,6 +79,7 @@ public final class CassandraOffenderStore implements OffenderStore {
         final PreparedStatement readHitTimesIn;
         final PreparedStatement readOffendersIn;
         final PreparedStatement readHits;
+        final PreparedStatement readHitKeys;
         final PreparedStatement readOffender;
         final PreparedStatement writeOffender;
         final PreparedStatement readOffenders;
@@ -97,6 +100,7 @@ public final class CassandraOffenderStore implements OffenderStore {
             readOffendersIn = s.prepare("SELECT ip, expires_at, reason, first_hit, last_hit, hit_count, trap, helo, mail_from, node, cause FROM "
                 + ks + ".offenders WHERE ip IN ?");
             readHits = s.prepare("SELECT at, id, client, trap, helo, mail_from, node FROM " + ks + ".hits WHERE ip = ?");
+            readHitKeys = s.prepare("SELECT DISTINCT ip FROM " + ks + ".hits");
             readOffender = s.prepare("SELECT ip, expires_at, reason, first_hit, last_hit, hit_count, trap, helo, mail_from, node, cause FROM "
                 + ks + ".offenders WHERE ip = ?");
             writeOffender = s.prepare("INSERT INTO " + ks + ".offenders (ip, expires_at, reason, first_hit, last_hit, hit_count, trap, helo, mail_from, node, cause)"
@@ -147,6 +151,16 @@ public final class CassandraOffenderStore implements OffenderStore {
      */
     public void listingHint(Predicate<String> maybeListed) {
         this.maybeListed = maybeListed;
+    }
+
+    /** What this node knows of clients' history: clients it knows nothing of are recorded without a read. */
+    public void clientHistory(ClientHistory history) {
+        history.recountWith(key -> recount(key).whenComplete((x, e) -> {
+            if (e != null) {
+                LOGGER.warn("Recount of {} failed ({}); its hits are all stored, its listing may count fewer", key, e.toString());
+            }
+        }));
+        this.history = history;
     }
 
     public void nodeName(String name) {
@@ -268,30 +282,56 @@ public final class CassandraOffenderStore implements OffenderStore {
     }
 
     /**
-     * Records a group of hits in few requests: every hit row is written first (one INSERT each, the cheapest request
-     * there is), then the hits and listings of all their clients are read back with one {@code IN} query per table,
-     * then each client whose listing changed gets its offender row, and their change-feed entries go out together.
-     * Reading after writing keeps concurrent nodes honest: whichever reads last sees every hit and lists accordingly.
+     * Records a group of hits in few requests, each client by one of two paths:
+     * <ul>
+     * <li><b>fresh</b> (this node knows of no history of the client, {@link ClientHistory}): its hit rows and its
+     *     listing go out together in one request (one partition key, so one mutation), no read;</li>
+     * <li><b>known</b>: every hit row is written first, then the hits and listings of all such clients are read back
+     *     with one {@code IN} query per table, then each client whose listing changed gets its offender row. Reading
+     *     after writing keeps concurrent nodes honest: whichever reads last sees every hit and lists accordingly.</li>
+     * </ul>
+     * Change-feed entries of the listings written go out in batches once the rows are there.
      */
     @Override
     public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
         return ready().thenCompose(p -> {
             Instant now = clock.instant();
             Map<String, List<TrapHit>> byKey = new LinkedHashMap<>();
-            List<CompletableFuture<AsyncResultSet>> written = new ArrayList<>(hits.size());
             for (TrapHit hit : hits) {
-                int historyTtl = ttlSeconds(now, hit.at().plus(policy.historyLifetime()));
-                if (historyTtl <= 0) {
+                if (ttlSeconds(now, hit.at().plus(policy.historyLifetime())) <= 0) {
                     continue; // replayed long after it happened: the history has forgotten it already
                 }
                 byKey.computeIfAbsent(hit.ip(), k -> new ArrayList<>(1)).add(hit);
-                written.add(p.session.executeAsync(p.write(p.insertHit.bind(hit.ip(), hit.at(), hit.id(), hit.client(), hit.trap(),
-                    hit.helo(), hit.mailFrom(), hit.node(), historyTtl))).toCompletableFuture());
             }
-            List<String> keys = new ArrayList<>(byKey.keySet());
-            CompletableFuture<Map<String, Offender>> listed = CompletableFuture.allOf(written.toArray(new CompletableFuture[0]))
-                .thenCompose(x -> listAll(p, keys, byKey));
-            CompletionStage<Map<String, Offender>> done = listed;
+            ClientHistory history = this.history;
+            Predicate<String> hint = maybeListed;
+            List<String> fresh = new ArrayList<>();
+            List<String> known = new ArrayList<>();
+            for (String key : byKey.keySet()) {
+                if (history != null && !hint.test(key) && history.claimFresh(key)) {
+                    fresh.add(key);
+                } else {
+                    known.add(key);
+                }
+            }
+            List<CompletableFuture<AsyncResultSet>> written = new ArrayList<>(hits.size());
+            for (String key : known) {
+                for (TrapHit hit : byKey.get(key)) {
+                    written.add(p.session.executeAsync(p.write(insertHit(p, hit, now))).toCompletableFuture());
+                }
+            }
+            CompletableFuture<Map<String, Offender>> listedKnown = known.isEmpty() ? CompletableFuture.completedFuture(Map.of())
+                : CompletableFuture.allOf(written.toArray(new CompletableFuture[0])).thenCompose(x -> listAll(p, known, byKey));
+            if (history != null) {
+                listedKnown.thenAccept(m -> m.forEach((key, o) -> history.remembered(key, o.expiresAt())));
+            }
+            CompletableFuture<Map<String, Offender>> listedFresh = fresh.isEmpty() ? CompletableFuture.completedFuture(Map.of())
+                : writeFresh(p, fresh, byKey, history, now);
+            CompletionStage<Map<String, Offender>> done = listedKnown.thenCombine(listedFresh, (a, b) -> {
+                Map<String, Offender> all = new HashMap<>(a);
+                all.putAll(b);
+                return all;
+            });
             if (escalation.enabled()) {
                 for (List<TrapHit> same : byKey.values()) {
                     for (TrapHit hit : same) {
@@ -309,6 +349,127 @@ public final class CassandraOffenderStore implements OffenderStore {
                 return out;
             });
         });
+    }
+
+    private BoundStatement insertHit(Prepared p, TrapHit hit, Instant now) {
+        int historyTtl = ttlSeconds(now, hit.at().plus(policy.historyLifetime()));
+        return p.insertHit.bind(hit.ip(), hit.at(), hit.id(), hit.client(), hit.trap(), hit.helo(), hit.mailFrom(), hit.node(), historyTtl);
+    }
+
+    /**
+     * Clients with no history known here: the listing follows from this group's hits alone, so each client's hit rows
+     * and offender row are one request; the feed entries follow once the rows are there (a node that reads the feed
+     * and recounts must find the hits).
+     */
+    private CompletableFuture<Map<String, Offender>> writeFresh(Prepared p, List<String> keys, Map<String, List<TrapHit>> byKey,
+                                                                ClientHistory history, Instant now) {
+        Map<String, Offender> out = new HashMap<>(keys.size() * 2);
+        List<CompletableFuture<?>> writes = new ArrayList<>(keys.size());
+        List<BoundStatement> changes = new ArrayList<>();
+        for (String key : keys) {
+            List<TrapHit> same = byKey.get(key);
+            List<BatchableStatement<?>> rows = new ArrayList<>(same.size() + 1);
+            List<Instant> ats = new ArrayList<>(same.size());
+            TrapHit newest = null;
+            for (TrapHit h : same) {
+                rows.add(insertHit(p, h, now));
+                Instant at = h.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+                if (!ats.contains(at)) {
+                    ats.add(at);
+                }
+                if (newest == null || h.at().isAfter(newest.at())) {
+                    newest = h;
+                }
+            }
+            Instant until = policy.listedUntil(ats);
+            Offender o = new Offender(key, java.util.Collections.min(ats), java.util.Collections.max(ats), ats.size(), newest.trap(),
+                newest.helo(), newest.mailFrom(), newest.node(), until);
+            out.put(key, o);
+            int ttl = ttlSeconds(now, until);
+            if (ttl > 0) {
+                rows.add(p.writeOffender.bind(key, until, "trap", o.firstHit(), o.lastHit(), o.hitCount(), o.trap(), o.helo(), o.mailFrom(),
+                    o.node(), null, ttl));
+                changes.add(change(p, Change.LISTED, key, until, o.node() == null ? nodeName : o.node()));
+            }
+            Statement<?> st = rows.size() == 1 ? p.write((BoundStatement) rows.get(0))
+                : BatchStatement.newInstance(DefaultBatchType.UNLOGGED, rows.toArray(new BatchableStatement[0])).setConsistencyLevel(writeLevel);
+            writes.add(p.session.executeAsync(st).toCompletableFuture().whenComplete((rs, e) -> {
+                if (e == null) {
+                    history.landed(key, ttl > 0 ? until : null);
+                } else {
+                    history.failed(key);
+                }
+            }));
+        }
+        return CompletableFuture.allOf(writes.toArray(new CompletableFuture[0]))
+            .thenCompose(x -> CompletableFuture.allOf(announceAll(p, changes).toArray(new CompletableFuture[0])))
+            .thenApply(x -> out);
+    }
+
+    /**
+     * Derives {@code key}'s listing again from every stored hit and rewrites it if the stored listing is shorter or counts
+     * fewer hits: after another node listed a client this node had recorded as fresh at the same time.
+     */
+    public CompletionStage<Void> recount(String key) {
+        return ready().thenCompose(p -> {
+            List<Instant> ats = new ArrayList<>();
+            Row[] newest = new Row[1];
+            CompletableFuture<Void> hitsRead = p.session.executeAsync(p.read(p.readHits.bind(key))).thenCompose(rs -> eachRow(rs, row -> {
+                Instant at = row.getInstant("at");
+                if (at != null) {
+                    ats.add(at);
+                    if (newest[0] == null || at.isAfter(newest[0].getInstant("at"))) {
+                        newest[0] = row;
+                    }
+                }
+            })).toCompletableFuture();
+            CompletableFuture<Row> rowRead = p.session.executeAsync(p.read(p.readOffender.bind(key))).thenApply(AsyncResultSet::one)
+                .toCompletableFuture();
+            return hitsRead.thenCombine(rowRead, (x, row) -> row).thenCompose(row -> {
+                if (ats.isEmpty()) {
+                    return CompletableFuture.completedFuture(null); // forgiven meanwhile
+                }
+                Instant until = policy.listedUntil(ats);
+                Instant existing = row == null ? null : row.getInstant("expires_at");
+                int count = row == null || row.isNull("hit_count") ? -1 : row.getInt("hit_count");
+                boolean longer = existing == null || existing.isBefore(until);
+                if (!longer && (count == ats.size() || !"trap".equals(row.getString("reason")))) {
+                    return CompletableFuture.completedFuture(null);
+                }
+                Instant expires = longer ? until : existing;
+                int ttl = ttlSeconds(clock.instant(), expires);
+                if (ttl <= 0) {
+                    return CompletableFuture.completedFuture(null);
+                }
+                Row h = newest[0];
+                Offender o = new Offender(key, java.util.Collections.min(ats), java.util.Collections.max(ats), ats.size(), h.getString("trap"),
+                    h.getString("helo"), h.getString("mail_from"), h.getString("node"), expires);
+                LOGGER.info("Offender {} recounted after a concurrent first hit elsewhere: {} hit(s), listed until {}", key, ats.size(), expires);
+                if (!longer) {
+                    return p.session.executeAsync(p.write(p.writeOffender.bind(key, expires, "trap", o.firstHit(), o.lastHit(), o.hitCount(),
+                        o.trap(), o.helo(), o.mailFrom(), o.node(), null, ttl))).thenApply(x -> (Void) null);
+                }
+                return writeListing(p, o, "trap", null);
+            });
+        });
+    }
+
+    /**
+     * Every client key with hits in the store (a paged scan of the hit table's partition keys), for {@link ClientHistory}
+     * after start. Completes with the number of keys read.
+     */
+    @Override
+    public CompletionStage<Long> forEachClientWithHits(java.util.function.Consumer<String> visitor) {
+        java.util.concurrent.atomic.AtomicLong n = new java.util.concurrent.atomic.AtomicLong();
+        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readHitKeys.bind())))
+            .thenCompose(rs -> eachRow(rs, row -> {
+                String key = row.getString("ip");
+                n.incrementAndGet();
+                if (key != null && !key.isEmpty()) {
+                    visitor.accept(key);
+                }
+            }))
+            .thenApply(x -> n.get());
     }
 
     /** Derives each key's listing from every remembered hit (those just written included) and writes those that changed. */

@@ -49,6 +49,14 @@ public interface OffenderStore extends AutoCloseable {
         });
     }
 
+    /**
+     * Visits the key of every client with hits stored (once after start, for {@link ClientHistory}). A store that
+     * cannot list them fails, and its clients are then always recorded the careful way.
+     */
+    default CompletionStage<Long> forEachClientWithHits(java.util.function.Consumer<String> visitor) {
+        return java.util.concurrent.CompletableFuture.failedFuture(new UnsupportedOperationException("this store cannot list its clients"));
+    }
+
     /** Removes an offender (and its escalation history) before its entry expires; announced on the change feed. */
     CompletionStage<Void> remove(String ip);
 

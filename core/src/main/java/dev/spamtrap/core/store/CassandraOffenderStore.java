@@ -60,6 +60,11 @@ public final class CassandraOffenderStore implements OffenderStore {
     static final int PAGE_SIZE = 5000;
     /** Change-feed rows per batch: one partition, well under Cassandra's 5 KB batch warning. */
     static final int CHANGES_PER_BATCH = 25;
+    /**
+     * Hits of one client written as one request (a single-partition batch, a few KB): a fresh client with more takes the
+     * careful path.
+     */
+    static final int FRESH_MAX_HITS = 16;
 
     private final CassandraSettings settings;
     private final OffenderPolicy policy;
@@ -142,7 +147,6 @@ public final class CassandraOffenderStore implements OffenderStore {
         this.allowlisted = coversAllowlisted;
     }
 
-    /** The node name written with changes this store makes (default "admin"). */
     /**
      * What this node's view knows of current listings, to spare a read per new client: a key the view does not
      * list has no listing row worth comparing, and its trap listing is written at once. The view lags the store by
@@ -163,6 +167,7 @@ public final class CassandraOffenderStore implements OffenderStore {
         this.history = history;
     }
 
+    /** The node name written with changes this store makes (default "admin"). */
     public void nodeName(String name) {
         this.nodeName = name;
     }
@@ -308,7 +313,7 @@ public final class CassandraOffenderStore implements OffenderStore {
             List<String> fresh = new ArrayList<>();
             List<String> known = new ArrayList<>();
             for (String key : byKey.keySet()) {
-                if (history != null && !hint.test(key) && history.claimFresh(key)) {
+                if (history != null && byKey.get(key).size() <= FRESH_MAX_HITS && !hint.test(key) && history.claimFresh(key)) {
                     fresh.add(key);
                 } else {
                     known.add(key);
@@ -316,8 +321,21 @@ public final class CassandraOffenderStore implements OffenderStore {
             }
             List<CompletableFuture<AsyncResultSet>> written = new ArrayList<>(hits.size());
             for (String key : known) {
-                for (TrapHit hit : byKey.get(key)) {
-                    written.add(p.session.executeAsync(p.write(insertHit(p, hit, now))).toCompletableFuture());
+                // one client's hits are one partition: up to FRESH_MAX_HITS of them go as one request (one mutation)
+                List<TrapHit> same = byKey.get(key);
+                for (int i = 0; i < same.size(); i += FRESH_MAX_HITS) {
+                    List<TrapHit> part = same.subList(i, Math.min(same.size(), i + FRESH_MAX_HITS));
+                    Statement<?> st;
+                    if (part.size() == 1) {
+                        st = p.write(insertHit(p, part.get(0), now));
+                    } else {
+                        BatchableStatement<?>[] rows = new BatchableStatement[part.size()];
+                        for (int j = 0; j < rows.length; j++) {
+                            rows[j] = insertHit(p, part.get(j), now);
+                        }
+                        st = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, rows).setConsistencyLevel(writeLevel);
+                    }
+                    written.add(p.session.executeAsync(st).toCompletableFuture());
                 }
             }
             CompletableFuture<Map<String, Offender>> listedKnown = known.isEmpty() ? CompletableFuture.completedFuture(Map.of())

@@ -406,7 +406,7 @@ public final class CassandraOffenderStore implements OffenderStore {
             int ttl = ttlSeconds(now, until);
             if (ttl > 0) {
                 rows.add(p.writeOffender.bind(key, until, "trap", o.firstHit(), o.lastHit(), o.hitCount(), o.trap(), o.helo(), o.mailFrom(),
-                    o.node(), null, ttl));
+                    o.node(), null, ttl).unset("cause"));
                 changes.add(change(p, Change.LISTED, key, until, o.node() == null ? nodeName : o.node()));
             }
             Statement<?> st = rows.size() == 1 ? p.write((BoundStatement) rows.get(0))
@@ -465,7 +465,7 @@ public final class CassandraOffenderStore implements OffenderStore {
                 LOGGER.info("Offender {} recounted after a concurrent first hit elsewhere: {} hit(s), listed until {}", key, ats.size(), expires);
                 if (!longer) {
                     return p.session.executeAsync(p.write(p.writeOffender.bind(key, expires, "trap", o.firstHit(), o.lastHit(), o.hitCount(),
-                        o.trap(), o.helo(), o.mailFrom(), o.node(), null, ttl))).thenApply(x -> (Void) null);
+                        o.trap(), o.helo(), o.mailFrom(), o.node(), null, ttl).unset("cause"))).thenApply(x -> (Void) null);
                 }
                 return writeListing(p, o, "trap", null);
             });
@@ -544,8 +544,11 @@ public final class CassandraOffenderStore implements OffenderStore {
                 out.put(key, o);
                 int ttl = ttlSeconds(clock.instant(), until);
                 if (ttl > 0) {
-                    writes.add(p.session.executeAsync(p.write(p.writeOffender.bind(key, until, "trap", first, last, ats.size(), o.trap(),
-                        o.helo(), o.mailFrom(), o.node(), null, ttl))).toCompletableFuture());
+                    BoundStatement listing = p.writeOffender.bind(key, until, "trap", first, last, ats.size(), o.trap(), o.helo(), o.mailFrom(),
+                        o.node(), null, ttl);
+                    // binding null writes a tombstone: clear a cause only where a row holds one (a replaced manual listing)
+                    writes.add(p.session.executeAsync(p.write(row != null && !row.isNull("cause") ? listing : listing.unset("cause")))
+                        .toCompletableFuture());
                     changes.add(change(p, Change.LISTED, key, until, o.node() == null ? nodeName : o.node()));
                 }
             }
@@ -579,6 +582,9 @@ public final class CassandraOffenderStore implements OffenderStore {
         }
         BoundStatement row = p.writeOffender.bind(o.ip(), o.expiresAt(), reason, o.firstHit(), o.lastHit(), o.hitCount(), o.trap(),
             o.helo(), o.mailFrom(), o.node(), cause, ttl);
+        if (cause == null) {
+            row = row.unset("cause"); // a bound null would be a tombstone
+        }
         // The row and its feed entry in one request (unlogged: a replay rewrites both idempotently anyway).
         BatchStatement both = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, row,
                 change(p, Change.LISTED, o.ip(), o.expiresAt(), o.node() == null ? nodeName : o.node()))

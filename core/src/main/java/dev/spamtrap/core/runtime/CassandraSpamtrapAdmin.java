@@ -3,6 +3,7 @@ package dev.spamtrap.core.runtime;
 import com.datastax.oss.driver.api.core.cql.Row;
 import dev.spamtrap.core.admin.AllowlistRecord;
 import dev.spamtrap.core.admin.ImportResult;
+import dev.spamtrap.core.admin.CursorPage;
 import dev.spamtrap.core.admin.OffenderEvidence;
 import dev.spamtrap.core.admin.OffenderFilter;
 import dev.spamtrap.core.admin.OffenderSummary;
@@ -132,23 +133,54 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         Instant now = runtime.clock().instant();
         List<OffenderSummary> matching = new ArrayList<>();
         return store.forEachOffender((o, reason) -> {
-            if (!o.isActiveAt(now)) {
-                return;
+            if (o.isActiveAt(now) && matches(filter, range, o)) {
+                matching.add(summary(o, reason));
             }
-            if (range.isPresent() && !inside(range.get(), o.ip())) {
-                return;
-            }
-            if (filter.trap().isPresent() && !filter.trap().get().equalsIgnoreCase(o.trap())) {
-                return;
-            }
-            if (filter.node().isPresent() && !filter.node().get().equals(o.node())) {
-                return;
-            }
-            matching.add(summary(o, reason));
         }).thenApply(x -> {
             matching.sort(Comparator.comparing(OffenderSummary::key));
             return page(matching, offset, limit);
         });
+    }
+
+    /** Pages read per call at most when a filter rejects most rows (the caller continues from the cursor returned). */
+    static final int MAX_PAGES_PER_CALL = 20;
+
+    @Override
+    public CompletionStage<CursorPage<OffenderSummary>> offenders(OffenderFilter filter, String cursor, int limit) {
+        checkPaging(0, limit);
+        java.nio.ByteBuffer from;
+        try {
+            from = cursor == null ? null : java.nio.ByteBuffer.wrap(java.util.Base64.getUrlDecoder().decode(cursor));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'cursor' is not a cursor this server gave: '" + cursor + "'");
+        }
+        Optional<CidrRange> range = filter.prefix().map(CidrRange::parse);
+        Instant now = runtime.clock().instant();
+        List<OffenderSummary> items = new ArrayList<>();
+        return nextPages(filter, range, now, from, limit, items, MAX_PAGES_PER_CALL).thenApply(next -> new CursorPage<>(items,
+            next == null ? null : java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes(next))));
+    }
+
+    private CompletionStage<java.nio.ByteBuffer> nextPages(OffenderFilter filter, Optional<CidrRange> range, Instant now, java.nio.ByteBuffer from,
+                                                           int limit, List<OffenderSummary> items, int pagesLeft) {
+        return store.offenderPage(from, limit - items.size(), (o, reason) -> {
+            if (o.isActiveAt(now) && matches(filter, range, o)) {
+                items.add(summary(o, reason));
+            }
+        }).thenCompose(next -> next == null || items.size() >= limit || pagesLeft <= 1 ? CompletableFuture.completedFuture(next)
+            : nextPages(filter, range, now, next, limit, items, pagesLeft - 1));
+    }
+
+    private static byte[] bytes(java.nio.ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
+    private static boolean matches(OffenderFilter filter, Optional<CidrRange> range, Offender o) {
+        return (range.isEmpty() || inside(range.get(), o.ip()))
+            && (filter.trap().isEmpty() || filter.trap().get().equalsIgnoreCase(o.trap()))
+            && (filter.node().isEmpty() || filter.node().get().equals(o.node()));
     }
 
     @Override

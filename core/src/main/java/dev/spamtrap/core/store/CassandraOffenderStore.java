@@ -709,6 +709,29 @@ public final class CassandraOffenderStore implements OffenderStore {
             }));
     }
 
+    /**
+     * Visits one page of offender rows (at most {@code size}) from the driver's paging state {@code from} (null: the
+     * start), well-formed rows only. Completes with the paging state that continues, or null at the end.
+     */
+    public CompletionStage<java.nio.ByteBuffer> offenderPage(java.nio.ByteBuffer from, int size,
+                                                             java.util.function.BiConsumer<Offender, String> visitor) {
+        return ready().thenCompose(p -> {
+            BoundStatement st = p.read(p.readOffenders.bind()).setPageSize(size);
+            if (from != null) {
+                st = st.setPagingState(from);
+            }
+            return p.session.executeAsync(st);
+        }).thenApply(rs -> {
+            for (Row row : rs.currentPage()) {
+                Offender o = offenderOrNull(row);
+                if (o != null) {
+                    visitor.accept(o, row.getString("reason"));
+                }
+            }
+            return rs.hasMorePages() ? rs.getExecutionInfo().getPagingState() : null;
+        });
+    }
+
     /** The row as an Offender, or null (logged once) if it lacks its key or expiry. */
     Offender offenderOrNull(Row row) {
         String ip = row.getString("ip");

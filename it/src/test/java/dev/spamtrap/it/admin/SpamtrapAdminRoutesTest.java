@@ -97,6 +97,30 @@ class SpamtrapAdminRoutesTest {
         assertBadRequest(web.request("PUT", "/spamtrap/offenders/198.51.100.7?lifetime=soon", ""), "lifetime");
         assertBadRequest(web.request("PUT", "/spamtrap/offenders/198.51.100.7", ""), "lifetime");
         assertBadRequest(web.request("PUT", "/spamtrap/offenders/not-an-address?lifetime=1h", ""), "not-an-address");
+        // walking the list one entry per page with the cursor: every listing once, each page one read of Cassandra
+        for (String key : List.of("203.0.113.1", "203.0.113.2", "203.0.113.3")) {
+            assertThat(web.request("PUT", "/spamtrap/offenders/" + key + "?lifetime=1h", "").statusCode()).isEqualTo(204);
+        }
+        List<String> walked = new java.util.ArrayList<>();
+        String cursor = null;
+        for (int pages = 0; pages < 100; pages++) {
+            String body = web.request("GET", "/spamtrap/offenders?limit=1" + (cursor == null ? "" : "&cursor=" + cursor), null).body();
+            java.util.regex.Matcher key = java.util.regex.Pattern.compile("\"key\":\"([^\"]+)\"").matcher(body);
+            while (key.find()) {
+                walked.add(key.group(1));
+            }
+            java.util.regex.Matcher next = java.util.regex.Pattern.compile("\"next\":\"([^\"]+)\"").matcher(body);
+            if (!next.find()) {
+                assertThat(body).contains("\"hasMore\":false");
+                break;
+            }
+            cursor = next.group(1);
+        }
+        assertThat(walked).contains("203.0.113.1", "203.0.113.2", "203.0.113.3", "198.51.100.0/24").doesNotHaveDuplicates();
+        assertBadRequest(web.request("GET", "/spamtrap/offenders?cursor=%25%25not-base64", null), "cursor");
+        for (String key : List.of("203.0.113.1", "203.0.113.2", "203.0.113.3")) {
+            web.request("DELETE", "/spamtrap/offenders/" + key, null);
+        }
         assertBadRequest(web.request("GET", "/spamtrap/offenders?limit=x", null), "limit");
         assertBadRequest(web.request("GET", "/spamtrap/offenders?offset=-3", null), "offset");
         assertThat(web.request("DELETE", "/spamtrap/offenders/198.51.100.0%2F24", null).statusCode()).isEqualTo(204);

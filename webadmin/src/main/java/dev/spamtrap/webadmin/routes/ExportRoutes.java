@@ -1,8 +1,8 @@
 package dev.spamtrap.webadmin.routes;
 
+import dev.spamtrap.core.admin.CursorPage;
 import dev.spamtrap.core.admin.OffenderFilter;
 import dev.spamtrap.core.admin.OffenderSummary;
-import dev.spamtrap.core.admin.Page;
 import dev.spamtrap.core.admin.SpamtrapAdmin;
 import dev.spamtrap.core.export.PlainList;
 import dev.spamtrap.core.export.RbldnsdZone;
@@ -59,16 +59,16 @@ public class ExportRoutes implements Routes {
     }
 
     private List<OffenderSummary> all() {
+        // one pass over the table, page by page (offset paging would re-read the table for every page)
         List<OffenderSummary> all = new ArrayList<>();
-        int offset = 0;
-        while (true) {
-            int from = offset;
-            Page<OffenderSummary> page = calls.call(a -> a.listOffenders(OffenderFilter.NONE, from, PAGE));
+        String cursor = null;
+        do {
+            String from = cursor;
+            CursorPage<OffenderSummary> page = calls.call(a -> a.offenders(OffenderFilter.NONE, from, PAGE));
             all.addAll(page.items());
-            if (!page.hasMore() || page.items().isEmpty()) {
-                return all;
-            }
-            offset += page.items().size();
-        }
+            cursor = page.next().orElse(null);
+        } while (cursor != null);
+        all.sort(java.util.Comparator.comparing(OffenderSummary::key)); // a stable zone file from run to run
+        return all;
     }
 }

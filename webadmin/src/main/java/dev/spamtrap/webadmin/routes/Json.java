@@ -1,5 +1,6 @@
 package dev.spamtrap.webadmin.routes;
 
+import dev.spamtrap.core.admin.CursorPage;
 import dev.spamtrap.core.admin.AllowlistRecord;
 import dev.spamtrap.core.admin.OffenderEvidence;
 import dev.spamtrap.core.admin.OffenderSummary;
@@ -22,6 +23,14 @@ final class Json {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("offset", page.offset());
         m.put("hasMore", page.hasMore());
+        m.put("items", page.items().stream().map(item).collect(Collectors.toList()));
+        return m;
+    }
+
+    static <T> Map<String, Object> cursorPage(CursorPage<T> page, Function<T, Map<String, Object>> item) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("hasMore", page.next().isPresent());
+        page.next().ifPresent(n -> m.put("next", n));
         m.put("items", page.items().stream().map(item).collect(Collectors.toList()));
         return m;
     }

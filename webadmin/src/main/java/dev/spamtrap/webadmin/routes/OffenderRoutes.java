@@ -14,7 +14,9 @@ import javax.inject.Provider;
 import java.time.Duration;
 
 /**
- * {@code /spamtrap/offenders}: list (paged; filters {@code prefix}, {@code trap}, {@code node}), one
+ * {@code /spamtrap/offenders}: list (filters {@code prefix}, {@code trap}, {@code node}; {@code limit} per page, in
+ * the store's order, continued with {@code ?cursor=} the {@code next} of the previous page; or, with {@code offset},
+ * sorted by key at the cost of a whole-table read per call), one
  * offender with its evidence, list one by hand ({@code PUT ...?lifetime=24h}), and forgive ({@code DELETE}):
  * gone from Cassandra, from every node's view and, through the agent's UNBLOCK, from the firewall.
  * A key holding a '/' (a prefix such as {@code 2001:db8:1:2::/64}) is written {@code %2F} in the path.
@@ -32,9 +34,14 @@ public class OffenderRoutes extends SpamtrapRoutes {
         service.get(BASE, (req, res) -> {
             OffenderFilter filter = new OffenderFilter(AdminCalls.optionalQuery(req, "prefix").orElse(null),
                 AdminCalls.optionalQuery(req, "trap").orElse(null), AdminCalls.optionalQuery(req, "node").orElse(null));
-            int offset = AdminCalls.offset(req);
             int limit = AdminCalls.limit(req);
-            return Json.page(calls.call(a -> a.listOffenders(filter, offset, limit)), Json::offender);
+            if (AdminCalls.optionalQuery(req, "offset").isPresent()) {
+                // the older paging: sorted by key, but the whole table is read per call (small installations)
+                int offset = AdminCalls.offset(req);
+                return Json.page(calls.call(a -> a.listOffenders(filter, offset, limit)), Json::offender);
+            }
+            String cursor = AdminCalls.optionalQuery(req, "cursor").orElse(null);
+            return Json.cursorPage(calls.call(a -> a.offenders(filter, cursor, limit)), Json::offender);
         }, json);
         service.get(BASE + "/:key", (req, res) -> {
             String key = AdminCalls.pathParam(req, ":key");

@@ -121,7 +121,10 @@ class SpamtrapRoutesTest {
         assertThat(server.get("/spamtrap/offenders?prefix=192.0.2.0/24").body()).contains("192.0.2.7").doesNotContain("198.51.100.9");
         assertThat(server.get("/spamtrap/offenders?trap=trap@example.com&node=node-b").body())
             .contains("2001:db8:1:2::/64").doesNotContain("192.0.2.7", "198.51.100.9");
-        assertThat(server.get("/spamtrap/offenders?limit=1").body()).contains("\"hasMore\":true");
+        assertThat(server.get("/spamtrap/offenders?limit=1").body()).contains("\"hasMore\":true", "\"next\":\"1\"");
+        assertThat(server.get("/spamtrap/offenders?limit=2&cursor=1").body()).contains("\"hasMore\":false").doesNotContain("\"next\"");
+        assertThat(server.get("/spamtrap/offenders?cursor=nonsense").statusCode()).isEqualTo(400);
+        assertThat(server.get("/spamtrap/offenders?offset=1&limit=1").body()).contains("\"offset\":1", "\"hasMore\":true");
 
         HttpResponse<String> one = server.get("/spamtrap/offenders/2001:db8:1:2::%2F64");
         assertThat(one.statusCode()).isEqualTo(200);

@@ -1,0 +1,18 @@
+package dev.spamtrap.core.admin;
+
+import java.util.List;
+import java.util.Optional;
+
+/** A page of a listing read in the store's order, and the opaque cursor that continues it (empty at the end). */
+public final class CursorPage<T> {
+    private final List<T> items;
+    private final String next;
+
+    public CursorPage(List<T> items, String next) {
+        this.items = List.copyOf(items);
+        this.next = next;
+    }
+
+    public List<T> items() { return items; }
+    public Optional<String> next() { return Optional.ofNullable(next); }
+}

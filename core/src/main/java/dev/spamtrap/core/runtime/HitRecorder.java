@@ -20,9 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Takes hits from the SMTP threads without ever blocking them and makes them durable, then stored:
  * <ol>
  * <li>thread {@code spamtrap-spool}: drains the queue and appends each group with one fsync (group commit);</li>
- * <li>thread {@code spamtrap-replay}: reads the spool in batches after its checkpoint, records a whole batch
- *     concurrently, and moves the checkpoint when every hit of the batch is stored. While the store is down
- *     the batch waits and is retried every {@code retry.interval}.</li>
+ * <li>thread {@code spamtrap-replay}: reads the spool in batches after its checkpoint, keeps several batches being
+ *     stored at once, and moves the checkpoint past each batch, in spool order, once it and those before it are
+ *     stored. While the store is down nothing moves; the hits are retried every {@code retry.interval}.</li>
  * </ol>
  * {@link #close} spools whatever is still queued before stopping.
  */
@@ -267,38 +267,6 @@ final class HitRecorder implements AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-    }
-
-    /** Stores what the spool holds now, one batch at a time (tests and shutdown paths); true if a batch was stored. */
-    boolean replayOnce() {
-        HitSpool.Batch batch = spool.read(batchSize);
-        if (batch.hits.isEmpty()) {
-            if (batch.end > 0) {
-                spool.confirm(batch.end, 0);
-            }
-            return false;
-        }
-        if (!link.ensure()) {
-            return false;
-        }
-        List<Offender> listed;
-        try {
-            listed = store(batch.hits).get(storeWait.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (Exception e) {
-            link.failed(StoreLink.rootMessage(e) + "; " + spool.depth() + " hit(s) kept in " + spool.file());
-            return false;
-        }
-        spool.confirm(batch.end, batch.hits.size());
-        stored.addAndGet(batch.hits.size());
-        link.up();
-        for (Offender o : listed) {
-            confirmed.accept(o);
-            listeners.recorded(o);
-        }
-        return true;
     }
 
     @Override

@@ -1,36 +1,18 @@
 package dev.spamtrap.core.offender;
 
+import dev.spamtrap.core.SettableClock;
 import org.junit.jupiter.api.Test;
 
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class OffenderViewTest {
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-22T10:00:00Z"));
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-    };
+    private final SettableClock clock = new SettableClock(Instant.parse("2026-11-22T10:00:00Z"));
 
     private Offender until(String ip, int seconds) {
-        Instant t = now.get();
+        Instant t = clock.instant();
         return new Offender(ip, t, t, 1, "trap@example.com", "", "", "n", t.plusSeconds(seconds));
     }
 
@@ -39,24 +21,24 @@ class OffenderViewTest {
         OffenderView view = new OffenderView(clock);
         view.put(until("192.0.2.1", 10));
         assertThat(view.active("192.0.2.1")).isPresent();
-        now.set(now.get().plusSeconds(11));
+        clock.set(clock.instant().plusSeconds(11));
         assertThat(view.active("192.0.2.1")).isEmpty();
     }
 
     @Test
     void theListingStartIsKeptForTheRefusalsLifetime() throws Exception {
         OffenderView view = new OffenderView(clock);
-        Instant hit = now.get();
+        Instant hit = clock.instant();
         view.put("192.0.2.7", hit.plus(java.time.Duration.ofDays(7)), hit);
-        now.set(hit.plusSeconds(3600));
+        clock.set(hit.plusSeconds(3600));
         Offender o = view.active(java.net.InetAddress.getByName("192.0.2.7")).get();
         assertThat(o.lastHit()).isEqualTo(hit);
         assertThat(java.time.Duration.between(o.lastHit(), o.expiresAt())).isEqualTo(java.time.Duration.ofDays(7));
         // a shorter listing later changes neither the expiry nor the start; a longer one takes its own start
-        view.put("192.0.2.7", now.get().plusSeconds(60), now.get());
+        view.put("192.0.2.7", clock.instant().plusSeconds(60), clock.instant());
         assertThat(view.active("192.0.2.7").get().lastHit()).isEqualTo(hit);
-        view.put("192.0.2.7", hit.plus(java.time.Duration.ofDays(8)), now.get());
-        assertThat(view.active("192.0.2.7").get().lastHit()).isEqualTo(now.get());
+        view.put("192.0.2.7", hit.plus(java.time.Duration.ofDays(8)), clock.instant());
+        assertThat(view.active("192.0.2.7").get().lastHit()).isEqualTo(clock.instant());
     }
 
     @Test
@@ -64,7 +46,7 @@ class OffenderViewTest {
         OffenderView view = new OffenderView(clock);
         assertThat(view.put(until("192.0.2.3", 60))).isTrue();
         assertThat(view.put(until("192.0.2.3", 30))).isFalse();
-        assertThat(view.active("192.0.2.3").get().expiresAt()).isEqualTo(now.get().plusSeconds(60));
+        assertThat(view.active("192.0.2.3").get().expiresAt()).isEqualTo(clock.instant().plusSeconds(60));
         assertThat(view.put(until("192.0.2.3", 120))).isTrue();
         assertThat(view.remove("192.0.2.3")).isTrue();
         assertThat(view.active("192.0.2.3")).isEmpty();
@@ -81,7 +63,7 @@ class OffenderViewTest {
         assertThat(view.size()).isEqualTo(100_000);
         assertThat(view.isListed(java.net.InetAddress.getByName("10.1.134.159"))).isTrue();
         assertThat(view.isListed(java.net.InetAddress.getByName("10.2.0.1"))).isFalse();
-        assertThat(view.put("not-an-ip", now.get().plusSeconds(60))).isFalse();
+        assertThat(view.put("not-an-ip", clock.instant().plusSeconds(60))).isFalse();
         assertThat(view.bytes() / view.size()).isLessThan(100);
     }
 
@@ -115,7 +97,7 @@ class OffenderViewTest {
         assertThat(view.active(java.net.InetAddress.getByName("198.51.100.77"))).isPresent();
         assertThat(view.active(java.net.InetAddress.getByName("198.51.101.1"))).isEmpty();
         assertThat(view.active(java.net.InetAddress.getByName("2001:db8:ff:12::1"))).isPresent();
-        now.set(now.get().plusSeconds(61));
+        clock.set(clock.instant().plusSeconds(61));
         assertThat(view.active(java.net.InetAddress.getByName("198.51.100.77"))).isEmpty();
     }
 }

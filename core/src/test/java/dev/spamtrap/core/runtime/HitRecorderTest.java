@@ -2,9 +2,8 @@ package dev.spamtrap.core.runtime;
 
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.TrapHit;
-import dev.spamtrap.core.store.Change;
 import dev.spamtrap.core.store.HitSpool;
-import dev.spamtrap.core.store.OffenderStore;
+import dev.spamtrap.core.store.QuietStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +30,7 @@ class HitRecorderTest {
     Path dir;
 
     /** Completes each recordAll when the test says so; remembers every hit id it was given. */
-    static class HeldStore implements OffenderStore {
+    static class HeldStore extends QuietStore {
         final List<CompletableFuture<List<Offender>>> pending = new CopyOnWriteArrayList<>();
         final List<List<TrapHit>> calls = new CopyOnWriteArrayList<>();
         final Set<String> stored = ConcurrentHashMap.newKeySet();
@@ -55,40 +54,6 @@ class HitRecorderTest {
 
         void complete(int call) {
             pending.get(call).complete(List.of());
-        }
-
-        @Override
-        public CompletionStage<Offender> record(TrapHit hit) {
-            return recordAll(List.of(hit)).thenApply(l -> l.get(0));
-        }
-
-        @Override
-        public CompletionStage<List<Offender>> loadActive() {
-            return CompletableFuture.completedFuture(List.of());
-        }
-
-        @Override
-        public CompletionStage<Void> remove(String ip) {
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletionStage<List<Change>> changesSince(Instant from) {
-            return CompletableFuture.completedFuture(List.of());
-        }
-
-        @Override
-        public CompletionStage<List<String>> loadTrapEntries() {
-            return CompletableFuture.completedFuture(List.of());
-        }
-
-        @Override
-        public CompletionStage<List<String>> loadAllowlistEntries() {
-            return CompletableFuture.completedFuture(List.of());
-        }
-
-        @Override
-        public void close() {
         }
     }
 

@@ -4,6 +4,7 @@ import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.TrapHit;
 import dev.spamtrap.core.store.OffenderStore;
+import dev.spamtrap.core.store.QuietStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +26,7 @@ class SpamtrapStoreOutageTest {
     Path dir;
 
     /** Our own fake of the store interface: fails while "down", records otherwise. */
-    static class FakeStore implements OffenderStore, Spamtrap.Connector {
+    static class FakeStore extends QuietStore implements Spamtrap.Connector {
         final AtomicBoolean up = new AtomicBoolean(false);
         final List<TrapHit> recorded = new CopyOnWriteArrayList<>();
         final List<List<TrapHit>> groups = new CopyOnWriteArrayList<>();
@@ -35,7 +36,7 @@ class SpamtrapStoreOutageTest {
             if (up.get()) {
                 groups.add(List.copyOf(hits));
             }
-            return OffenderStore.super.recordAll(hits);
+            return defaultRecordAll(hits);
         }
 
         @Override
@@ -65,29 +66,14 @@ class SpamtrapStoreOutageTest {
             return up.get() ? CompletableFuture.completedFuture(List.of()) : CompletableFuture.failedFuture(new IllegalStateException("down"));
         }
 
-        @Override
-        public CompletionStage<Void> remove(String ip) {
-            return CompletableFuture.completedFuture(null);
-        }
 
         @Override
         public CompletionStage<List<dev.spamtrap.core.store.Change>> changesSince(Instant from) {
             return up.get() ? CompletableFuture.completedFuture(List.of()) : CompletableFuture.failedFuture(new IllegalStateException("down"));
         }
 
-        @Override
-        public CompletionStage<List<String>> loadTrapEntries() {
-            return CompletableFuture.completedFuture(List.of());
-        }
 
-        @Override
-        public CompletionStage<List<String>> loadAllowlistEntries() {
-            return CompletableFuture.completedFuture(List.of());
-        }
 
-        @Override
-        public void close() {
-        }
     }
 
     private SpamtrapConfig config() throws Exception {

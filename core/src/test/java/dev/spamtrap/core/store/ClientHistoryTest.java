@@ -1,11 +1,10 @@
 package dev.spamtrap.core.store;
 
+import dev.spamtrap.core.SettableClock;
 import org.junit.jupiter.api.Test;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -14,26 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ClientHistoryTest {
     static final Instant NOW = Instant.parse("2026-11-23T10:00:00Z");
 
-    static final class MovableClock extends Clock {
-        Instant now = NOW;
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    private final MovableClock clock = new MovableClock();
+    private final SettableClock clock = new SettableClock(NOW);
     private final List<String> recounted = new CopyOnWriteArrayList<>();
 
     private ClientHistory history() {
@@ -59,12 +39,12 @@ class ClientHistoryTest {
         assertThat(h.claimFresh("192.0.2.1")).isTrue();
         assertThat(h.claimFresh("192.0.2.1")).as("its fresh write is under way").isFalse();
         h.landed("192.0.2.1", NOW.plus(Duration.ofHours(24)));
-        clock.now = NOW.plus(Duration.ofMinutes(1));
+        clock.set(NOW.plus(Duration.ofMinutes(1)));
         h.sweep(false);
         assertThat(h.claimFresh("192.0.2.1")).as("listed a day, remembered 30 days after").isFalse();
-        clock.now = NOW.plus(Duration.ofDays(29));
+        clock.set(NOW.plus(Duration.ofDays(29)));
         assertThat(h.claimFresh("192.0.2.1")).isFalse();
-        clock.now = NOW.plus(Duration.ofDays(40)); // horizon (31 days) and its week are over
+        clock.set(NOW.plus(Duration.ofDays(40))); // horizon (31 days) and its week are over
         h.sweep(true);
         assertThat(h.claimFresh("192.0.2.1")).isTrue();
     }
@@ -102,7 +82,7 @@ class ClientHistoryTest {
         h.failed("192.0.2.2");
         assertThat(h.registrations()).isEqualTo(1);
         assertThat(h.claimFresh("192.0.2.2")).as("replayed the careful way").isFalse();
-        clock.now = NOW.plus(ClientHistory.REGISTRATION).plusSeconds(1);
+        clock.set(NOW.plus(ClientHistory.REGISTRATION).plusSeconds(1));
         h.sweep(false);
         assertThat(h.registrations()).isZero();
         h.listedElsewhere("192.0.2.1", NOW.plus(Duration.ofHours(24)));

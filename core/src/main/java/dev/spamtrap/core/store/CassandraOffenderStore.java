@@ -375,6 +375,45 @@ public final class CassandraOffenderStore implements OffenderStore {
     }
 
     /**
+     * Adds the hits' times to {@code ats}, those already there skipped (Cassandra keeps milliseconds: compared at that
+     * precision, or a hit just written counts twice); returns the newest hit.
+     */
+    private static TrapHit addTimes(List<Instant> ats, List<TrapHit> hits) {
+        TrapHit newest = null;
+        for (TrapHit h : hits) {
+            Instant at = h.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+            if (!ats.contains(at)) {
+                ats.add(at);
+            }
+            if (newest == null || h.at().isAfter(newest.at())) {
+                newest = h;
+            }
+        }
+        return newest;
+    }
+
+    /** The trap listing of {@code key} over the hit times {@code ats}, with the newest hit's evidence. */
+    private static Offender trapListing(String key, List<Instant> ats, TrapHit newest, Instant until) {
+        return new Offender(key, java.util.Collections.min(ats), java.util.Collections.max(ats), ats.size(), newest.trap(), newest.helo(),
+            newest.mailFrom(), newest.node(), until);
+    }
+
+    /**
+     * The {@code offenders} row of a listing. A null {@code cause} is left unset (a bound null writes a tombstone)
+     * unless {@code clearCause}: the row being replaced holds one.
+     */
+    private static BoundStatement listingRow(Prepared p, Offender o, String reason, String cause, int ttl, boolean clearCause) {
+        BoundStatement row = p.writeOffender.bind(o.ip(), o.expiresAt(), reason, o.firstHit(), o.lastHit(), o.hitCount(), o.trap(),
+            o.helo(), o.mailFrom(), o.node(), cause, ttl);
+        return cause == null && !clearCause ? row.unset("cause") : row;
+    }
+
+    /** The feed entry announcing a listing (by its hit's node, else this one). */
+    private BoundStatement listed(Prepared p, Offender o) {
+        return change(p, Change.LISTED, o.ip(), o.expiresAt(), o.node() == null ? nodeName : o.node());
+    }
+
+    /**
      * Clients with no history known here: the listing follows from this group's hits alone, so each client's hit rows
      * and offender row are one request; the feed entries follow once the rows are there (a node that reads the feed
      * and recounts must find the hits).
@@ -387,27 +426,18 @@ public final class CassandraOffenderStore implements OffenderStore {
         for (String key : keys) {
             List<TrapHit> same = byKey.get(key);
             List<BatchableStatement<?>> rows = new ArrayList<>(same.size() + 1);
-            List<Instant> ats = new ArrayList<>(same.size());
-            TrapHit newest = null;
             for (TrapHit h : same) {
                 rows.add(insertHit(p, h, now));
-                Instant at = h.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-                if (!ats.contains(at)) {
-                    ats.add(at);
-                }
-                if (newest == null || h.at().isAfter(newest.at())) {
-                    newest = h;
-                }
             }
+            List<Instant> ats = new ArrayList<>(same.size());
+            TrapHit newest = addTimes(ats, same);
             Instant until = policy.listedUntil(ats);
-            Offender o = new Offender(key, java.util.Collections.min(ats), java.util.Collections.max(ats), ats.size(), newest.trap(),
-                newest.helo(), newest.mailFrom(), newest.node(), until);
+            Offender o = trapListing(key, ats, newest, until);
             out.put(key, o);
             int ttl = ttlSeconds(now, until);
             if (ttl > 0) {
-                rows.add(p.writeOffender.bind(key, until, "trap", o.firstHit(), o.lastHit(), o.hitCount(), o.trap(), o.helo(), o.mailFrom(),
-                    o.node(), null, ttl).unset("cause"));
-                changes.add(change(p, Change.LISTED, key, until, o.node() == null ? nodeName : o.node()));
+                rows.add(listingRow(p, o, "trap", null, ttl, false));
+                changes.add(listed(p, o));
             }
             Statement<?> st = rows.size() == 1 ? p.write((BoundStatement) rows.get(0))
                 : BatchStatement.newInstance(DefaultBatchType.UNLOGGED, rows.toArray(new BatchableStatement[0])).setConsistencyLevel(writeLevel);
@@ -464,8 +494,7 @@ public final class CassandraOffenderStore implements OffenderStore {
                     h.getString("helo"), h.getString("mail_from"), h.getString("node"), expires);
                 LOGGER.info("Offender {} recounted after a concurrent first hit elsewhere: {} hit(s), listed until {}", key, ats.size(), expires);
                 if (!longer) {
-                    return p.session.executeAsync(p.write(p.writeOffender.bind(key, expires, "trap", o.firstHit(), o.lastHit(), o.hitCount(),
-                        o.trap(), o.helo(), o.mailFrom(), o.node(), null, ttl).unset("cause"))).thenApply(x -> (Void) null);
+                    return p.session.executeAsync(p.write(listingRow(p, o, "trap", null, ttl, false))).thenApply(x -> (Void) null);
                 }
                 return writeListing(p, o, "trap", null);
             });
@@ -519,17 +548,7 @@ public final class CassandraOffenderStore implements OffenderStore {
             List<BoundStatement> changes = new ArrayList<>();
             for (String key : keys) {
                 List<Instant> ats = times.computeIfAbsent(key, k -> new ArrayList<>());
-                TrapHit newest = null;
-                for (TrapHit h : written.get(key)) {
-                    // Cassandra keeps milliseconds: compare at that precision, or a hit just written counts twice.
-                    Instant at = h.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-                    if (!ats.contains(at)) {
-                        ats.add(at);
-                    }
-                    if (newest == null || h.at().isAfter(newest.at())) {
-                        newest = h;
-                    }
-                }
+                TrapHit newest = addTimes(ats, written.get(key));
                 Row row = rows.get(key);
                 Instant until = policy.listedUntil(ats);
                 Instant existing = row == null ? null : row.getInstant("expires_at");
@@ -538,18 +557,14 @@ public final class CassandraOffenderStore implements OffenderStore {
                     out.put(key, toOffender(row, existing));
                     continue;
                 }
-                Instant first = java.util.Collections.min(ats);
-                Instant last = java.util.Collections.max(ats);
-                Offender o = new Offender(key, first, last, ats.size(), newest.trap(), newest.helo(), newest.mailFrom(), newest.node(), until);
+                Offender o = trapListing(key, ats, newest, until);
                 out.put(key, o);
                 int ttl = ttlSeconds(clock.instant(), until);
                 if (ttl > 0) {
-                    BoundStatement listing = p.writeOffender.bind(key, until, "trap", first, last, ats.size(), o.trap(), o.helo(), o.mailFrom(),
-                        o.node(), null, ttl);
-                    // binding null writes a tombstone: clear a cause only where a row holds one (a replaced manual listing)
-                    writes.add(p.session.executeAsync(p.write(row != null && !row.isNull("cause") ? listing : listing.unset("cause")))
+                    // a replaced manual listing's cause is cleared
+                    writes.add(p.session.executeAsync(p.write(listingRow(p, o, "trap", null, ttl, row != null && !row.isNull("cause"))))
                         .toCompletableFuture());
-                    changes.add(change(p, Change.LISTED, key, until, o.node() == null ? nodeName : o.node()));
+                    changes.add(listed(p, o));
                 }
             }
             writes.addAll(announceAll(p, changes));
@@ -580,14 +595,8 @@ public final class CassandraOffenderStore implements OffenderStore {
         if (ttl <= 0) {
             return CompletableFuture.completedFuture(null);
         }
-        BoundStatement row = p.writeOffender.bind(o.ip(), o.expiresAt(), reason, o.firstHit(), o.lastHit(), o.hitCount(), o.trap(),
-            o.helo(), o.mailFrom(), o.node(), cause, ttl);
-        if (cause == null) {
-            row = row.unset("cause"); // a bound null would be a tombstone
-        }
         // The row and its feed entry in one request (unlogged: a replay rewrites both idempotently anyway).
-        BatchStatement both = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, row,
-                change(p, Change.LISTED, o.ip(), o.expiresAt(), o.node() == null ? nodeName : o.node()))
+        BatchStatement both = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, listingRow(p, o, reason, cause, ttl, false), listed(p, o))
             .setConsistencyLevel(writeLevel);
         return p.session.executeAsync(both).thenApply(x -> null);
     }

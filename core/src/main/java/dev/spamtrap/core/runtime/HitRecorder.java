@@ -51,6 +51,9 @@ final class HitRecorder implements AutoCloseable {
     private final Thread replayer;
     private final AtomicLong stored = new AtomicLong();
     private volatile boolean running = true;
+    /** Batches being stored, oldest first, and the spool offset the next one starts at: the replay thread's alone. */
+    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    private long readFrom;
 
     HitRecorder(HitSpool spool, OffenderStore store, StoreLink link, Listeners listeners, java.util.function.Consumer<Offender> confirmed,
                 int batchSize, Duration retry, Duration storeWait) {
@@ -112,7 +115,7 @@ final class HitRecorder implements AutoCloseable {
         }
     }
 
-    /** A batch of the spool being stored: its hits' groups, and the spool offset that confirms it. */
+    /** A batch of the spool being stored: its hit count, the spool offset that confirms it, and its hits' listings. */
     private static final class InFlight {
         final long end;
         final int hits;
@@ -132,9 +135,7 @@ final class HitRecorder implements AutoCloseable {
      * replays from the checkpoint once the store is back (recording is idempotent, so what had landed counts once).
      */
     private void replayLoop() {
-        ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-        long readFrom = spool.checkpoint();
-        int hitsInFlight = 0;
+        readFrom = spool.checkpoint();
         while (running) {
             boolean progressed = false;
             try {
@@ -156,7 +157,6 @@ final class HitRecorder implements AutoCloseable {
                         break;
                     }
                     inFlight.poll();
-                    hitsInFlight -= head.hits;
                     finished.add(head);
                     confirmTo = head.end;
                     confirmedHits += head.hits;
@@ -178,29 +178,22 @@ final class HitRecorder implements AutoCloseable {
                 if (failure != null) {
                     // What is in flight may or may not land; the checkpoint did not move past it, so it is replayed.
                     link.failed(failure + "; " + spool.depth() + " hit(s) kept in " + spool.file());
-                    inFlight.clear();
-                    hitsInFlight = 0;
-                    readFrom = spool.checkpoint();
-                    pause(retry.toMillis());
+                    dropInFlight();
                     continue;
                 }
                 // 2. start the next batch while there is room
-                int room = Math.min(batchSize, HITS_IN_FLIGHT - hitsInFlight);
+                int room = Math.min(batchSize, HITS_IN_FLIGHT - inFlight.stream().mapToInt(b -> b.hits).sum());
                 if ((inFlight.isEmpty() || room >= Math.min(batchSize, CLIENTS_PER_GROUP)) && link.ensure()) {
                     HitSpool.Batch batch = spool.read(readFrom, Math.max(1, room));
                     if (batch.end > readFrom || !batch.hits.isEmpty()) {
                         inFlight.add(new InFlight(batch.end, batch.hits.size(), store(batch.hits)));
-                        hitsInFlight += batch.hits.size();
                         readFrom = batch.end;
                         progressed = true;
                     }
                 }
             } catch (RuntimeException e) {
                 LOGGER.error("Spamtrap replay failed", e);
-                inFlight.clear();
-                hitsInFlight = 0;
-                readFrom = spool.checkpoint();
-                pause(retry.toMillis());
+                dropInFlight();
                 continue;
             }
             if (!progressed) {
@@ -208,6 +201,13 @@ final class HitRecorder implements AutoCloseable {
                 pause(inFlight.isEmpty() && spool.depth() > 0 ? retry.toMillis() : inFlight.isEmpty() ? 1000 : 50);
             }
         }
+    }
+
+    /** Forgets what is in flight (it may or may not land) and reads again from the checkpoint after a pause. */
+    private void dropInFlight() {
+        inFlight.clear();
+        readFrom = spool.checkpoint();
+        pause(retry.toMillis());
     }
 
     private void pause(long millis) {

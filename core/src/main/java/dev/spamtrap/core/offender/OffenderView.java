@@ -82,27 +82,28 @@ public final class OffenderView {
 
     /** The active entry stored under exactly this key (as written in Cassandra), if any. */
     public Optional<Offender> active(String key) {
-        long[] slot = slotOf(key);
-        if (slot == null) {
-            return Optional.empty();
-        }
-        PackedExpiryMap map = slot[0] == 4 ? v4[(int) slot[1]] : v6[(int) slot[1]];
-        int expiry = map == null ? 0 : map.get(slot[2]);
-        return expiry > nowSeconds() ? Optional.of(answer(key, expiry, map.since(slot[2]))) : Optional.empty();
+        long entry = entryOf(key);
+        int expiry = (int) (entry >>> 32);
+        return expiry > nowSeconds() ? Optional.of(answer(key, expiry, (int) entry)) : Optional.empty();
     }
 
     /**
      * True if {@code key} is listed past {@code until} (to the second), i.e. by something more than a listing that
-     * ends then; with {@code until} null, true if it is listed at all. Lock-free, allocation-free for IPv4.
+     * ends then; with {@code until} null, true if it is listed at all. Lock-free.
      */
     public boolean listedBeyond(String key, Instant until) {
+        int expiry = (int) (entryOf(key) >>> 32);
+        return expiry > nowSeconds() && (until == null || expiry > toSeconds(until));
+    }
+
+    /** Expiry (high 32 bits) and listing start (low 32 bits) stored under exactly this key, from one probe; 0 if none. */
+    private long entryOf(String key) {
         long[] slot = slotOf(key);
         if (slot == null) {
-            return false;
+            return 0;
         }
         PackedExpiryMap map = slot[0] == 4 ? v4[(int) slot[1]] : v6[(int) slot[1]];
-        int expiry = map == null ? 0 : map.get(slot[2]);
-        return expiry > nowSeconds() && (until == null || expiry > toSeconds(until));
+        return map == null ? 0 : map.entry(slot[2]);
     }
 
     private int findLength(InetAddress client, int now) {

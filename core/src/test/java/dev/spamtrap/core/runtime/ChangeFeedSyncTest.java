@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import static dev.spamtrap.core.Eventually.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Other nodes' listings and removals arrive through the change feed; removals reach the listeners. */
@@ -50,15 +51,6 @@ class ChangeFeedSyncTest {
         return SpamtrapConfig.load(p);
     }
 
-    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("condition not met within 10 s");
-            }
-            Thread.sleep(20);
-        }
-    }
 
     @Test
     void listingsAndRemovalsFromOtherNodesReachTheViewAndTheListeners() throws Exception {

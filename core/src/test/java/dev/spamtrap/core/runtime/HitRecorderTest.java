@@ -20,8 +20,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 
+import static dev.spamtrap.core.Eventually.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The replay pipeline: several batches in flight, confirmed in spool order, replayed from the checkpoint after a failure. */
@@ -75,15 +75,6 @@ class HitRecorderTest {
         });
     }
 
-    private static void await(BooleanSupplier ok) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!ok.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not reached in 10 s");
-            }
-            Thread.sleep(5);
-        }
-    }
 
     @Test
     void batchesAreStoredConcurrentlyAndConfirmedInSpoolOrder() throws Exception {

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import static dev.spamtrap.core.Eventually.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A store that is down loses nothing: hits are refused locally at once, spooled, and replayed in order. */
@@ -87,15 +88,6 @@ class SpamtrapStoreOutageTest {
         return new TrapHit(ip, Instant.now(), "trap" + n + "@example.com", "helo", "from@x.y", "node");
     }
 
-    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("condition not met within 10 s");
-            }
-            Thread.sleep(20);
-        }
-    }
 
     @Test
     void hitsWhileStoreIsDownAreRefusedLocallySpooledAndReplayedInOrder() throws Exception {

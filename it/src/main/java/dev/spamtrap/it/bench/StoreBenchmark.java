@@ -80,10 +80,7 @@ public final class StoreBenchmark {
                     a.recordHit(new TrapHit("warm-flood-" + i, flood, flood, warmAt.plusMillis(i / 200), "trap@example.com", "bot", "x@spam.test", "bench-a"));
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= 2L * hits);
-                long warm;
-                try (CqlSession cql = cql(cassandra)) {
-                    warm = cql.execute("SELECT count(*) AS n FROM bench_store.hits").one().getLong("n");
-                }
+                long warm = hitRows(cassandra);
                 long warmStored = a.hitsStored();
                 long freshBefore = a.clientHistory().get().freshClaims();
                 Instant at = Instant.now();
@@ -94,10 +91,7 @@ public final class StoreBenchmark {
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= warmStored + hits);
                 double secs = (System.nanoTime() - t0) / 1e9;
-                long stored;
-                try (CqlSession cql = cql(cassandra)) {
-                    stored = cql.execute("SELECT count(*) AS n FROM bench_store.hits").one().getLong("n") - warm;
-                }
+                long stored = hitRows(cassandra) - warm;
                 table.add(row("hits/s into Cassandra, " + fmt(hits) + " clients, 1 hit each (recordHit -> spool -> store)", String.format("%,.0f /s", hits / secs),
                     "", ">= 5,000 /s"));
                 table.add(row("hits stored / recorded", stored + " / " + hits, "", "nothing lost"));
@@ -115,10 +109,7 @@ public final class StoreBenchmark {
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= storedBefore + hits);
                 double floodSecs = (System.nanoTime() - tf) / 1e9;
-                long floodStored;
-                try (CqlSession cql = cql(cassandra)) {
-                    floodStored = cql.execute("SELECT count(*) AS n FROM bench_store.hits").one().getLong("n") - stored - warm;
-                }
+                long floodStored = hitRows(cassandra) - stored - warm;
                 table.add(row("hits/s into Cassandra, a flood: " + fmt(clients) + " clients, 100 hits each", String.format("%,.0f /s", hits / floodSecs),
                     "", ">= 5,000 /s"));
                 table.add(row("flood hits stored / recorded", floodStored + " / " + hits, "", "nothing lost"));
@@ -308,6 +299,13 @@ public final class StoreBenchmark {
             System.out.printf("(%d bare requests failed)%n", failed.get());
         }
         return n / secs;
+    }
+
+    /** Rows in bench_store.hits: what reached Cassandra. */
+    private static long hitRows(CassandraProcess c) {
+        try (CqlSession cql = cql(c)) {
+            return cql.execute("SELECT count(*) AS n FROM bench_store.hits").one().getLong("n");
+        }
     }
 
     private static CqlSession cql(CassandraProcess c) {

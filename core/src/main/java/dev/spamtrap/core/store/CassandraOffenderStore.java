@@ -65,6 +65,13 @@ public final class CassandraOffenderStore implements OffenderStore {
      * careful path.
      */
     static final int FRESH_MAX_HITS = 16;
+    /**
+     * Fresh clients written in one request when their partitions share replicas ({@link ReplicaBatches}): at most this
+     * many clients (Cassandra warns above 10 partitions per unlogged batch) and rows (a row is a few hundred bytes; it
+     * warns above 5 KiB).
+     */
+    static final int FRESH_PER_BATCH = 8;
+    static final int FRESH_ROWS_PER_BATCH = 16;
 
     private final CassandraSettings settings;
     private final OffenderPolicy policy;
@@ -290,7 +297,8 @@ public final class CassandraOffenderStore implements OffenderStore {
      * Records a group of hits in few requests, each client by one of two paths:
      * <ul>
      * <li><b>fresh</b> (this node knows of no history of the client, {@link ClientHistory}): its hit rows and its
-     *     listing go out together in one request (one partition key, so one mutation), no read;</li>
+     *     listing go out together (one partition key, so one mutation), no read; fresh clients whose partitions have
+     *     the same replicas share a request ({@link ReplicaBatches});</li>
      * <li><b>known</b>: every hit row is written first, then the hits and listings of all such clients are read back
      *     with one {@code IN} query per table, then each client whose listing changed gets its offender row. Reading
      *     after writing keeps concurrent nodes honest: whichever reads last sees every hit and lists accordingly.</li>
@@ -421,8 +429,9 @@ public final class CassandraOffenderStore implements OffenderStore {
     private CompletableFuture<Map<String, Offender>> writeFresh(Prepared p, List<String> keys, Map<String, List<TrapHit>> byKey,
                                                                 ClientHistory history, Instant now) {
         Map<String, Offender> out = new HashMap<>(keys.size() * 2);
-        List<CompletableFuture<?>> writes = new ArrayList<>(keys.size());
+        Map<String, Instant> listedUntil = new HashMap<>(keys.size() * 2);
         List<BoundStatement> changes = new ArrayList<>();
+        ReplicaBatches<String> batches = ReplicaBatches.of(p.session, p.ks, FRESH_PER_BATCH, FRESH_ROWS_PER_BATCH);
         for (String key : keys) {
             List<TrapHit> same = byKey.get(key);
             List<BatchableStatement<?>> rows = new ArrayList<>(same.size() + 1);
@@ -438,14 +447,19 @@ public final class CassandraOffenderStore implements OffenderStore {
             if (ttl > 0) {
                 rows.add(listingRow(p, o, "trap", null, ttl, false));
                 changes.add(listed(p, o));
+                listedUntil.put(key, until);
             }
-            Statement<?> st = rows.size() == 1 ? p.write((BoundStatement) rows.get(0))
-                : BatchStatement.newInstance(DefaultBatchType.UNLOGGED, rows.toArray(new BatchableStatement[0])).setConsistencyLevel(writeLevel);
-            writes.add(p.session.executeAsync(st).toCompletableFuture().whenComplete((rs, e) -> {
-                if (e == null) {
-                    history.landed(key, ttl > 0 ? until : null);
-                } else {
-                    history.failed(key);
+            batches.add(key, ((BoundStatement) rows.get(0)).getRoutingKey(), rows);
+        }
+        List<CompletableFuture<?>> writes = new ArrayList<>();
+        for (ReplicaBatches.Batch<String> batch : batches.batches()) {
+            writes.add(p.session.executeAsync(batch.statement().setConsistencyLevel(writeLevel)).toCompletableFuture().whenComplete((rs, e) -> {
+                for (String key : batch.tags()) {
+                    if (e == null) {
+                        history.landed(key, listedUntil.get(key));
+                    } else {
+                        history.failed(key);
+                    }
                 }
             }));
         }

@@ -106,6 +106,10 @@ public final class CassandraProcess implements AutoCloseable {
         }
         cmd.add(javaBinary());
         cmd.addAll(List.of("-Xms256M", "-Xmx" + heap, "-Xss512k", "-XX:+UseG1GC"));
+        String extra = System.getenv("BENCH_CASSANDRA_OPTS"); // e.g. a flight recording while working on a benchmark
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
         for (String line : resource("cassandra-jvm17.options").split("\n")) {
             String t = line.trim();
             if (!t.isEmpty() && !t.startsWith("#")) {

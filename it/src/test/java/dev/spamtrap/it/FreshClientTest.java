@@ -115,4 +115,26 @@ class FreshClientTest {
         assertThat(r.getInt("hit_count")).isEqualTo(2);
         assertThat(r.getInstant("expires_at")).isEqualTo(now.plus(Duration.ofHours(2)));
     }
+
+    @Test
+    void freshClientsWithHugeHeloAndMailFromAreAllStored() throws Exception {
+        // A client chooses its HELO and MAIL FROM: several KB each. Fresh clients on the same replicas share a batch,
+        // and Cassandra refuses a multi-partition batch above 50 KiB at every replay; the batch must stay small.
+        Spamtrap d = node("fresh-d");
+        long landedBefore = d.clientHistory().get().freshLanded();
+        String helo = "h".repeat(6000) + ".example";
+        String mailFrom = "m".repeat(6000) + "@spam.test";
+        Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        int clients = 12;
+        for (int i = 0; i < clients; i++) {
+            String ip = "203.0.113." + (10 + i);
+            d.recordHit(new TrapHit("d-" + i, ip, ip, at, "trap@example.com", helo, mailFrom, "fresh-d"));
+        }
+        for (int i = 0; i < clients; i++) {
+            String ip = "203.0.113." + (10 + i);
+            Await.until(Duration.ofSeconds(30), ip + " stored and listed", () -> offender(ip), r -> r != null && hits(ip) == 1);
+        }
+        // each went the fresh way and landed at once: no batch refused and replayed the careful way
+        assertThat(d.clientHistory().get().freshLanded() - landedBefore).isEqualTo(clients);
+    }
 }

@@ -40,6 +40,7 @@ public final class ClientHistory {
     private volatile boolean complete;
     private final java.util.concurrent.atomic.AtomicLong freshClaims = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong recounts = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong freshLanded = new java.util.concurrent.atomic.AtomicLong();
 
     private static final class Registration {
         final String key;
@@ -87,6 +88,7 @@ public final class ClientHistory {
 
     /** The fresh write of {@code key} landed, listing it until {@code expiresAt} (null if no listing was written). */
     void landed(String key, Instant expiresAt) {
+        freshLanded.incrementAndGet();
         remembered(key, expiresAt);
         CompletableFuture<Void> f = fresh.get(key);
         if (f != null) {
@@ -165,6 +167,11 @@ public final class ClientHistory {
     /** Clients recorded without a read since start. */
     public long freshClaims() {
         return freshClaims.get();
+    }
+
+    /** Clients whose fresh write landed at its first attempt, since start (the others were replayed as known). */
+    public long freshLanded() {
+        return freshLanded.get();
     }
 
     /** Clients recounted after a concurrent first hit elsewhere, since start. */

@@ -45,6 +45,10 @@ final class HitRecording {
      */
     static final int FRESH_PER_BATCH = 8;
     static final int FRESH_ROWS_PER_BATCH = 16;
+    /** ... and bytes of data (under Cassandra's 5 KiB batch warning; HELO and MAIL FROM are the client's choice). */
+    static final int FRESH_BYTES_PER_BATCH = 4096;
+    /** Per cell beside its value: write time, TTL and expiry, as Cassandra counts a batch's size. */
+    private static final int CELL_OVERHEAD = 16;
 
     private final OffenderPolicy policy;
     private final Clock clock;
@@ -154,6 +158,27 @@ final class HitRecording {
         });
     }
 
+    /** At least the data a row writes: its text values in UTF-8, its fixed-size values, the overhead of each cell. */
+    private static long rowBytes(int cells, int fixed, String... texts) {
+        long n = (long) cells * CELL_OVERHEAD + fixed;
+        for (String t : texts) {
+            n += utf8Length(t);
+        }
+        return n;
+    }
+
+    private static int utf8Length(String s) {
+        if (s == null) {
+            return 0;
+        }
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3; // a surrogate pair is 4 bytes
+        }
+        return n;
+    }
+
     private BoundStatement insertHit(Statements p, TrapHit hit, Instant now) {
         int historyTtl = Statements.ttlSeconds(now, hit.at().plus(policy.historyLifetime()));
         return p.insertHit.bind(hit.ip(), hit.at(), hit.id(), hit.client(), hit.trap(), hit.helo(), hit.mailFrom(), hit.node(), historyTtl);
@@ -193,12 +218,14 @@ final class HitRecording {
         Map<String, Offender> out = new HashMap<>(keys.size() * 2);
         Map<String, Instant> listedUntil = new HashMap<>(keys.size() * 2);
         List<BoundStatement> changes = new ArrayList<>();
-        ReplicaBatches<String> batches = ReplicaBatches.of(p.session, p.ks, FRESH_PER_BATCH, FRESH_ROWS_PER_BATCH);
+        ReplicaBatches<String> batches = ReplicaBatches.of(p.session, p.ks, FRESH_PER_BATCH, FRESH_ROWS_PER_BATCH, FRESH_BYTES_PER_BATCH);
         for (String key : keys) {
             List<TrapHit> same = byKey.get(key);
             List<BatchableStatement<?>> rows = new ArrayList<>(same.size() + 1);
+            long bytes = 0;
             for (TrapHit h : same) {
                 rows.add(insertHit(p, h, now));
+                bytes += rowBytes(8, 8 + 8, h.ip(), h.id(), h.client(), h.trap(), h.helo(), h.mailFrom(), h.node());
             }
             List<Instant> ats = new ArrayList<>(same.size());
             TrapHit newest = addTimes(ats, same);
@@ -208,10 +235,11 @@ final class HitRecording {
             int ttl = Statements.ttlSeconds(now, until);
             if (ttl > 0) {
                 rows.add(Listings.listingRow(p, o, "trap", null, ttl, false));
+                bytes += rowBytes(10, 8 + 8 + 8 + 4, o.ip(), "trap", o.trap(), o.helo(), o.mailFrom(), o.node());
                 changes.add(listings.listed(p, o));
                 listedUntil.put(key, until);
             }
-            batches.add(key, ((BoundStatement) rows.get(0)).getRoutingKey(), rows);
+            batches.add(key, ((BoundStatement) rows.get(0)).getRoutingKey(), rows, bytes);
         }
         List<CompletableFuture<?>> writes = new ArrayList<>();
         for (ReplicaBatches.Batch<String> batch : batches.batches()) {

@@ -210,8 +210,9 @@ final class HitRecording {
 
     /**
      * Clients with no history known here: the listing follows from this group's hits alone, so each client's hit rows
-     * and offender row are one request; the feed entries follow once the rows are there (a node that reads the feed
-     * and recounts must find the hits).
+     * and offender row are one mutation, sent together with those of other clients on the same replicas
+     * ({@link ReplicaBatches}); the feed entries follow once the rows are there (a node that reads the feed and recounts
+     * must find the hits).
      */
     private CompletableFuture<Map<String, Offender>> writeFresh(Statements p, List<String> keys, Map<String, List<TrapHit>> byKey,
                                                                 ClientHistory history, Instant now) {

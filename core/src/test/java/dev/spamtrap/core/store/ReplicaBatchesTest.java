@@ -36,6 +36,14 @@ class ReplicaBatchesTest {
         return rows;
     }
 
+    private static List<List<String>> tagsOf(ReplicaBatches<String> b) {
+        List<List<String>> tags = new ArrayList<>();
+        for (ReplicaBatches.Batch<String> batch : b.batches()) {
+            tags.add(batch.tags());
+        }
+        return tags;
+    }
+
     @Test
     void neverMixesPartitionsOfDifferentReplicas() {
         ReplicaBatches<String> b = new ReplicaBatches<>(ReplicaBatchesTest::replicas, 8, 16, 4096);
@@ -69,11 +77,7 @@ class ReplicaBatchesTest {
         byRows.add("a3", key("a3"), rows("a3", 2), 200); // 6 > 5: a new batch
         byRows.add("a4", key("a4"), rows("a4", 9), 900); // larger than a batch on its own: alone
         byRows.add("a5", key("a5"), rows("a5", 1), 100);
-        List<List<String>> tags = new ArrayList<>();
-        for (ReplicaBatches.Batch<String> batch : byRows.batches()) {
-            tags.add(batch.tags());
-        }
-        assertThat(tags).containsExactly(List.of("a1", "a2"), List.of("a3"), List.of("a4"), List.of("a5"));
+        assertThat(tagsOf(byRows)).containsExactly(List.of("a1", "a2"), List.of("a3"), List.of("a4"), List.of("a5"));
     }
 
     @Test
@@ -85,11 +89,7 @@ class ReplicaBatchesTest {
         b.add("a3", key("a3"), rows("a3", 2), 1500); // 4,500 > 4,096: a new batch
         b.add("a4", key("a4"), rows("a4", 2), 20_000); // larger than any batch: alone (one mutation)
         b.add("a5", key("a5"), rows("a5", 2), 100);
-        List<List<String>> tags = new ArrayList<>();
-        for (ReplicaBatches.Batch<String> batch : b.batches()) {
-            tags.add(batch.tags());
-        }
-        assertThat(tags).containsExactly(List.of("a1", "a2"), List.of("a3"), List.of("a4"), List.of("a5"));
+        assertThat(tagsOf(b)).containsExactly(List.of("a1", "a2"), List.of("a3"), List.of("a4"), List.of("a5"));
     }
 
     @Test
@@ -98,7 +98,7 @@ class ReplicaBatchesTest {
         b.add("?1", key("?1"), rows("?1", 1), 100);
         b.add("?2", key("?2"), rows("?2", 2), 200);
         b.add("x", null, rows("x", 1), 100);
-        assertThat(b.batches()).extracting(x -> x.tags()).containsExactly(List.of("?1"), List.of("?2"), List.of("x"));
+        assertThat(tagsOf(b)).containsExactly(List.of("?1"), List.of("?2"), List.of("x"));
         assertThat(b.batches().get(0).statement()).isInstanceOf(SimpleStatement.class);
         assertThat(b.batches().get(1).statement()).isInstanceOf(BatchStatement.class);
     }

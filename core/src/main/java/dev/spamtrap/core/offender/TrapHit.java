@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * What one trap hit tells us: who ({@code ip}, the offender key: a normalised IP literal or prefix; {@code
  * client}, the exact address that connected), when, which trap address, and the HELO / MAIL FROM the client
- * gave. {@code node} is the James node that saw it. {@code id} is the hit's identity: recording the same id
+ * gave (each kept as {@link Evidence#clean}: no control characters, at most 256 chars). {@code node} is the James
+ * node that saw it. {@code id} is the hit's identity: recording the same id
  * twice has the effect of recording it once (one offence = one id, e.g. node + SMTP session).
  */
 public final class TrapHit {
@@ -29,9 +30,9 @@ public final class TrapHit {
         this.client = Objects.requireNonNull(client, "client");
         this.ip = Objects.requireNonNull(ip, "ip");
         this.at = Objects.requireNonNull(at, "at");
-        this.trap = Objects.requireNonNull(trap, "trap");
-        this.helo = helo == null ? "" : helo;
-        this.mailFrom = mailFrom == null ? "" : mailFrom;
+        this.trap = Evidence.clean(Objects.requireNonNull(trap, "trap"));
+        this.helo = Evidence.clean(helo);
+        this.mailFrom = Evidence.clean(mailFrom);
         this.node = node == null ? "" : node;
     }
 

@@ -207,6 +207,24 @@ class HostileClientTest {
     }
 
     @Test
+    void aHugeHeloFullOfTerminalEscapesIsStoredCutAndClean() {
+        // what a bot says is evidence, shown to administrators in logs, WebAdmin and the export: never raw escapes,
+        // never kilobytes per hit
+        String helo = "\u001b[2J\u001b]0;owned\u0007" + "x".repeat(1500) + ".test";
+        try (SmtpClient c = SmtpClient.connect("127.0.1.7", james.smtpPort())) {
+            c.reply();
+            assertThat(c.command("EHLO " + helo)).startsWith("250");
+            c.command("MAIL FROM:<bot@spam.test>");
+            assertThat(c.command("RCPT TO:<trap@example.com>")).startsWith("250");
+            c.command("QUIT");
+        }
+        awaitOffenderRow("127.0.1.7");
+        Row hit = SharedCassandra.cql().execute("SELECT helo FROM " + KS + ".hits WHERE ip = ?", "127.0.1.7").one();
+        assertThat(hit.getString("helo")).hasSize(256).startsWith("?[2J?]0;owned?xxx").endsWith("...")
+            .doesNotContain("\u001b").doesNotContain("\u0007");
+    }
+
+    @Test
     void percentLIsTheLifetimeThisClientGotAndAListedAddressMayStillAuthenticateAndSend() {
         // A client listed for 7 days (as a repeat offender would be), through the administrator's route.
         assertThat(webAdmin.request("PUT", "/spamtrap/offenders/127.0.1.6?lifetime=7d", "").statusCode()).isEqualTo(204);

@@ -1,5 +1,6 @@
 package dev.spamtrap.core.metrics;
 
+import dev.spamtrap.core.offender.Evidence;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -21,7 +22,11 @@ public final class SpamtrapEvents {
         this.metrics = metrics;
     }
 
-    public void hit(String client, String trap, String trapKind, String helo, String mailFrom) {
+    public void hit(String client, String trapAddress, String trapKind, String heloGiven, String mailFromGiven) {
+        // what the client said, as kept everywhere else: no control characters, at most 256 chars
+        String trap = Evidence.clean(trapAddress);
+        String helo = Evidence.clean(heloGiven);
+        String mailFrom = Evidence.clean(mailFromGiven);
         String kind = trapKind.toLowerCase(Locale.ROOT);
         metrics.hit(kind);
         try (MDC.MDCCloseable a = MDC.putCloseable("spamtrap.event", "hit");

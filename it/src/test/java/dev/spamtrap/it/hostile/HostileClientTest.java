@@ -222,6 +222,14 @@ class HostileClientTest {
         Row hit = SharedCassandra.cql().execute("SELECT helo FROM " + KS + ".hits WHERE ip = ?", "127.0.1.7").one();
         assertThat(hit.getString("helo")).hasSize(256).startsWith("?[2J?]0;owned?xxx").endsWith("...")
             .doesNotContain("\u001b").doesNotContain("\u0007");
+        String log = Await.until(Duration.ofSeconds(10), "the hit's event in James's log", james::log,
+            l -> l.contains("spamtrap hit client=127.0.1.7 "));
+        for (String line : log.split("\n")) {
+            assertThat(line).as("James log line").doesNotContain("\u001b]0;owned");
+            if (line.contains("127.0.1.7") && line.toLowerCase(java.util.Locale.ROOT).contains("hit")) {
+                assertThat(line).as("James log line").contains("?[2J?]0;owned?xxx").doesNotContain("\u0007").hasSizeLessThan(600);
+            }
+        }
     }
 
     @Test

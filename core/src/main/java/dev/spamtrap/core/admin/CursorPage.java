@@ -13,6 +13,11 @@ public final class CursorPage<T> {
         this.next = next;
     }
 
+    /** The error for a cursor this server did not give (a client's typo or a forged one). */
+    public static IllegalArgumentException notACursor(String cursor) {
+        return new IllegalArgumentException("'cursor' is not a cursor this server gave: '" + cursor + "'");
+    }
+
     public List<T> items() { return items; }
     public Optional<String> next() { return Optional.ofNullable(next); }
 }

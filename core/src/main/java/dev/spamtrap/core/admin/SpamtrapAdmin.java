@@ -50,7 +50,7 @@ public interface SpamtrapAdmin {
         try {
             offset = cursor == null ? 0 : Integer.parseInt(cursor);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'cursor' is not a cursor this server gave: '" + cursor + "'");
+            throw CursorPage.notACursor(cursor);
         }
         return listOffenders(filter, offset, limit)
             .thenApply(p -> new CursorPage<>(p.items(), p.hasMore() ? Integer.toString(offset + p.items().size()) : null));

@@ -152,7 +152,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         try {
             from = cursor == null ? null : java.nio.ByteBuffer.wrap(java.util.Base64.getUrlDecoder().decode(cursor));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("'cursor' is not a cursor this server gave: '" + cursor + "'");
+            throw CursorPage.notACursor(cursor);
         }
         Optional<CidrRange> range = filter.prefix().map(CidrRange::parse);
         Instant now = runtime.clock().instant();

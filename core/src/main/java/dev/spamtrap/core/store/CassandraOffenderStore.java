@@ -347,7 +347,8 @@ public final class CassandraOffenderStore implements OffenderStore {
         Offender o = new Offender(key, now, now, 0, "", "", "", nodeName, until);
         return ready().thenCompose(p -> {
             int ttl = Statements.ttlSeconds(now, until);
-            return p.session.executeAsync(p.write(p.writeOffender.bind(key, until, "manual", now, now, 0, "", "", "", nodeName, reason, ttl)))
+            // a null reason clears a cause the replaced row held
+            return p.session.executeAsync(p.write(Listings.listingRow(p, o, "manual", reason, ttl, true)))
                 .thenCompose(x -> listings.announce(p, Change.LISTED, key, until));
         }).thenApply(x -> o);
     }

@@ -1,12 +1,9 @@
 package dev.spamtrap.core.store;
 
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
-import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
-import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.Row;
-import com.datastax.oss.driver.api.core.cql.Statement;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.offender.TrapHit;
@@ -114,18 +111,11 @@ final class HitRecording {
             // one client's hits are one partition: up to FRESH_MAX_HITS of them go as one request (one mutation)
             List<TrapHit> same = byKey.get(key);
             for (int i = 0; i < same.size(); i += FRESH_MAX_HITS) {
-                List<TrapHit> part = same.subList(i, Math.min(same.size(), i + FRESH_MAX_HITS));
-                Statement<?> st;
-                if (part.size() == 1) {
-                    st = p.write(insertHit(p, part.get(0), now));
-                } else {
-                    BatchableStatement<?>[] rows = new BatchableStatement[part.size()];
-                    for (int j = 0; j < rows.length; j++) {
-                        rows[j] = insertHit(p, part.get(j), now);
-                    }
-                    st = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, rows).setConsistencyLevel(p.writeLevel);
+                List<BoundStatement> rows = new ArrayList<>(FRESH_MAX_HITS);
+                for (TrapHit hit : same.subList(i, Math.min(same.size(), i + FRESH_MAX_HITS))) {
+                    rows.add(insertHit(p, hit, now));
                 }
-                written.add(p.session.executeAsync(st).toCompletableFuture());
+                written.add(p.session.executeAsync(p.write(rows)).toCompletableFuture());
             }
         }
         CompletableFuture<Map<String, Offender>> listedKnown = known.isEmpty() ? CompletableFuture.completedFuture(Map.of())

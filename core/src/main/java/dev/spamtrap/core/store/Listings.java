@@ -1,9 +1,6 @@
 package dev.spamtrap.core.store;
 
-import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
-import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
-import com.datastax.oss.driver.api.core.cql.Statement;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
 import dev.spamtrap.core.offender.Offender;
 
@@ -75,10 +72,7 @@ final class Listings {
         List<CompletableFuture<?>> out = new ArrayList<>();
         for (List<BoundStatement> same : byBucket.values()) {
             for (int i = 0; i < same.size(); i += CHANGES_PER_BATCH) {
-                List<BoundStatement> part = same.subList(i, Math.min(same.size(), i + CHANGES_PER_BATCH));
-                Statement<?> st = part.size() == 1 ? p.write(part.get(0))
-                    : BatchStatement.newInstance(DefaultBatchType.UNLOGGED, part.toArray(new BoundStatement[0])).setConsistencyLevel(p.writeLevel);
-                out.add(p.session.executeAsync(st).toCompletableFuture());
+                out.add(p.session.executeAsync(p.write(same.subList(i, Math.min(same.size(), i + CHANGES_PER_BATCH)))).toCompletableFuture());
             }
         }
         return out;
@@ -90,8 +84,6 @@ final class Listings {
         if (ttl <= 0) {
             return CompletableFuture.completedFuture(null);
         }
-        BatchStatement both = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, listingRow(p, o, reason, cause, ttl, false), listed(p, o))
-            .setConsistencyLevel(p.writeLevel);
-        return p.session.executeAsync(both).thenApply(x -> null);
+        return p.session.executeAsync(p.write(List.of(listingRow(p, o, reason, cause, ttl, false), listed(p, o)))).thenApply(x -> null);
     }
 }

@@ -2,9 +2,7 @@ package dev.spamtrap.core.store;
 
 import com.datastax.oss.driver.api.core.CqlIdentifier;
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
-import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import com.datastax.oss.driver.api.core.metadata.Node;
 import com.datastax.oss.driver.api.core.metadata.TokenMap;
@@ -44,9 +42,9 @@ final class ReplicaBatches<T> {
             return tags;
         }
 
-        /** The rows as one statement (a single row alone, more as an unlogged batch). */
+        /** The rows as one statement ({@link Statements#oneRequest}). */
         Statement<?> statement() {
-            return rows.size() == 1 ? rows.get(0) : BatchStatement.newInstance(DefaultBatchType.UNLOGGED, rows.toArray(new BatchableStatement[0]));
+            return Statements.oneRequest(rows);
         }
     }
 

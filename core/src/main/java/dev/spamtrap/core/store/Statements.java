@@ -2,11 +2,16 @@ package dev.spamtrap.core.store;
 
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Statement;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /** One session's prepared statements and the consistency levels every request of the store goes out at. */
 final class Statements {
@@ -61,6 +66,16 @@ final class Statements {
 
     BoundStatement write(BoundStatement b) {
         return b.setConsistencyLevel(writeLevel);
+    }
+
+    /** Writes {@code rows} in one request at the write level ({@link #oneRequest}). */
+    Statement<?> write(List<? extends BatchableStatement<?>> rows) {
+        return oneRequest(rows).setConsistencyLevel(writeLevel);
+    }
+
+    /** Rows as one request: a single row alone, more as an unlogged batch (a replay rewrites them all idempotently). */
+    static Statement<?> oneRequest(List<? extends BatchableStatement<?>> rows) {
+        return rows.size() == 1 ? rows.get(0) : BatchStatement.newInstance(DefaultBatchType.UNLOGGED, rows.toArray(new BatchableStatement[0]));
     }
 
     BoundStatement read(BoundStatement b) {

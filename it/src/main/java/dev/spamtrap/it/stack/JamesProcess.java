@@ -110,6 +110,9 @@ public final class JamesProcess implements AutoCloseable {
                 Files.deleteIfExists(ext.resolve("james-spamtrap-extension.jar"));
                 rewrite("smtpserver.xml", JamesProcess::withoutSpamtrapHandlers);
                 rewrite("mailetcontainer.xml", JamesProcess::withoutSpamtrapMailets);
+                // Plain James has no spamtrap classes: no extension module, no spamtrap routes.
+                Files.deleteIfExists(conf().resolve("extensions.properties"));
+                rewrite("webadmin.properties", JamesProcess::withoutSpamtrapRoutes);
             }
             // James 3.8.1 looks client names up on the SMTP event loop (Received header, remote host
             // attribute). This machine's resolver does not answer, so each lookup would stall every
@@ -147,7 +150,12 @@ public final class JamesProcess implements AutoCloseable {
     }
 
     static String withoutSpamtrapMailets(String xml) {
-        return xml.replaceAll("(?s)<mailet match=\"dev\\.spamtrap[^\"]*\"[^>]*>.*?</mailet>", "");
+        return xml.replaceAll("<mailet\\b[^>]*\"dev\\.spamtrap[^>]*/>", "")
+            .replaceAll("(?s)<mailet\\b[^>]*\"dev\\.spamtrap[^>]*>.*?</mailet>", "");
+    }
+
+    static String withoutSpamtrapRoutes(String properties) {
+        return properties.replaceAll(",\\\\\\s*dev\\.spamtrap[\\w.]*", "");
     }
 
     private void rewrite(String file, UnaryOperator<String> change) throws IOException {

@@ -13,9 +13,16 @@ import java.time.Duration;
 public final class WebAdmin {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
+    private final String bearerToken;
 
     public WebAdmin(int port) {
+        this(port, null);
+    }
+
+    /** Calls carrying {@code Authorization: Bearer TOKEN}, for a WebAdmin with JWT authentication on. */
+    public WebAdmin(int port, String bearerToken) {
         this.base = "http://127.0.0.1:" + port;
+        this.bearerToken = bearerToken;
     }
 
     public void addUser(String user, String password) {
@@ -67,6 +74,9 @@ public final class WebAdmin {
 
     private HttpResponse<String> send(HttpRequest.Builder request) {
         try {
+            if (bearerToken != null) {
+                request.header("Authorization", "Bearer " + bearerToken);
+            }
             return http.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new IllegalStateException("WebAdmin " + base + " unreachable: " + e.getMessage(), e);

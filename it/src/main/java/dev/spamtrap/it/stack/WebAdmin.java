@@ -54,6 +54,18 @@ public final class WebAdmin {
         return r.body();
     }
 
+    /** Messages in a user's mailbox (0 while the mailbox does not exist yet). */
+    public long messageCount(String user, String mailbox) {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/users/" + encode(user) + "/mailboxes/" + encode(mailbox) + "/messageCount")).GET());
+        if (r.statusCode() == 404) {
+            return 0;
+        }
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("GET messageCount of " + user + " " + mailbox + " -> " + r.statusCode() + " " + r.body());
+        }
+        return Long.parseLong(r.body().strip());
+    }
+
     public String get(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET()).body();
     }

@@ -43,21 +43,8 @@ public final class EximProcess implements AutoCloseable {
      * @throws IllegalStateException with the script's reason when there is none
      */
     public static Path provisionedBinary() {
-        Path script = ProjectLayout.locate().root().resolve("it/scripts/provision-exim");
-        try {
-            Process p = new ProcessBuilder(script.toString()).redirectError(ProcessBuilder.Redirect.PIPE).start();
-            String out = new String(p.getInputStream().readAllBytes()).strip();
-            String err = new String(p.getErrorStream().readAllBytes()).strip();
-            if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("it/scripts/provision-exim: " + (err.isEmpty() ? out : err));
-            }
-            return Path.of(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        String out = command(List.of(ProjectLayout.locate().root().resolve("it/scripts/provision-exim").toString()), 600).strip();
+        return Path.of(out.substring(out.lastIndexOf('\n') + 1));
     }
 
     public EximProcess start(Duration timeout) {
@@ -95,28 +82,27 @@ public final class EximProcess implements AutoCloseable {
 
     /** Delivers what is queued now (all retry times ignored), and waits until that run ends. */
     public void runQueue() {
-        try {
-            Process run = new ProcessBuilder(binary.toString(), "-C", root.resolve("exim.conf").toString(), "-qff")
-                .redirectErrorStream(true).redirectOutput(root.resolve("queue-run.out").toFile()).start();
-            if (!run.waitFor(120, TimeUnit.SECONDS)) {
-                run.destroyForcibly();
-                throw new IllegalStateException("exim -qff did not finish within 120 s");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        command(List.of(binary.toString(), "-C", root.resolve("exim.conf").toString(), "-qff"), 120);
     }
 
     /** Messages still in Exim's queue ({@code exim -bpc}). */
     public int queued() {
+        return Integer.parseInt(command(List.of(binary.toString(), "-C", root.resolve("exim.conf").toString(), "-bpc"), 30).strip());
+    }
+
+    /** Runs a command to its end and returns what it printed; a non-zero exit (with what it printed) or a time-out is an error. */
+    private static String command(List<String> command, int timeoutSeconds) {
         try {
-            Process count = new ProcessBuilder(binary.toString(), "-C", root.resolve("exim.conf").toString(), "-bpc").start();
-            String out = new String(count.getInputStream().readAllBytes()).strip();
-            count.waitFor(30, TimeUnit.SECONDS);
-            return Integer.parseInt(out);
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " did not finish within " + timeoutSeconds + " s");
+            }
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " exited with " + p.exitValue() + ": " + out.strip());
+            }
+            return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -180,16 +166,8 @@ public final class EximProcess implements AutoCloseable {
             "");
     }
 
-    private static void chownToNobody(Path dir) throws IOException {
-        try {
-            Process chown = new ProcessBuilder("chown", "-R", "nobody:nogroup", dir.toString()).inheritIO().start();
-            if (chown.waitFor() != 0) {
-                throw new IOException("chown nobody " + dir + " failed");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
-        }
+    private static void chownToNobody(Path dir) {
+        command(List.of("chown", "-R", "nobody:nogroup", dir.toString()), 30);
     }
 
     private static String read(Path p) {

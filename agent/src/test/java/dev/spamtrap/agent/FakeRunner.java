@@ -39,6 +39,10 @@ public final class FakeRunner implements CommandRunner {
     @Override
     public Result run(List<String> argv, byte[] stdin, Duration timeout) {
         Call c = new Call(List.copyOf(argv), stdin == null ? null : new String(stdin, StandardCharsets.UTF_8));
+        if (argv.contains("list") && argv.contains("-j")) {
+            queries.add(c); // the read-back of the sets at start: empty
+            return failWhen.test(c) ? new Result(1, "Error: simulated failure") : new Result(0, "{\"nftables\": []}");
+        }
         if (argv.contains("create") && stdin == null) {
             queries.add(c);
             return failWhen.test(c) ? new Result(0, "") : new Result(1, "Error: Could not process rule: File exists");

@@ -21,10 +21,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * The one thread that changes the firewall. Commands queue up while the backend is busy and are applied
  * together, up to {@code batchSize} per backend call (for nftables one {@code nft -f} transaction). A failed
- * batch is split in halves until only the bad change is left out; the kernel is then resynchronised with the
- * agent's view so that the two never diverge. Rebuilds and reconciles run on this thread too, so they never
- * interleave with a batch, and the backend's objects are checked every second and restored at once if they
- * disappeared (e.g. {@code nft flush ruleset}). Planning lives in {@link ChangePlanner} and {@link ReconcilePlanner}.
+ * batch is split in halves until the bad change is alone; it is tried once more by itself and then refused,
+ * and every other change applies. A failure never rewrites the sets from the agent's view.
+ * <p>
+ * The kernel is never emptied on the agent's word alone. At start the agent does not know what the sets hold;
+ * a reader thread lists them ({@link FirewallBackend#readBack()}) and the applier merges that into its view.
+ * Until then (or, for a backend that cannot list its sets, until a full rebuild from the store succeeds) it only
+ * adds, and removes only the exact elements UNBLOCKs name. Rebuilds and reconciles run on this thread too, so
+ * they never interleave with a batch; once the kernel is known they apply only their difference. The backend's
+ * objects are checked every second and restored at once if they disappeared (e.g. {@code nft flush ruleset}).
+ * Planning lives in {@link ChangePlanner} and {@link ReconcilePlanner}.
  */
 public final class Applier implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(Applier.class);
@@ -46,6 +52,23 @@ public final class Applier implements AutoCloseable {
         }
     }
 
+    /** What the reader thread found in the kernel's sets at start (secondsLeft null: nothing usable, see problem). */
+    private static final class KernelRead {
+        final Map<Prefix, Long> secondsLeft;
+        final long startedAt;
+        final long tookMillis;
+        final String problem;
+
+        KernelRead(Map<Prefix, Long> secondsLeft, long startedAt, long tookMillis, String problem) {
+            this.secondsLeft = secondsLeft;
+            this.startedAt = startedAt;
+            this.tookMillis = tookMillis;
+            this.problem = problem;
+        }
+    }
+
+    private static final long KERNEL_READ_RETRY_MILLIS = 10_000;
+
     private final FirewallBackend backend;
     private final CircuitBreaker breaker;
     private final Clock clock;
@@ -60,9 +83,17 @@ public final class Applier implements AutoCloseable {
     private final AgentStats stats;
     private volatile boolean closed;
     private volatile int size;
+    private final long maxTtlSeconds;
     private long lastSweep;
     private long lastWatch;
-    private boolean resyncNeeded;
+    /** Whether the view holds what the kernel holds (read back, or rebuilt whole from the store). Applier thread only. */
+    private volatile boolean kernelKnown;
+    /** A read-back is under way: rebuilds wait for it rather than flush the sets. Applier thread only. */
+    private boolean kernelReadPending;
+    private final List<Rebuild> waitingForKernel = new ArrayList<>();
+    /** When the watch last recreated the backend's objects. */
+    private long restoredAt = Long.MIN_VALUE;
+    private final Thread reader;
 
     public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries) {
         this(backend, breaker, clock, batchSize, maxTtlSeconds, maxEntries, new AgentStats());
@@ -75,15 +106,55 @@ public final class Applier implements AutoCloseable {
         this.batchSize = batchSize;
         this.maxEntries = maxEntries;
         this.stats = stats;
-        this.changes = new ChangePlanner(table, breaker, maxTtlSeconds, recentUnblocks);
+        this.maxTtlSeconds = maxTtlSeconds;
+        this.changes = new ChangePlanner(table, breaker, maxTtlSeconds, recentUnblocks, () -> kernelKnown);
         this.reconciles = new ReconcilePlanner(maxTtlSeconds, breaker.maxPerMinute());
         this.thread = new Thread(this::run, "agent-applier");
+        this.reader = new Thread(this::readKernel, "agent-kernel-read");
+        this.reader.setDaemon(true);
         this.lastSweep = clock.millis();
         this.lastWatch = lastSweep;
     }
 
+    /** Starts applying, and reading the kernel's sets back on a thread of their own (live commands apply meanwhile). */
     public void start() {
+        kernelReadPending = true;
         thread.start();
+        reader.start();
+    }
+
+    /** Whether the agent knows what the kernel's sets hold (read back, or rebuilt whole from the store). */
+    public boolean kernelKnown() {
+        return kernelKnown;
+    }
+
+    private void readKernel() {
+        boolean told = false;
+        while (!closed && !kernelKnown) {
+            long started = clock.millis();
+            long t0 = System.nanoTime();
+            try {
+                java.util.Optional<Map<Prefix, Long>> content = backend.readBack();
+                long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                queue.add(new KernelRead(content.orElse(null), started, took, content.isPresent() ? null
+                    : backend.describe() + " cannot list its sets with their lifetimes"));
+                return;
+            } catch (BackendException | RuntimeException e) {
+                String problem = "reading them back failed: " + firstLine(String.valueOf(e.getMessage()));
+                LOGGER.error("Reading the firewall's sets back failed, retrying in {} s (until then the agent only adds): {}",
+                    KERNEL_READ_RETRY_MILLIS / 1000, problem);
+                if (!told) {
+                    // rebuilds stop waiting: a full one from the store may now make the kernel known
+                    queue.add(new KernelRead(null, started, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), problem));
+                    told = true;
+                }
+            }
+            try {
+                Thread.sleep(KERNEL_READ_RETRY_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     public AgentStats stats() {
@@ -141,6 +212,10 @@ public final class Applier implements AutoCloseable {
                             applyBatch(batch);
                             batch = new ArrayList<>();
                         }
+                    } else if (o instanceof KernelRead) {
+                        applyBatch(batch);
+                        batch = new ArrayList<>();
+                        merge((KernelRead) o);
                     } else {
                         applyBatch(batch);
                         batch = new ArrayList<>();
@@ -155,10 +230,12 @@ public final class Applier implements AutoCloseable {
                 LOGGER.error("Applier: unexpected error, continuing", e);
             }
         }
-        for (Object o : queue) {
+        List<Object> left = new ArrayList<>(queue);
+        left.addAll(waitingForKernel);
+        for (Object o : left) {
             if (o instanceof Change) {
                 ((Change) o).result.complete(Outcome.refused("agent is shutting down"));
-            } else {
+            } else if (o instanceof Rebuild) {
                 ((Rebuild) o).result.complete(RebuildReport.failed(0, 0, "agent is shutting down"));
             }
         }
@@ -172,10 +249,7 @@ public final class Applier implements AutoCloseable {
         for (Change c : batch) {
             changes.plan(c, now);
         }
-        applyOrSplit(batch);
-        if (resyncNeeded) {
-            resync("a change failed");
-        }
+        applyOrSplit(batch, true);
         size = table.size();
         for (Change c : batch) {
             stats.count(c.outcome);
@@ -183,8 +257,11 @@ public final class Applier implements AutoCloseable {
         }
     }
 
-    /** Applies the ops of these changes in one call; on failure, halves until the bad change is alone. */
-    private void applyOrSplit(List<Change> part) {
+    /**
+     * Applies the ops of these changes in one call; on failure, halves until the bad change is alone, which is
+     * tried once more by itself (a timeout may pass) and then refused. The others apply.
+     */
+    private void applyOrSplit(List<Change> part, boolean mayRetry) {
         List<Op> ops = new ArrayList<>();
         for (Change c : part) {
             ops.addAll(c.ops);
@@ -197,22 +274,33 @@ public final class Applier implements AutoCloseable {
             return;
         } catch (BackendException e) {
             if (part.size() == 1) {
-                fail(part.get(0), e);
+                if (mayRetry) {
+                    LOGGER.warn("Firewall change {} {} failed, trying it once more by itself: {}", part.get(0).action, part.get(0).prefix,
+                        firstLine(e.getMessage()));
+                    applyOrSplit(part, false);
+                } else {
+                    fail(part.get(0), e);
+                }
                 return;
             }
             LOGGER.warn("Batch of {} change(s) failed, splitting it to leave out the bad one: {}", part.size(), firstLine(e.getMessage()));
         }
         int half = part.size() / 2;
-        applyOrSplit(part.subList(0, half));
-        applyOrSplit(part.subList(half, part.size()));
+        applyOrSplit(part.subList(0, half), mayRetry);
+        applyOrSplit(part.subList(half, part.size()), mayRetry);
     }
 
+    /** Refuses one change whose ops failed, and puts the view's entry for it back as it was; nothing else is touched. */
     private void fail(Change c, BackendException e) {
-        LOGGER.error("Firewall change {} {} (from {}) failed: {}", c.action, c.prefix, c.origin, e.getMessage());
-        if (c.action == Action.BLOCK && c.outcome.isApplied()) {
-            table.remove(c.prefix);
+        LOGGER.error("Firewall change {} {} (from {}) failed and is dropped; the other changes of its batch applied: {}", c.action, c.prefix,
+            c.origin, e.getMessage());
+        if (c.planned) {
+            if (c.before != null) {
+                table.put(c.prefix, c.before.expiresAt, c.before.changedAt);
+            } else {
+                table.remove(c.prefix);
+            }
         }
-        resyncNeeded = true;
         c.outcome = Outcome.refused("firewall command failed: " + firstLine(e.getMessage()));
     }
 
@@ -221,18 +309,78 @@ public final class Applier implements AutoCloseable {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    /** Makes the kernel hold exactly the agent's view again (one transaction). */
-    private void resync(String why) {
-        long now = clock.millis();
-        table.removeExpired(now);
-        Map<Prefix, Long> ttls = ttls(table, now);
-        try {
-            backend.rebuild(ttls);
-            resyncNeeded = false;
-            LOGGER.warn("Firewall resynchronised with the agent's view ({} entries) because {}", ttls.size(), why);
-        } catch (BackendException e) {
-            LOGGER.error("Resynchronising the firewall ({}) failed, will retry: {}", why, e.getMessage());
+    /**
+     * Takes what the kernel's sets hold into the view. Entries the agent changed since the start keep their
+     * newer state, and what was unblocked while the sets were being read stays out. Rebuilds that waited for this
+     * run now, as differences.
+     */
+    private void merge(KernelRead k) {
+        kernelReadPending = false;
+        if (k.secondsLeft == null) {
+            LOGGER.warn("Not reading the firewall's sets back: {}; the agent only adds until a full rebuild from the store succeeds", k.problem);
+        } else if (!kernelKnown) {
+            long now = clock.millis();
+            long cap = now + maxTtlSeconds * 1000;
+            List<Op> rewrite = new ArrayList<>();
+            int merged = 0;
+            for (Map.Entry<Prefix, Long> e : k.secondsLeft.entrySet()) {
+                Prefix p = e.getKey();
+                Long unblockedAt = recentUnblocks.get(p);
+                if (table.get(p, now) != null || (unblockedAt != null && unblockedAt >= k.startedAt) || e.getValue() <= 0) {
+                    continue;
+                }
+                long left = e.getValue();
+                long expiresAt = left >= maxTtlSeconds ? cap : now + left * 1000;
+                table.put(p, expiresAt, 0);
+                merged++;
+                rewrite.add(Op.refresh(p, (expiresAt - now + 999) / 1000));
+            }
+            kernelKnown = true;
+            size = table.size();
+            LOGGER.info("Read the firewall's sets back: {} element(s) in {} ms, {} taken into the agent's view ({} entries now); "
+                + "from now on changes and reconciles apply by difference", k.secondsLeft.size(), k.tookMillis, merged, table.size());
+            if (restoredAt >= k.startedAt && !rewrite.isEmpty()) {
+                // the objects were recreated while they were being read: what was read is no longer in the kernel
+                applyIsolated(rewrite, "restoring the elements read back before the table was recreated");
+            }
         }
+        List<Rebuild> waiting = new ArrayList<>(waitingForKernel);
+        waitingForKernel.clear();
+        for (Rebuild r : waiting) {
+            doRebuild(r);
+        }
+    }
+
+    /**
+     * Applies ops in one call; on failure halves until each failing op is alone, and returns those (logged, left
+     * out). Used for reconcile differences: one bad element never holds back the others, nor causes a rebuild.
+     */
+    private List<Op> applyIsolated(List<Op> ops, String what) {
+        List<Op> failed = new ArrayList<>();
+        applyIsolated(ops, what, failed);
+        if (!failed.isEmpty()) {
+            LOGGER.error("{}: {} of {} change(s) failed and were left out, e.g. {}", what, failed.size(), ops.size(), failed.get(0));
+        }
+        return failed;
+    }
+
+    private void applyIsolated(List<Op> ops, String what, List<Op> failed) {
+        if (ops.isEmpty()) {
+            return;
+        }
+        try {
+            backend.apply(ops);
+            return;
+        } catch (BackendException e) {
+            if (ops.size() == 1) {
+                LOGGER.warn("{}: {} failed: {}", what, ops.get(0), firstLine(e.getMessage()));
+                failed.add(ops.get(0));
+                return;
+            }
+        }
+        int half = ops.size() / 2;
+        applyIsolated(ops.subList(0, half), what, failed);
+        applyIsolated(ops.subList(half, ops.size()), what, failed);
     }
 
     /** Remaining lifetimes (seconds) of a view's entries, for a full rebuild. */
@@ -247,9 +395,6 @@ public final class Applier implements AutoCloseable {
         if (now - lastWatch >= WATCH_MILLIS) {
             lastWatch = now;
             watch();
-        }
-        if (resyncNeeded) {
-            resync("an earlier resynchronisation failed");
         }
         if (now - lastSweep < SWEEP_MILLIS) {
             return;
@@ -281,14 +426,21 @@ public final class Applier implements AutoCloseable {
             }
             LOGGER.error("FIREWALL TABLE GONE ({}); restoring it with {} entries now", backend.describe(), table.size());
             backend.start();
+            restoredAt = clock.millis();
             stats.tableRestored();
-            resync("the firewall table had disappeared");
+            // the sets were just created empty: writing the view into them loses nothing
+            table.removeExpired(restoredAt);
+            backend.rebuild(ttls(table, restoredAt));
         } catch (BackendException e) {
             LOGGER.error("Checking or restoring the firewall table failed: {}", e.getMessage());
         }
     }
 
     private void doRebuild(Rebuild r) {
+        if (kernelReadPending) {
+            waitingForKernel.add(r); // never flush the sets while their content is being read
+            return;
+        }
         long started = clock.millis();
         long now = started;
         List<Wanted> desired = r.snapshot;
@@ -307,8 +459,10 @@ public final class Applier implements AutoCloseable {
             r.result.complete(RebuildReport.failed(table.size(), clock.millis() - started, problem));
             return;
         }
-        boolean full = r.startup || resyncNeeded;
-        // a full rebuild plans into a fresh view, taken over only once the kernel has it; a reconcile changes the view in place
+        // a full rebuild only while the kernel's content is unknown (a backend that cannot list its sets): the store is then
+        // the only truth there is. It plans into a fresh view, taken over once the kernel has it; otherwise the
+        // difference is applied, the view changed in place
+        boolean full = !kernelKnown;
         BlockTable next = full ? new BlockTable() : table;
         if (full) {
             // live changes made while the store was being read are kept (they count as recorded long ago: already admitted)
@@ -321,36 +475,24 @@ public final class Applier implements AutoCloseable {
         }
         ReconcilePlanner.Plan plan = reconciles.plan(desired, next, now, r.loadStartedAt, !full);
         long planned = clock.millis();
-        try {
-            if (full) {
+        if (full) {
+            try {
                 backend.rebuild(ttls(next, now));
-            } else if (!plan.ops.isEmpty()) {
-                backend.apply(plan.ops);
-            }
-        } catch (BackendException e) {
-            if (full) {
+            } catch (BackendException e) {
                 LOGGER.error("Rebuild of the firewall sets failed, keeping them as they are: {}", e.getMessage());
                 r.result.complete(RebuildReport.failed(table.size(), clock.millis() - started, e.getMessage()));
                 return;
             }
-            LOGGER.warn("Applying the reconcile difference ({} ops) failed, rebuilding the sets whole instead: {}", plan.ops.size(),
-                firstLine(e.getMessage()));
-            try {
-                backend.rebuild(ttls(table, now));
-                full = true;
-            } catch (BackendException again) {
-                // the view already holds what the kernel should: the next housekeeping retries making it so
-                resyncNeeded = true;
-                LOGGER.error("Rebuild of the firewall sets failed, will retry: {}", again.getMessage());
-                r.result.complete(RebuildReport.failed(table.size(), clock.millis() - started, again.getMessage()));
-                return;
+            table.replaceWith(next);
+            kernelKnown = true;
+        } else {
+            for (Op failed : applyIsolated(plan.ops, "Reconcile difference")) {
+                if (failed.kind() != Op.Kind.REMOVE) {
+                    table.remove(failed.prefix()); // not in the kernel as planned: the next reconcile tries again
+                }
             }
         }
         long applied = clock.millis();
-        if (next != table) {
-            table.replaceWith(next);
-        }
-        resyncNeeded = false;
         size = table.size();
         if (plan.held > 0) {
             LOGGER.error("CIRCUIT BREAKER HELD BACK {} offender(s) from the store: more than {} new blocks recorded within one minute "
@@ -365,6 +507,7 @@ public final class Applier implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        reader.interrupt();
         thread.interrupt();
         try {
             thread.join(5000);

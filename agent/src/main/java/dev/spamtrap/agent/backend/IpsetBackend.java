@@ -136,6 +136,44 @@ public final class IpsetBackend implements FirewallBackend {
         restore(rebuildScript(blocks), "rebuild with " + blocks.size() + " element(s)");
     }
 
+    /** {@code ipset save <set>} of both sets: lines {@code add <set> <prefix> timeout <seconds left>}. */
+    @Override
+    public java.util.Optional<Map<Prefix, Long>> readBack() throws BackendException {
+        Map<Prefix, Long> out = new java.util.HashMap<>();
+        for (String set : List.of(set4, set6)) {
+            List<String> argv = new ArrayList<>(ipset);
+            argv.add("save");
+            argv.add(set);
+            CommandRunner.Result r;
+            try {
+                r = runner.run(argv, null, timeout, Integer.MAX_VALUE - 16);
+            } catch (IOException e) {
+                throw new BackendException(String.join(" ", argv) + " failed: " + e.getMessage(), e);
+            }
+            if (!r.ok()) {
+                throw new BackendException(String.join(" ", argv) + " exited with " + r.exitCode() + ": " + r.output().strip());
+            }
+            for (String line : r.output().split("\n")) {
+                String[] f = line.strip().split(" ");
+                if (f.length < 3 || !"add".equals(f[0]) || !set.equals(f[1])) {
+                    continue;
+                }
+                long left = Long.MAX_VALUE;
+                for (int i = 3; i + 1 < f.length; i++) {
+                    if ("timeout".equals(f[i])) {
+                        left = Long.parseLong(f[i + 1]);
+                    }
+                }
+                try {
+                    out.put(Prefix.parse(f[2]), left);
+                } catch (IllegalArgumentException e) {
+                    throw new BackendException("cannot read '" + line.strip() + "' from " + String.join(" ", argv) + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        return java.util.Optional.of(out);
+    }
+
     @Override
     public boolean expiresInKernel() {
         return true;

@@ -235,6 +235,40 @@ public final class NftablesBackend implements FirewallBackend {
         run(rebuildScript(blocks), "rebuild with " + blocks.size() + " element(s)");
     }
 
+    /** {@code nft -j list set} of each set, parsed as it streams in: about 1 s per 100,000 elements. */
+    @Override
+    public java.util.Optional<Map<Prefix, Long>> readBack() throws BackendException {
+        Map<Prefix, Long> out = new java.util.HashMap<>();
+        int skipped = 0;
+        for (String set : SETS) {
+            List<String> argv = argv("-j", "list", "set", "inet", table, set);
+            CommandRunner.Result r;
+            try {
+                r = runner.run(argv, null, timeout, Integer.MAX_VALUE - 16);
+            } catch (IOException e) {
+                throw new BackendException(String.join(" ", argv) + " failed: " + e.getMessage(), e);
+            }
+            if (!r.ok()) {
+                throw new BackendException(String.join(" ", argv) + " exited with " + r.exitCode() + ": " + firstLines(r.output()));
+            }
+            try {
+                skipped += NftSetListing.read(r.output(), "block6".equals(set) ? 64 : 0, out);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new BackendException("cannot read the output of " + String.join(" ", argv) + ": " + e.getMessage(), e);
+            }
+        }
+        if (skipped > 0) {
+            org.slf4j.LoggerFactory.getLogger(NftablesBackend.class).warn("{} element(s) of table inet {} are ranges, not prefixes: not written by "
+                + "the agent, left alone", skipped, table);
+        }
+        return java.util.Optional.of(out);
+    }
+
+    private static String firstLines(String out) {
+        String s = out.strip();
+        return s.length() > 2000 ? s.substring(0, 2000) + "..." : s;
+    }
+
     @Override
     public boolean expiresInKernel() {
         return true;

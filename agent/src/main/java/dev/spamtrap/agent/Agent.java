@@ -122,7 +122,8 @@ public final class Agent implements AutoCloseable {
         this.rails = rb.build();
         this.stats = new AgentStats();
         this.breaker = new CircuitBreaker(config.breakerMaxPerMinute(), b.clock);
-        this.applier = new Applier(backend, breaker, b.clock, config.batchSize(), config.maxLifetime().toSeconds(), config.reconcileMaxEntries(), stats);
+        this.applier = new Applier(backend, breaker, b.clock, config.batchSize(), config.maxLifetime().toSeconds(), config.reconcileMaxEntries(), stats,
+            config.driftCheckInterval());
         ReplayGuard guard = new ReplayGuard(b.clock, config.maxAge(), 1_000_000);
         CommandProcessor processor = new CommandProcessor(new MessageCodec(key), guard, rails, applier);
         List<AgentEndpoint> endpoints = new ArrayList<>();

@@ -39,7 +39,9 @@ public final class TestAgent implements AutoCloseable {
     public TestAgent(Path dir, Map<String, String> settings, FakeRunner runner, ActiveOffenderSource source, List<InetAddress> own) throws Exception {
         this.dir = dir;
         this.runner = runner;
-        Path config = writeConfig(dir, settings);
+        Map<String, String> withDrift = new java.util.HashMap<>(settings);
+        withDrift.putIfAbsent("drift.checkInterval", "0s"); // the recording runner has no kernel to list
+        Path config = writeConfig(dir, withDrift);
         this.agent = new Agent.Builder(AgentConfig.load(config)).runner(runner).source(source).localAddresses(own).build().start();
         this.address = (InetSocketAddress) agent.boundAddresses().get(0);
     }

@@ -2,6 +2,7 @@ package dev.spamtrap.agent.apply;
 
 import dev.spamtrap.agent.backend.BackendException;
 import dev.spamtrap.agent.backend.FirewallBackend;
+import dev.spamtrap.agent.backend.KernelState;
 import dev.spamtrap.agent.backend.Op;
 import dev.spamtrap.agent.net.Prefix;
 import dev.spamtrap.agent.safety.CircuitBreaker;
@@ -68,6 +69,22 @@ public final class Applier implements AutoCloseable {
     }
 
     private static final long KERNEL_READ_RETRY_MILLIS = 10_000;
+    /** An element that expires this soon may already be gone from the kernel by its own timeout: no drift. */
+    private static final long EXPIRY_MARGIN_MILLIS = 2_000;
+
+    /** One drift check's listing of the kernel, and which of the view's entries it must hold. */
+    private static final class DriftCheck {
+        final KernelState state;
+        /** Entries changed at or after this may have been written after the listing began: not judged. */
+        final long judgeChangedBefore;
+        final int rebuildWrites;
+
+        DriftCheck(KernelState state, long judgeChangedBefore, int rebuildWrites) {
+            this.state = state;
+            this.judgeChangedBefore = judgeChangedBefore;
+            this.rebuildWrites = rebuildWrites;
+        }
+    }
 
     private final FirewallBackend backend;
     private final CircuitBreaker breaker;
@@ -94,12 +111,28 @@ public final class Applier implements AutoCloseable {
     /** When the watch last recreated the backend's objects. */
     private long restoredAt = Long.MIN_VALUE;
     private final Thread reader;
+    private final Thread driftWatch;
+    private final long driftCheckMillis;
+    /** Set once the backend says it cannot be inspected: the applier then only checks that the table is there. */
+    private volatile boolean inspectUnsupported;
+    private volatile boolean driftCheckQueued;
+    /** The planning time of the live batch being written, or Long.MAX_VALUE when none is. */
+    private volatile long batchWriteSince = Long.MAX_VALUE;
+    /** Counts writes of rebuilds, reconciles and restores (twice each: before and after), so a drift check overlapping one is dropped. */
+    private volatile int rebuildWrites;
 
     public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries) {
-        this(backend, breaker, clock, batchSize, maxTtlSeconds, maxEntries, new AgentStats());
+        this(backend, breaker, clock, batchSize, maxTtlSeconds, maxEntries, new AgentStats(), java.time.Duration.ZERO);
     }
 
-    public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries, AgentStats stats) {
+    /**
+     * @param driftCheck how often the kernel is listed and compared with the view (zero: only the table's presence
+     *                   is checked, every second)
+     */
+    public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries, AgentStats stats,
+                   java.time.Duration driftCheck) {
+        this.driftCheckMillis = driftCheck.toMillis();
+        this.inspectUnsupported = driftCheck.isZero();
         this.backend = backend;
         this.breaker = breaker;
         this.clock = clock;
@@ -112,6 +145,8 @@ public final class Applier implements AutoCloseable {
         this.thread = new Thread(this::run, "agent-applier");
         this.reader = new Thread(this::readKernel, "agent-kernel-read");
         this.reader.setDaemon(true);
+        this.driftWatch = new Thread(this::watchDrift, "agent-drift-check");
+        this.driftWatch.setDaemon(true);
         this.lastSweep = clock.millis();
         this.lastWatch = lastSweep;
     }
@@ -121,6 +156,98 @@ public final class Applier implements AutoCloseable {
         kernelReadPending = true;
         thread.start();
         reader.start();
+        if (!inspectUnsupported) {
+            driftWatch.start();
+        }
+    }
+
+    /**
+     * Lists the kernel every {@code driftCheckMillis} (never sooner than the last listing took, so that a large set
+     * costs at most half of one core) and hands the listing to the applier, which puts back what is missing.
+     */
+    private void watchDrift() {
+        while (!closed) {
+            long t0 = System.nanoTime();
+            if (!driftCheckQueued) {
+                long judgeBefore = Math.min(clock.millis(), batchWriteSince);
+                int writes = rebuildWrites;
+                try {
+                    java.util.Optional<KernelState> state = backend.inspect();
+                    if (state.isEmpty()) {
+                        inspectUnsupported = true;
+                        LOGGER.info("{} cannot be listed for the drift check; only the table's presence is checked", backend.describe());
+                        return;
+                    }
+                    driftCheckQueued = true;
+                    queue.add(new DriftCheck(state.get(), judgeBefore, writes));
+                } catch (BackendException | RuntimeException e) {
+                    LOGGER.error("Drift check of the firewall failed: {}", firstLine(String.valueOf(e.getMessage())));
+                }
+            }
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            try {
+                Thread.sleep(Math.max(driftCheckMillis - took, took));
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Puts back, by difference, what the kernel lacks: the table whole if it is gone; otherwise only the missing
+     * sets, chain or rules (rules still there keep their counters) and the missing elements the view holds.
+     * Elements the agent does not know are left alone.
+     */
+    private void repairDrift(DriftCheck d) {
+        driftCheckQueued = false;
+        if (d.rebuildWrites != rebuildWrites) {
+            return; // a rebuild or reconcile wrote while the kernel was being listed: the next check judges
+        }
+        long now = clock.millis();
+        KernelState k = d.state;
+        try {
+            if (!k.tablePresent()) {
+                restoreTable();
+                return;
+            }
+            if (!k.missingObjects().isEmpty()) {
+                LOGGER.error("FIREWALL DRIFT: {} gone from {}; adding them back", k.missingObjects(), backend.describe());
+                backend.restoreObjects(k);
+                stats.driftRepaired(k.missingObjects().size());
+            }
+        } catch (BackendException e) {
+            LOGGER.error("Repairing the firewall's objects failed, the next check retries: {}", e.getMessage());
+            return;
+        }
+        List<Op> missing = new ArrayList<>();
+        for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
+            BlockTable.Entry entry = e.getValue();
+            if (entry.expiresAt - now > EXPIRY_MARGIN_MILLIS && entry.changedAt < d.judgeChangedBefore && !k.elements().containsKey(e.getKey())) {
+                missing.add(Op.add(e.getKey(), (entry.expiresAt - now + 999) / 1000));
+            }
+        }
+        if (!missing.isEmpty()) {
+            LOGGER.error("FIREWALL DRIFT: {} element(s) the agent holds are gone from the kernel (e.g. {}); adding them back",
+                missing.size(), missing.get(0).prefix());
+            List<Op> failed = applyIsolated(missing, "Drift repair");
+            stats.driftRepaired(missing.size() - failed.size());
+        }
+    }
+
+    /** The table is gone (e.g. {@code nft flush ruleset}): recreates it and writes the view into its new, empty sets. */
+    private void restoreTable() throws BackendException {
+        LOGGER.error("FIREWALL TABLE GONE ({}); restoring it with {} entries now", backend.describe(), table.size());
+        rebuildWrites++;
+        try {
+            backend.start();
+            restoredAt = clock.millis();
+            stats.tableRestored();
+            // the sets were just created empty: writing the view into them loses nothing
+            table.removeExpired(restoredAt);
+            backend.rebuild(ttls(table, restoredAt));
+        } finally {
+            rebuildWrites++;
+        }
     }
 
     /** Whether the agent knows what the kernel's sets hold (read back, or rebuilt whole from the store). */
@@ -212,6 +339,10 @@ public final class Applier implements AutoCloseable {
                             applyBatch(batch);
                             batch = new ArrayList<>();
                         }
+                    } else if (o instanceof DriftCheck) {
+                        applyBatch(batch);
+                        batch = new ArrayList<>();
+                        repairDrift((DriftCheck) o);
                     } else if (o instanceof KernelRead) {
                         applyBatch(batch);
                         batch = new ArrayList<>();
@@ -246,10 +377,15 @@ public final class Applier implements AutoCloseable {
             return;
         }
         long now = clock.millis();
-        for (Change c : batch) {
-            changes.plan(c, now);
+        batchWriteSince = now;
+        try {
+            for (Change c : batch) {
+                changes.plan(c, now);
+            }
+            applyOrSplit(batch, true);
+        } finally {
+            batchWriteSince = Long.MAX_VALUE;
         }
-        applyOrSplit(batch, true);
         size = table.size();
         for (Change c : batch) {
             stats.count(c.outcome);
@@ -392,7 +528,7 @@ public final class Applier implements AutoCloseable {
 
     private void housekeeping() {
         long now = clock.millis();
-        if (now - lastWatch >= WATCH_MILLIS) {
+        if (inspectUnsupported && now - lastWatch >= WATCH_MILLIS) {
             lastWatch = now;
             watch();
         }
@@ -424,13 +560,7 @@ public final class Applier implements AutoCloseable {
             if (backend.isPresent()) {
                 return;
             }
-            LOGGER.error("FIREWALL TABLE GONE ({}); restoring it with {} entries now", backend.describe(), table.size());
-            backend.start();
-            restoredAt = clock.millis();
-            stats.tableRestored();
-            // the sets were just created empty: writing the view into them loses nothing
-            table.removeExpired(restoredAt);
-            backend.rebuild(ttls(table, restoredAt));
+            restoreTable();
         } catch (BackendException e) {
             LOGGER.error("Checking or restoring the firewall table failed: {}", e.getMessage());
         }
@@ -474,6 +604,15 @@ public final class Applier implements AutoCloseable {
             }
         }
         ReconcilePlanner.Plan plan = reconciles.plan(desired, next, now, r.loadStartedAt, !full);
+        rebuildWrites++;
+        try {
+            writeRebuild(r, plan, next, full, now, started);
+        } finally {
+            rebuildWrites++;
+        }
+    }
+
+    private void writeRebuild(Rebuild r, ReconcilePlanner.Plan plan, BlockTable next, boolean full, long now, long started) {
         long planned = clock.millis();
         if (full) {
             try {
@@ -508,6 +647,7 @@ public final class Applier implements AutoCloseable {
     public void close() {
         closed = true;
         reader.interrupt();
+        driftWatch.interrupt();
         thread.interrupt();
         try {
             thread.join(5000);

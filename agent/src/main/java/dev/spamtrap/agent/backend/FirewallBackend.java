@@ -37,6 +37,20 @@ public interface FirewallBackend {
         return java.util.Optional.empty();
     }
 
+    /**
+     * The drift check: what the kernel holds now (objects and elements), or empty when this backend cannot tell
+     * (the agent then only checks {@link #isPresent()}). Called from the drift-check thread; may take seconds on
+     * a large set.
+     */
+    default java.util.Optional<KernelState> inspect() throws BackendException {
+        return java.util.Optional.empty();
+    }
+
+    /** Adds back the objects {@code found} lacks, leaving those still there untouched. Elements are the applier's job. */
+    default void restoreObjects(KernelState found) throws BackendException {
+        start();
+    }
+
     /** Whether entries expire in the kernel by themselves; when false the agent removes expired entries itself. */
     boolean expiresInKernel();
 }

@@ -47,7 +47,7 @@ final class NftSetListing {
         return skipped;
     }
 
-    private static boolean element(JsonParser p, JsonToken t, int addressLength, Map<Prefix, Long> into) throws IOException {
+    static boolean element(JsonParser p, JsonToken t, int addressLength, Map<Prefix, Long> into) throws IOException {
         if (t == JsonToken.VALUE_STRING) {
             into.put(plain(p.getText(), addressLength), NO_TIMEOUT);
             return true;

@@ -139,6 +139,11 @@ public final class Applier implements AutoCloseable {
         this.batchSize = batchSize;
         this.maxEntries = maxEntries;
         this.stats = stats;
+        if (maxTtlSeconds > backend.maxTimeoutSeconds()) {
+            LOGGER.warn("block.maxLifetime ({} s) is longer than the longest timeout {} accepts: every lifetime is capped at {} s "
+                + "(a longer block is renewed by the reconcile from the store once it expires)", maxTtlSeconds, backend.describe(), backend.maxTimeoutSeconds());
+            maxTtlSeconds = backend.maxTimeoutSeconds();
+        }
         this.maxTtlSeconds = maxTtlSeconds;
         this.changes = new ChangePlanner(table, breaker, maxTtlSeconds, recentUnblocks, () -> kernelKnown);
         this.reconciles = new ReconcilePlanner(maxTtlSeconds, breaker.maxPerMinute());

@@ -55,7 +55,7 @@ final class ChangePlanner {
         }
         long ttl = Math.min(c.ttlSeconds, maxTtlSeconds);
         long expiresAt = now + ttl * 1000;
-        String capped = ttl < c.ttlSeconds ? " (capped at block.maxLifetime)" : "";
+        String capped = ttl < c.ttlSeconds ? " (capped at " + maxTtlSeconds + " s: block.maxLifetime or the backend's longest timeout)" : "";
         if (table.get(p, now) != null) {
             c.ops.add(Op.refresh(p, ttl));
             table.put(p, expiresAt, now);

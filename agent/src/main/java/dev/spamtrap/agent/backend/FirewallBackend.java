@@ -51,6 +51,11 @@ public interface FirewallBackend {
         start();
     }
 
+    /** The longest kernel timeout this backend accepts; the agent caps every lifetime at it. */
+    default long maxTimeoutSeconds() {
+        return Long.MAX_VALUE;
+    }
+
     /** Whether entries expire in the kernel by themselves; when false the agent removes expired entries itself. */
     boolean expiresInKernel();
 }

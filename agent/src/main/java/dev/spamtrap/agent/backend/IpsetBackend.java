@@ -16,6 +16,9 @@ import java.util.stream.Collectors;
  * {@code ipset restore -exist} per batch; a rebuild fills a fresh set and swaps it in atomically.
  */
 public final class IpsetBackend implements FirewallBackend {
+    /** The longest timeout ipset accepts (about 24.8 days); a longer one fails the whole restore. */
+    public static final long MAX_TIMEOUT_SECONDS = 2_147_483;
+
     private final CommandRunner runner;
     private final List<String> ipset;
     private final List<String> iptables;
@@ -96,7 +99,7 @@ public final class IpsetBackend implements FirewallBackend {
                 s.append("del ").append(set).append(' ').append(op.prefix()).append('\n');
             } else {
                 // with -exist an add of a present element resets its timeout
-                s.append("add ").append(set).append(' ').append(op.prefix()).append(" timeout ").append(op.ttlSeconds()).append('\n');
+                s.append("add ").append(set).append(' ').append(op.prefix()).append(" timeout ").append(Math.min(op.ttlSeconds(), MAX_TIMEOUT_SECONDS)).append('\n');
             }
         }
         return s.toString();
@@ -117,13 +120,19 @@ public final class IpsetBackend implements FirewallBackend {
         s.append(create(tmp6, "inet6")).append("flush ").append(tmp6).append('\n');
         for (Map.Entry<Prefix, Long> e : blocks.entrySet()) {
             s.append("add ").append(e.getKey().isIpv6() ? tmp6 : tmp4).append(' ').append(e.getKey())
-                .append(" timeout ").append(Math.max(1, e.getValue())).append('\n');
+                .append(" timeout ").append(Math.min(Math.max(1, e.getValue()), MAX_TIMEOUT_SECONDS)).append('\n');
         }
         s.append("swap ").append(tmp4).append(' ').append(set4).append('\n');
         s.append("swap ").append(tmp6).append(' ').append(set6).append('\n');
         s.append("destroy ").append(tmp4).append('\n');
         s.append("destroy ").append(tmp6).append('\n');
         return s.toString();
+    }
+
+    /** ipset refuses a longer timeout (and with it the whole restore): the applier caps lifetimes at this, and so does every script. */
+    @Override
+    public long maxTimeoutSeconds() {
+        return MAX_TIMEOUT_SECONDS;
     }
 
     static String tmpName(String set) {

@@ -532,6 +532,13 @@ public final class Applier implements AutoCloseable {
     }
 
     private void housekeeping() {
+        if (!backend.expiresInKernel()) {
+            try {
+                backend.sweepExpired();
+            } catch (BackendException e) {
+                LOGGER.error("Deleting expired blocks failed, the next sweep retries: {}", e.getMessage());
+            }
+        }
         long now = clock.millis();
         if (inspectUnsupported && now - lastWatch >= WATCH_MILLIS) {
             lastWatch = now;
@@ -541,22 +548,9 @@ public final class Applier implements AutoCloseable {
             return;
         }
         lastSweep = now;
-        List<Prefix> expired = table.removeExpired(now);
+        table.removeExpired(now);
         recentUnblocks.values().removeIf(t -> t < now - 3_600_000);
         size = table.size();
-        if (expired.isEmpty() || backend.expiresInKernel()) {
-            return;
-        }
-        List<Op> ops = new ArrayList<>();
-        for (Prefix p : expired) {
-            ops.add(Op.remove(p));
-        }
-        try {
-            backend.apply(ops);
-            LOGGER.info("Removed {} expired block(s) (this backend has no kernel-side expiry)", ops.size());
-        } catch (BackendException e) {
-            LOGGER.error("Removing {} expired block(s) failed: {}", ops.size(), e.getMessage());
-        }
     }
 
     /** Restores the backend's table and sets at once if something removed them. */

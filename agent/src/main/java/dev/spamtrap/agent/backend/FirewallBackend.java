@@ -56,6 +56,14 @@ public interface FirewallBackend {
         return Long.MAX_VALUE;
     }
 
+    /**
+     * For a backend without kernel-side expiry: deletes the entries whose lifetime is over, by the deadlines the
+     * backend recorded when it wrote them; returns how many. Called by the applier every second.
+     */
+    default int sweepExpired() throws BackendException {
+        return 0;
+    }
+
     /** Whether entries expire in the kernel by themselves; when false the agent removes expired entries itself. */
     boolean expiresInKernel();
 }

@@ -152,7 +152,7 @@ public final class Applier implements AutoCloseable {
         this.reader.setDaemon(true);
         this.driftWatch = new Thread(this::watchDrift, "agent-drift-check");
         this.driftWatch.setDaemon(true);
-        this.lastSweep = clock.millis();
+        this.lastSweep = System.nanoTime();
         this.lastWatch = lastSweep;
     }
 
@@ -539,15 +539,16 @@ public final class Applier implements AutoCloseable {
                 LOGGER.error("Deleting expired blocks failed, the next sweep retries: {}", e.getMessage());
             }
         }
-        long now = clock.millis();
-        if (inspectUnsupported && now - lastWatch >= WATCH_MILLIS) {
-            lastWatch = now;
+        long mono = System.nanoTime(); // intervals on the monotonic clock: a wall-clock step neither stalls nor rushes them
+        if (inspectUnsupported && mono - lastWatch >= WATCH_MILLIS * 1_000_000) {
+            lastWatch = mono;
             watch();
         }
-        if (now - lastSweep < SWEEP_MILLIS) {
+        if (mono - lastSweep < SWEEP_MILLIS * 1_000_000) {
             return;
         }
-        lastSweep = now;
+        lastSweep = mono;
+        long now = clock.millis();
         table.removeExpired(now);
         recentUnblocks.values().removeIf(t -> t < now - 3_600_000);
         size = table.size();

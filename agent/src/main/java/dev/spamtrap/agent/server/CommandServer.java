@@ -70,7 +70,7 @@ public final class CommandServer implements AutoCloseable {
         final SocketChannel channel;
         final String peer;
         final String peerKey;
-        volatile long lastActive = System.currentTimeMillis();
+        volatile long lastActive = System.nanoTime();
         volatile boolean proven;
 
         Conn(SocketChannel channel, String peer, String peerKey) {
@@ -222,17 +222,17 @@ public final class CommandServer implements AutoCloseable {
 
     /** The read deadline: unproven connections that stay silent, and proven ones idle for long, are closed. */
     private void closeIdle() {
-        long now = System.currentTimeMillis();
+        long now = System.nanoTime(); // monotonic: a wall-clock step closes no connection
         List<Conn> idle = new ArrayList<>();
         synchronized (open) {
             for (Conn c : open) {
-                if (now - c.lastActive > (c.proven ? PROVEN_IDLE_MILLIS : idleMillis)) {
+                if (now - c.lastActive > (c.proven ? PROVEN_IDLE_MILLIS : idleMillis) * 1_000_000) {
                     idle.add(c);
                 }
             }
         }
         for (Conn c : idle) {
-            LOGGER.info("Closing connection from {}: nothing received for {} ms", c.peer, now - c.lastActive);
+            LOGGER.info("Closing connection from {}: nothing received for {} ms", c.peer, (now - c.lastActive) / 1_000_000);
             c.close();
         }
     }
@@ -312,7 +312,7 @@ public final class CommandServer implements AutoCloseable {
                     return;
                 }
                 len += n;
-                conn.lastActive = System.currentTimeMillis();
+                conn.lastActive = System.nanoTime();
             }
         } catch (IOException e) {
             if (!closed) {

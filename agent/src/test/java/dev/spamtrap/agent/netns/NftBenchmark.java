@@ -63,7 +63,7 @@ public final class NftBenchmark {
             backend.start();
 
             // 1. n live blocks through the applier as commands arrive (breaker out of the way for the benchmark)
-            Applier applier = new Applier(backend, new CircuitBreaker(Integer.MAX_VALUE, Clock.systemUTC()), Clock.systemUTC(), batch, 86_400 * 30, 10_000_000);
+            Applier applier = new Applier(backend, new CircuitBreaker(Integer.MAX_VALUE, System::nanoTime), Clock.systemUTC(), batch, 86_400 * 30, 10_000_000);
             applier.start();
             long t0 = System.nanoTime();
             List<CompletableFuture<Outcome>> results = new ArrayList<>(n);
@@ -99,7 +99,7 @@ public final class NftBenchmark {
                 }
             };
             long heapBefore = usedHeapAfterGc();
-            Applier second = new Applier(backend, new CircuitBreaker(600, Clock.systemUTC()), Clock.systemUTC(), batch, 86_400 * 30, 10_000_000);
+            Applier second = new Applier(backend, new CircuitBreaker(600, System::nanoTime), Clock.systemUTC(), batch, 86_400 * 30, 10_000_000);
             second.start();
             SafetyRails rails = new SafetyRails.Builder().ownAddresses(SafetyRails.localAddresses()).build();
             Reconciler reconciler = new Reconciler(source, rails, second, Clock.systemUTC(), Duration.ofHours(1), Duration.ofMinutes(1));

@@ -66,7 +66,12 @@ public final class TestAgent implements AutoCloseable {
     }
 
     public String sign(FirewallCommand c) {
-        return codec.encode(c, System.currentTimeMillis(), MessageCodec.newNonce());
+        return codec.encode(c, endpoint(), System.currentTimeMillis(), MessageCodec.newNonce());
+    }
+
+    /** How James names this agent: its TCP endpoint. */
+    public String endpoint() {
+        return dev.spamtrap.core.firewall.AgentEndpoint.tcp(address).toString();
     }
 
     /** Sends lines on one connection and returns one reply per line (or fewer if the agent closes). */

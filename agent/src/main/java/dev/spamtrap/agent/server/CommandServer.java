@@ -70,10 +70,13 @@ public final class CommandServer implements AutoCloseable {
         final SocketChannel channel;
         final String peer;
         final String peerKey;
+        /** The endpoint the connection came in on, as James names it: messages must name it. */
+        final String endpoint;
         volatile long lastActive = System.nanoTime();
         volatile boolean proven;
 
-        Conn(SocketChannel channel, String peer, String peerKey) {
+        Conn(SocketChannel channel, String peer, String peerKey, String endpoint) {
+            this.endpoint = endpoint;
             this.channel = channel;
             this.peer = peer;
             this.peerKey = peerKey;
@@ -133,7 +136,8 @@ public final class CommandServer implements AutoCloseable {
             SocketAddress local = server.getLocalAddress();
             bound.add(local);
             LOGGER.info("Listening for signed commands on {}", describe(local));
-            Thread t = new Thread(() -> acceptLoop(server), "agent-accept-" + describe(local));
+            String name = ep.isUnix() ? ep.toString() : AgentEndpoint.tcp((InetSocketAddress) local).toString();
+            Thread t = new Thread(() -> acceptLoop(server, name), "agent-accept-" + describe(local));
             t.setDaemon(true);
             t.start();
         }
@@ -144,7 +148,7 @@ public final class CommandServer implements AutoCloseable {
         return a instanceof UnixDomainSocketAddress ? "unix:" + ((UnixDomainSocketAddress) a).getPath() : "tcp:" + a;
     }
 
-    private void acceptLoop(ServerSocketChannel server) {
+    private void acceptLoop(ServerSocketChannel server, String endpoint) {
         while (!closed) {
             SocketChannel ch;
             try {
@@ -156,7 +160,7 @@ public final class CommandServer implements AutoCloseable {
                 return;
             }
             String peer = peerOf(ch);
-            Conn conn = new Conn(ch, peer, peerKey(ch, peer));
+            Conn conn = new Conn(ch, peer, peerKey(ch, peer), endpoint);
             if (!admit(conn)) {
                 LOGGER.warn("REFUSED connection from {}: all {} connections are in use by clients that hold the key", peer, maxConnections);
                 try (ch) {
@@ -289,7 +293,7 @@ public final class CommandServer implements AutoCloseable {
                             oversized = true;
                             break;
                         }
-                        pending.add(processor.handle(new String(buf, start, end - start, StandardCharsets.ISO_8859_1), peer));
+                        pending.add(processor.handle(new String(buf, start, end - start, StandardCharsets.ISO_8859_1), peer, conn.endpoint));
                         start = i + 1;
                     }
                 }

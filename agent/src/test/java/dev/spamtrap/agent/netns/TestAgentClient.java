@@ -25,7 +25,7 @@ final class TestAgentClient {
         try (Socket s = new Socket()) {
             s.connect(at, 2000);
             s.setSoTimeout(30_000);
-            s.getOutputStream().write((codec.encode(c, System.currentTimeMillis(), MessageCodec.newNonce()) + "\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write((codec.encode(c, dev.spamtrap.core.firewall.AgentEndpoint.tcp(at).toString(), System.currentTimeMillis(), MessageCodec.newNonce()) + "\n").getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
             return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
         }

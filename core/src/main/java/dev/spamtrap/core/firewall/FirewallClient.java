@@ -193,7 +193,7 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
         for (FirewallCommand c : pending) {
             String nonce = MessageCodec.newNonce();
             nonces.add(nonce);
-            lines.add(codec.encode(c, clock.millis(), nonce));
+            lines.add(codec.encode(c, endpoint.toString(), clock.millis(), nonce));
         }
         connection.writeLines(lines, deadline);
         reachable = true;

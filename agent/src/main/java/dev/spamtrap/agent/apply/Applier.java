@@ -145,7 +145,7 @@ public final class Applier implements AutoCloseable {
             maxTtlSeconds = backend.maxTimeoutSeconds();
         }
         this.maxTtlSeconds = maxTtlSeconds;
-        this.changes = new ChangePlanner(table, breaker, maxTtlSeconds, recentUnblocks, () -> kernelKnown);
+        this.changes = new ChangePlanner(table, breaker, maxTtlSeconds, recentUnblocks);
         this.reconciles = new ReconcilePlanner(maxTtlSeconds, breaker.maxPerMinute());
         this.thread = new Thread(this::run, "agent-applier");
         this.reader = new Thread(this::readKernel, "agent-kernel-read");
@@ -382,12 +382,18 @@ public final class Applier implements AutoCloseable {
             return;
         }
         long now = clock.millis();
+        long t0 = System.nanoTime();
         batchWriteSince = now;
         try {
             for (Change c : batch) {
                 changes.plan(c, now);
             }
+            long planned = System.nanoTime();
             applyOrSplit(batch, true);
+            if (LOGGER.isDebugEnabled()) {
+                LOGGER.debug("Batch of {} change(s): planned in {} us, written in {} us", batch.size(), (planned - t0) / 1000,
+                    (System.nanoTime() - planned) / 1000);
+            }
         } finally {
             batchWriteSince = Long.MAX_VALUE;
         }
@@ -464,10 +470,19 @@ public final class Applier implements AutoCloseable {
             long cap = now + maxTtlSeconds * 1000;
             List<Op> rewrite = new ArrayList<>();
             int merged = 0;
+            List<Op> lengthen = new ArrayList<>();
             for (Map.Entry<Prefix, Long> e : k.secondsLeft.entrySet()) {
                 Prefix p = e.getKey();
                 Long unblockedAt = recentUnblocks.get(p);
-                if (table.get(p, now) != null || (unblockedAt != null && unblockedAt >= k.startedAt) || e.getValue() <= 0) {
+                BlockTable.Entry live = table.get(p, now);
+                if (live != null) {
+                    // blocked since the start by an add, which leaves an element already there with its old timeout
+                    if (e.getValue() < maxTtlSeconds && live.expiresAt - (now + e.getValue() * 1000) > ReconcilePlanner.REFRESH_TOLERANCE_MILLIS) {
+                        lengthen.add(Op.refresh(p, (live.expiresAt - now + 999) / 1000));
+                    }
+                    continue;
+                }
+                if ((unblockedAt != null && unblockedAt >= k.startedAt) || e.getValue() <= 0) {
                     continue;
                 }
                 long left = e.getValue();
@@ -480,6 +495,9 @@ public final class Applier implements AutoCloseable {
             size = table.size();
             LOGGER.info("Read the firewall's sets back: {} element(s) in {} ms, {} taken into the agent's view ({} entries now); "
                 + "from now on changes and reconciles apply by difference", k.secondsLeft.size(), k.tookMillis, merged, table.size());
+            if (!lengthen.isEmpty()) {
+                applyIsolated(lengthen, "Giving blocks made before the read-back their full lifetime");
+            }
             if (restoredAt >= k.startedAt && !rewrite.isEmpty()) {
                 // the objects were recreated while they were being read: what was read is no longer in the kernel
                 applyIsolated(rewrite, "restoring the elements read back before the table was recreated");

@@ -5,7 +5,6 @@ import dev.spamtrap.agent.net.Prefix;
 import dev.spamtrap.agent.safety.CircuitBreaker;
 
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 
 /**
  * Turns a live command into ops against the agent's view of the sets, applying the rails that depend on that
@@ -13,11 +12,11 @@ import java.util.function.BooleanSupplier;
  * circuit breaker for blocks new to the firewall. Updates the view as if the ops succeeded; the applier
  * undoes a change whose ops fail.
  * <p>
- * Until the agent knows what the kernel holds ({@code kernelKnown} false: just started, its sets not yet read back
- * nor rebuilt), its view holds only what it put there since the start. A block new to that view is then written
- * as a refresh (add, delete, add in one transaction), which is right whether or not the kernel already holds the
- * element; nothing is removed on the view's word except the exact element an UNBLOCK names. An element that
- * overlaps one the agent does not know about makes that one change fail, alone.
+ * Until the agent knows what the kernel holds (just started, its sets not yet read back nor rebuilt), its view
+ * holds only what it put there since the start. A block new to that view is an add, which never fails on an
+ * element already there (if the kernel kept an older, shorter timeout, the read-back's merge refreshes it);
+ * nothing is removed on the view's word except the exact element an UNBLOCK names. An element that overlaps one
+ * the agent does not know about makes that one change fail, alone.
  */
 final class ChangePlanner {
     private final BlockTable table;
@@ -25,11 +24,8 @@ final class ChangePlanner {
     private final long maxTtlSeconds;
     private final Map<Prefix, Long> recentUnblocks;
 
-    private final BooleanSupplier kernelKnown;
-
-    ChangePlanner(BlockTable table, CircuitBreaker breaker, long maxTtlSeconds, Map<Prefix, Long> recentUnblocks, BooleanSupplier kernelKnown) {
+    ChangePlanner(BlockTable table, CircuitBreaker breaker, long maxTtlSeconds, Map<Prefix, Long> recentUnblocks) {
         this.table = table;
-        this.kernelKnown = kernelKnown;
         this.breaker = breaker;
         this.maxTtlSeconds = maxTtlSeconds;
         this.recentUnblocks = recentUnblocks;
@@ -75,7 +71,7 @@ final class ChangePlanner {
             c.ops.add(Op.remove(inner));
             table.remove(inner);
         }
-        c.ops.add(kernelKnown.getAsBoolean() ? Op.add(p, ttl) : Op.refresh(p, ttl));
+        c.ops.add(Op.add(p, ttl));
         table.put(p, expiresAt, now);
         c.outcome = Outcome.applied("blocked for " + ttl + " s" + capped);
     }

@@ -167,6 +167,8 @@ class KernelKeptNamespaceTest {
             assertThat(unblock).startsWith("ERR ").contains("firewall command failed").contains("interval overlaps");
             String block = sendOne(second, FirewallCommand.block("10.77.0.1", 600)); // applies at once, before the read-back
             assertThat(block).startsWith("OK ");
+            // a longer block of an element the kernel already holds: written as an add while the kernel is unknown
+            assertThat(sendOne(second, FirewallCommand.block(thousand.get(0), 86_400))).startsWith("OK ");
             assertThat(kernel("block4")).hasSize(1001).containsAll(thousand).contains("10.77.0.1");
             assertThat(kernel("wide4")).containsExactly(WIDE);
             assertThat(log.text()).doesNotContain("resynchronised");
@@ -174,6 +176,9 @@ class KernelKeptNamespaceTest {
             runner.open();
             waitUntil("the sets are read back", () -> second.applier().kernelKnown(), 30);
             assertThat(second.applier().size()).isEqualTo(1002);
+            // the merge gave it its full lifetime (the add had left the kernel's one-hour timeout)
+            waitUntil("the longer block has its day", () -> Netns.run(List.of("ip", "netns", "exec", ns, "nft", "list", "set", "inet", "spamtrap",
+                "block4")).contains(thousand.get(0) + " timeout 1d"), 10);
             // now the agent knows the /16: the same UNBLOCK is answered without touching nft
             assertThat(sendOne(second, FirewallCommand.unblock("10.1.2.0/24"))).startsWith("OK ").contains("inside the blocked prefix " + WIDE);
             Thread.sleep(2500); // two start-up rebuild attempts against the down store

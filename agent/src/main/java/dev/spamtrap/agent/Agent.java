@@ -126,7 +126,8 @@ public final class Agent implements AutoCloseable {
         this.stats = new AgentStats();
         this.breaker = new CircuitBreaker(config.breakerMaxPerMinute(), b.nanoTime);
         this.applier = new Applier(backend, breaker, b.clock, config.batchSize(), config.maxLifetime().toSeconds(), config.reconcileMaxEntries(), stats,
-            config.driftCheckInterval());
+            // a dry run has no kernel to compare with: its listings come back empty
+            config.backend() == AgentConfig.BackendKind.LOG ? java.time.Duration.ZERO : config.driftCheckInterval());
         ReplayGuard guard = new ReplayGuard(b.clock, b.nanoTime, config.maxAge(), 1_000_000);
         CommandProcessor processor = new CommandProcessor(new MessageCodec(key), guard, rails, applier);
         List<AgentEndpoint> endpoints = new ArrayList<>();

@@ -186,6 +186,9 @@ public final class Applier implements AutoCloseable {
                     driftCheckQueued = true;
                     queue.add(new DriftCheck(state.get(), judgeBefore, writes));
                 } catch (BackendException | RuntimeException e) {
+                    if (closed) {
+                        return; // interrupted by close()
+                    }
                     LOGGER.error("Drift check of the firewall failed: {}", firstLine(String.valueOf(e.getMessage())));
                 }
             }
@@ -272,6 +275,9 @@ public final class Applier implements AutoCloseable {
                     : backend.describe() + " cannot list its sets with their lifetimes"));
                 return;
             } catch (BackendException | RuntimeException e) {
+                if (closed) {
+                    return;
+                }
                 String problem = "reading them back failed: " + firstLine(String.valueOf(e.getMessage()));
                 LOGGER.error("Reading the firewall's sets back failed, retrying in {} s (until then the agent only adds): {}",
                     KERNEL_READ_RETRY_MILLIS / 1000, problem);
@@ -468,6 +474,8 @@ public final class Applier implements AutoCloseable {
         } else if (!kernelKnown) {
             long now = clock.millis();
             long cap = now + maxTtlSeconds * 1000;
+            // the objects were recreated while they were being read: what was read is no longer in the kernel
+            boolean restoredMeanwhile = restoredAt >= k.startedAt;
             List<Op> rewrite = new ArrayList<>();
             int merged = 0;
             List<Op> lengthen = new ArrayList<>();
@@ -489,7 +497,9 @@ public final class Applier implements AutoCloseable {
                 long expiresAt = left >= maxTtlSeconds ? cap : now + left * 1000;
                 table.put(p, expiresAt, 0);
                 merged++;
-                rewrite.add(Op.refresh(p, (expiresAt - now + 999) / 1000));
+                if (restoredMeanwhile) {
+                    rewrite.add(Op.add(p, (expiresAt - now + 999) / 1000));
+                }
             }
             kernelKnown = true;
             size = table.size();
@@ -498,8 +508,7 @@ public final class Applier implements AutoCloseable {
             if (!lengthen.isEmpty()) {
                 applyIsolated(lengthen, "Giving blocks made before the read-back their full lifetime");
             }
-            if (restoredAt >= k.startedAt && !rewrite.isEmpty()) {
-                // the objects were recreated while they were being read: what was read is no longer in the kernel
+            if (!rewrite.isEmpty()) {
                 applyIsolated(rewrite, "restoring the elements read back before the table was recreated");
             }
         }

@@ -71,6 +71,7 @@ public final class Agent implements AutoCloseable {
         private ActiveOffenderSource source;
         private boolean sourceSet;
         private Clock clock = Clock.systemUTC();
+        private java.util.function.LongSupplier nanoTime = System::nanoTime;
         private List<InetAddress> localAddresses;
 
         public Builder(AgentConfig config) {
@@ -81,6 +82,8 @@ public final class Agent implements AutoCloseable {
         /** Replaces the Cassandra source (null: no reconcile). */
         public Builder source(ActiveOffenderSource s) { this.source = s; this.sourceSet = true; return this; }
         public Builder clock(Clock c) { this.clock = c; return this; }
+        /** The monotonic clock for every interval (uptime, breaker minute); System::nanoTime unless a test steps it. */
+        public Builder nanoTime(java.util.function.LongSupplier n) { this.nanoTime = n; return this; }
         public Builder localAddresses(List<InetAddress> a) { this.localAddresses = a; return this; }
 
         public Agent build() {
@@ -121,9 +124,11 @@ public final class Agent implements AutoCloseable {
         }
         this.rails = rb.build();
         this.stats = new AgentStats();
-        this.breaker = new CircuitBreaker(config.breakerMaxPerMinute(), b.clock);
-        this.applier = new Applier(backend, breaker, b.clock, config.batchSize(), config.maxLifetime().toSeconds(), config.reconcileMaxEntries(), stats);
-        ReplayGuard guard = new ReplayGuard(b.clock, config.maxAge(), 1_000_000);
+        this.breaker = new CircuitBreaker(config.breakerMaxPerMinute(), b.nanoTime);
+        this.applier = new Applier(backend, breaker, b.clock, config.batchSize(), config.maxLifetime().toSeconds(), config.reconcileMaxEntries(), stats,
+            // a dry run has no kernel to compare with: its listings come back empty
+            config.backend() == AgentConfig.BackendKind.LOG ? java.time.Duration.ZERO : config.driftCheckInterval());
+        ReplayGuard guard = new ReplayGuard(b.clock, b.nanoTime, config.maxAge(), 1_000_000);
         CommandProcessor processor = new CommandProcessor(new MessageCodec(key), guard, rails, applier);
         List<AgentEndpoint> endpoints = new ArrayList<>();
         config.listenTcp().ifPresent(endpoints::add);

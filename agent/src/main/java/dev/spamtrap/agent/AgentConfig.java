@@ -35,7 +35,8 @@ public final class AgentConfig {
         "pf.command", "pf.table",
         "allowlist.file", "protect", "protect.localAddresses", "block.maxLifetime", "block.minPrefix4", "block.minPrefix6",
         "breaker.maxNewBlocksPerMinute",
-        "reconcile.source", "reconcile.spamtrapConfig", "reconcile.interval", "reconcile.retryInterval", "reconcile.maxEntries");
+        "reconcile.source", "reconcile.spamtrapConfig", "reconcile.interval", "reconcile.retryInterval", "reconcile.maxEntries",
+        "drift.checkInterval");
 
     public enum BackendKind { NFTABLES, IPSET, PF, LOG }
 
@@ -75,6 +76,7 @@ public final class AgentConfig {
     private final Optional<Path> spamtrapConfig;
     private final Duration reconcileInterval;
     private final Duration reconcileRetryInterval;
+    private final Duration driftCheckInterval;
     private final int reconcileMaxEntries;
 
     private AgentConfig(Path source, Properties p) {
@@ -142,6 +144,7 @@ public final class AgentConfig {
         this.spamtrapConfig = sc.map(v -> r.existingFile("reconcile.spamtrapConfig", v));
         this.reconcileInterval = r.durationIn("reconcile.interval", "5m", Duration.ofSeconds(1), Duration.ofDays(1));
         this.reconcileRetryInterval = r.durationIn("reconcile.retryInterval", "30s", Duration.ofSeconds(1), Duration.ofDays(1));
+        this.driftCheckInterval = r.durationIn("drift.checkInterval", "1s", Duration.ZERO, Duration.ofMinutes(10));
         this.reconcileMaxEntries = r.intIn("reconcile.maxEntries", 1_000_000, 1, 100_000_000);
     }
 
@@ -191,6 +194,8 @@ public final class AgentConfig {
     public Optional<Path> spamtrapConfig() { return spamtrapConfig; }
     public Duration reconcileInterval() { return reconcileInterval; }
     public Duration reconcileRetryInterval() { return reconcileRetryInterval; }
+    /** How often the kernel is compared with the agent's view (0: never; the table's presence is still checked). */
+    public Duration driftCheckInterval() { return driftCheckInterval; }
     public int reconcileMaxEntries() { return reconcileMaxEntries; }
 
     /** The shared typed reads, plus the agent's own kinds of value. */

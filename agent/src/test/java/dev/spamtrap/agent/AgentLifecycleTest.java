@@ -178,11 +178,10 @@ class AgentLifecycleTest {
              TestAgent t = new TestAgent(dir, Map.of("breaker.maxNewBlocksPerMinute", "1"), new FakeRunner(), source, List.of())) {
             RebuildReport report = t.agent.startupRebuild().get(10, TimeUnit.SECONDS);
             assertThat(report.done).isTrue();
-            assertThat(report.full).isTrue();
+            assertThat(report.full).isFalse(); // the sets were read back (empty): only the difference is written, never a flush
             assertThat(report.entries).isEqualTo(3);
             FakeRunner.Call rebuild = t.runner.calls.get(t.runner.calls.size() - 1);
-            assertThat(rebuild.stdin).contains("flush set inet spamtrap block4\nflush set inet spamtrap block6\n"
-                    + "flush set inet spamtrap wide4\nflush set inet spamtrap wide6\n")
+            assertThat(rebuild.stdin).doesNotContain("flush")
                 .containsPattern("192\\.0\\.2\\.1 timeout 3[56]\\d\\ds").contains("add element inet spamtrap wide6 { 2001:db8:0:0:0:0:0:7 timeout")
                 .doesNotContain("127.0.0.1", "192.0.2.3 ");
             assertThat(log.text()).contains("REFUSED offender 127.0.0.1 from fake store: 127.0.0.1 is loopback",
@@ -220,7 +219,7 @@ class AgentLifecycleTest {
             source.offenders.add(offender("192.0.2.77", Duration.ofHours(1)));
             source.down = false;
             waitFor(() -> t.runner.allInput().contains("192.0.2.77 timeout"));
-            assertThat(t.runner.allInput()).contains("flush set inet spamtrap block4");
+            assertThat(t.runner.allInput()).doesNotContain("flush set"); // the kernel was read back: the difference only
         }
     }
 

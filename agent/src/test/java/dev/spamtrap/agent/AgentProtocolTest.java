@@ -58,7 +58,7 @@ class AgentProtocolTest {
     @Test
     void goodCommandIsApplied() throws Exception {
         String line = t.sign(FirewallCommand.block("192.0.2.7", 3600));
-        String nonce = line.split(" ")[2];
+        String nonce = line.split(" ")[3];
         assertThat(t.sendOne(line)).isEqualTo("OK " + nonce + " blocked for 3600 s");
         assertThat(applied()).contains("add element inet spamtrap block4 { 192.0.2.7 timeout 3600s }");
         assertThat(t.sendOne(t.sign(FirewallCommand.block("2001:db8:1::/48", 60)))).startsWith("OK ");
@@ -76,16 +76,28 @@ class AgentProtocolTest {
     void badSignatureIsRefusedAndNothingApplied() throws Exception {
         String good = t.sign(FirewallCommand.block("192.0.2.7", 3600));
         String forged = good.substring(0, good.length() - 64) + "0".repeat(64);
-        assertThat(t.sendOne(forged)).startsWith("ERR " + good.split(" ")[2] + " bad signature");
+        assertThat(t.sendOne(forged)).startsWith("ERR " + good.split(" ")[3] + " bad signature");
         assertThat(applied()).isEmpty();
         assertThat(log.text()).containsPattern("REFUSED message from tcp:127\\.0\\.0\\.1:\\d+ \\(bad signature\\): bad signature");
     }
 
     @Test
+    void aMessageSignedForAnotherAgentIsRefused() throws Exception {
+        // the same key, another agent (say the next host's): captured there, replayed here
+        String elsewhere = t.codec.encode(FirewallCommand.block("192.0.2.7", 3600), "tcp:127.0.0.1:7999", System.currentTimeMillis(), "00000000000000ac");
+        assertThat(t.sendOne(elsewhere)).startsWith("ERR 00000000000000ac message signed for agent 'tcp:127.0.0.1:7999', this is " + t.endpoint());
+        assertThat(applied()).isEmpty();
+        assertThat(log.text()).contains("(wrong agent): message signed for agent");
+        // and the nonce was not burnt: the real message with it still applies
+        String here = t.codec.encode(FirewallCommand.block("192.0.2.7", 3600), t.endpoint(), System.currentTimeMillis(), "00000000000000ac");
+        assertThat(t.sendOne(here)).startsWith("OK 00000000000000ac");
+    }
+
+    @Test
     void staleMessageIsRefused() throws Exception {
-        String stale = t.codec.encode(FirewallCommand.block("192.0.2.7", 3600), System.currentTimeMillis() - 31_000, "00000000000000aa");
+        String stale = t.codec.encode(FirewallCommand.block("192.0.2.7", 3600), t.endpoint(), System.currentTimeMillis() - 31_000, "00000000000000aa");
         assertThat(t.sendOne(stale)).startsWith("ERR 00000000000000aa stale message: signed");
-        String future = t.codec.encode(FirewallCommand.block("192.0.2.7", 3600), System.currentTimeMillis() + 60_000, "00000000000000ab");
+        String future = t.codec.encode(FirewallCommand.block("192.0.2.7", 3600), t.endpoint(), System.currentTimeMillis() + 60_000, "00000000000000ab");
         assertThat(t.sendOne(future)).contains("in the future");
         assertThat(applied()).isEmpty();
         assertThat(log.text()).contains("(stale): stale message: signed");
@@ -98,7 +110,7 @@ class AgentProtocolTest {
         int calls = t.runner.calls.size();
         assertThat(t.sendOne(line)).contains("replayed message: nonce");
         assertThat(t.runner.calls).hasSize(calls);
-        assertThat(log.text()).contains("(replayed): replayed message: nonce " + line.split(" ")[2]);
+        assertThat(log.text()).contains("(replayed): replayed message: nonce " + line.split(" ")[3]);
     }
 
     @Test
@@ -108,14 +120,14 @@ class AgentProtocolTest {
         assertThat(t.sendOne(t.sign(FirewallCommand.block("192.0.2.0/33", 60)))).contains("'192.0.2.0/33' has prefix length 33");
         String named = t.sign(FirewallCommand.block("192.0.2.7", 60)).replace("192.0.2.7", "mx.example.org");
         assertThat(t.sendOne(named)).contains("malformed address or prefix 'mx.example.org'");
-        assertThat(t.sendOne("BLOCK 192.0.2.7")).startsWith("ERR - expected 7 fields");
+        assertThat(t.sendOne("BLOCK 192.0.2.7")).startsWith("ERR - expected 8 fields");
         assertThat(applied()).isEmpty();
         assertThat(log.text()).contains("'300.1.2.3' is not an IPv4 or IPv6 address", "'mx.example.org'");
     }
 
     @Test
     void oversizedMessageIsRefusedAndConnectionClosed() throws Exception {
-        List<String> replies = t.send("v1 " + "9".repeat(700), t.sign(FirewallCommand.block("192.0.2.7", 60)));
+        List<String> replies = t.send("v2 " + "9".repeat(700), t.sign(FirewallCommand.block("192.0.2.7", 60)));
         assertThat(replies).containsExactly("ERR - message longer than 512 bytes");
         assertThat(applied()).isEmpty();
         assertThat(log.text()).contains("(oversized): longer than 512 bytes; nothing applied");

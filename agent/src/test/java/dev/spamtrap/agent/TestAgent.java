@@ -39,7 +39,9 @@ public final class TestAgent implements AutoCloseable {
     public TestAgent(Path dir, Map<String, String> settings, FakeRunner runner, ActiveOffenderSource source, List<InetAddress> own) throws Exception {
         this.dir = dir;
         this.runner = runner;
-        Path config = writeConfig(dir, settings);
+        Map<String, String> withDrift = new java.util.HashMap<>(settings);
+        withDrift.putIfAbsent("drift.checkInterval", "0s"); // the recording runner has no kernel to list
+        Path config = writeConfig(dir, withDrift);
         this.agent = new Agent.Builder(AgentConfig.load(config)).runner(runner).source(source).localAddresses(own).build().start();
         this.address = (InetSocketAddress) agent.boundAddresses().get(0);
     }
@@ -64,7 +66,12 @@ public final class TestAgent implements AutoCloseable {
     }
 
     public String sign(FirewallCommand c) {
-        return codec.encode(c, System.currentTimeMillis(), MessageCodec.newNonce());
+        return codec.encode(c, endpoint(), System.currentTimeMillis(), MessageCodec.newNonce());
+    }
+
+    /** How James names this agent: its TCP endpoint. */
+    public String endpoint() {
+        return dev.spamtrap.core.firewall.AgentEndpoint.tcp(address).toString();
     }
 
     /** Sends lines on one connection and returns one reply per line (or fewer if the agent closes). */

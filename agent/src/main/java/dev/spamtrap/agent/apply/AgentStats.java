@@ -11,6 +11,7 @@ public final class AgentStats {
     private final LongAdder applied = new LongAdder();
     private final Map<String, LongAdder> refused = new ConcurrentHashMap<>();
     private final AtomicLong tablesRestored = new AtomicLong();
+    private final AtomicLong driftRepaired = new AtomicLong();
     private volatile RebuildReport lastReconcile;
     private volatile long lastReconcileAt;
 
@@ -54,6 +55,15 @@ public final class AgentStats {
         Map<String, Long> out = new TreeMap<>();
         refused.forEach((k, v) -> out.put(k, v.sum()));
         return out;
+    }
+
+    void driftRepaired(long objectsOrElements) {
+        driftRepaired.addAndGet(objectsOrElements);
+    }
+
+    /** Objects (sets, chain, rules) and elements the drift check found missing and put back. */
+    public long driftRepaired() {
+        return driftRepaired.get();
     }
 
     public long tablesRestored() {

@@ -2,6 +2,7 @@ package dev.spamtrap.agent.apply;
 
 import dev.spamtrap.agent.backend.BackendException;
 import dev.spamtrap.agent.backend.FirewallBackend;
+import dev.spamtrap.agent.backend.KernelState;
 import dev.spamtrap.agent.backend.Op;
 import dev.spamtrap.agent.net.Prefix;
 import dev.spamtrap.agent.safety.CircuitBreaker;
@@ -21,10 +22,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * The one thread that changes the firewall. Commands queue up while the backend is busy and are applied
  * together, up to {@code batchSize} per backend call (for nftables one {@code nft -f} transaction). A failed
- * batch is split in halves until only the bad change is left out; the kernel is then resynchronised with the
- * agent's view so that the two never diverge. Rebuilds and reconciles run on this thread too, so they never
- * interleave with a batch, and the backend's objects are checked every second and restored at once if they
- * disappeared (e.g. {@code nft flush ruleset}). Planning lives in {@link ChangePlanner} and {@link ReconcilePlanner}.
+ * batch is split in halves until the bad change is alone; it is tried once more by itself and then refused,
+ * and every other change applies. A failure never rewrites the sets from the agent's view.
+ * <p>
+ * The kernel is never emptied on the agent's word alone. At start the agent does not know what the sets hold;
+ * a reader thread lists them ({@link FirewallBackend#readBack()}) and the applier merges that into its view.
+ * Until then (or, for a backend that cannot list its sets, until a full rebuild from the store succeeds) it only
+ * adds, and removes only the exact elements UNBLOCKs name. Rebuilds and reconciles run on this thread too, so
+ * they never interleave with a batch; once the kernel is known they apply only their difference. The backend's
+ * objects are checked every second and restored at once if they disappeared (e.g. {@code nft flush ruleset}).
+ * Planning lives in {@link ChangePlanner} and {@link ReconcilePlanner}.
  */
 public final class Applier implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(Applier.class);
@@ -46,6 +53,39 @@ public final class Applier implements AutoCloseable {
         }
     }
 
+    /** What the reader thread found in the kernel's sets at start (secondsLeft null: nothing usable, see problem). */
+    private static final class KernelRead {
+        final Map<Prefix, Long> secondsLeft;
+        final long startedAt;
+        final long tookMillis;
+        final String problem;
+
+        KernelRead(Map<Prefix, Long> secondsLeft, long startedAt, long tookMillis, String problem) {
+            this.secondsLeft = secondsLeft;
+            this.startedAt = startedAt;
+            this.tookMillis = tookMillis;
+            this.problem = problem;
+        }
+    }
+
+    private static final long KERNEL_READ_RETRY_MILLIS = 10_000;
+    /** An element that expires this soon may already be gone from the kernel by its own timeout: no drift. */
+    private static final long EXPIRY_MARGIN_MILLIS = 2_000;
+
+    /** One drift check's listing of the kernel, and which of the view's entries it must hold. */
+    private static final class DriftCheck {
+        final KernelState state;
+        /** Entries changed at or after this may have been written after the listing began: not judged. */
+        final long judgeChangedBefore;
+        final int rebuildWrites;
+
+        DriftCheck(KernelState state, long judgeChangedBefore, int rebuildWrites) {
+            this.state = state;
+            this.judgeChangedBefore = judgeChangedBefore;
+            this.rebuildWrites = rebuildWrites;
+        }
+    }
+
     private final FirewallBackend backend;
     private final CircuitBreaker breaker;
     private final Clock clock;
@@ -60,30 +100,199 @@ public final class Applier implements AutoCloseable {
     private final AgentStats stats;
     private volatile boolean closed;
     private volatile int size;
+    private final long maxTtlSeconds;
     private long lastSweep;
     private long lastWatch;
-    private boolean resyncNeeded;
+    /** Whether the view holds what the kernel holds (read back, or rebuilt whole from the store). Applier thread only. */
+    private volatile boolean kernelKnown;
+    /** A read-back is under way: rebuilds wait for it rather than flush the sets. Applier thread only. */
+    private boolean kernelReadPending;
+    private final List<Rebuild> waitingForKernel = new ArrayList<>();
+    /** When the watch last recreated the backend's objects. */
+    private long restoredAt = Long.MIN_VALUE;
+    private final Thread reader;
+    private final Thread driftWatch;
+    private final long driftCheckMillis;
+    /** Set once the backend says it cannot be inspected: the applier then only checks that the table is there. */
+    private volatile boolean inspectUnsupported;
+    private volatile boolean driftCheckQueued;
+    /** The planning time of the live batch being written, or Long.MAX_VALUE when none is. */
+    private volatile long batchWriteSince = Long.MAX_VALUE;
+    /** Counts writes of rebuilds, reconciles and restores (twice each: before and after), so a drift check overlapping one is dropped. */
+    private volatile int rebuildWrites;
 
     public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries) {
-        this(backend, breaker, clock, batchSize, maxTtlSeconds, maxEntries, new AgentStats());
+        this(backend, breaker, clock, batchSize, maxTtlSeconds, maxEntries, new AgentStats(), java.time.Duration.ZERO);
     }
 
-    public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries, AgentStats stats) {
+    /**
+     * @param driftCheck how often the kernel is listed and compared with the view (zero: only the table's presence
+     *                   is checked, every second)
+     */
+    public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries, AgentStats stats,
+                   java.time.Duration driftCheck) {
+        this.driftCheckMillis = driftCheck.toMillis();
+        this.inspectUnsupported = driftCheck.isZero();
         this.backend = backend;
         this.breaker = breaker;
         this.clock = clock;
         this.batchSize = batchSize;
         this.maxEntries = maxEntries;
         this.stats = stats;
+        if (maxTtlSeconds > backend.maxTimeoutSeconds()) {
+            LOGGER.warn("block.maxLifetime ({} s) is longer than the longest timeout {} accepts: every lifetime is capped at {} s "
+                + "(a longer block is renewed by the reconcile from the store once it expires)", maxTtlSeconds, backend.describe(), backend.maxTimeoutSeconds());
+            maxTtlSeconds = backend.maxTimeoutSeconds();
+        }
+        this.maxTtlSeconds = maxTtlSeconds;
         this.changes = new ChangePlanner(table, breaker, maxTtlSeconds, recentUnblocks);
         this.reconciles = new ReconcilePlanner(maxTtlSeconds, breaker.maxPerMinute());
         this.thread = new Thread(this::run, "agent-applier");
-        this.lastSweep = clock.millis();
+        this.reader = new Thread(this::readKernel, "agent-kernel-read");
+        this.reader.setDaemon(true);
+        this.driftWatch = new Thread(this::watchDrift, "agent-drift-check");
+        this.driftWatch.setDaemon(true);
+        this.lastSweep = System.nanoTime();
         this.lastWatch = lastSweep;
     }
 
+    /** Starts applying, and reading the kernel's sets back on a thread of their own (live commands apply meanwhile). */
     public void start() {
+        kernelReadPending = true;
         thread.start();
+        reader.start();
+        if (!inspectUnsupported) {
+            driftWatch.start();
+        }
+    }
+
+    /**
+     * Lists the kernel every {@code driftCheckMillis} (never sooner than the last listing took, so that a large set
+     * costs at most half of one core) and hands the listing to the applier, which puts back what is missing.
+     */
+    private void watchDrift() {
+        while (!closed) {
+            long t0 = System.nanoTime();
+            if (!driftCheckQueued) {
+                long judgeBefore = Math.min(clock.millis(), batchWriteSince);
+                int writes = rebuildWrites;
+                try {
+                    java.util.Optional<KernelState> state = backend.inspect();
+                    if (state.isEmpty()) {
+                        inspectUnsupported = true;
+                        LOGGER.info("{} cannot be listed for the drift check; only the table's presence is checked", backend.describe());
+                        return;
+                    }
+                    driftCheckQueued = true;
+                    queue.add(new DriftCheck(state.get(), judgeBefore, writes));
+                } catch (BackendException | RuntimeException e) {
+                    if (closed) {
+                        return; // interrupted by close()
+                    }
+                    LOGGER.error("Drift check of the firewall failed: {}", firstLine(String.valueOf(e.getMessage())));
+                }
+            }
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            try {
+                Thread.sleep(Math.max(driftCheckMillis - took, took));
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Puts back, by difference, what the kernel lacks: the table whole if it is gone; otherwise only the missing
+     * sets, chain or rules (rules still there keep their counters) and the missing elements the view holds.
+     * Elements the agent does not know are left alone.
+     */
+    private void repairDrift(DriftCheck d) {
+        driftCheckQueued = false;
+        if (d.rebuildWrites != rebuildWrites) {
+            return; // a rebuild or reconcile wrote while the kernel was being listed: the next check judges
+        }
+        long now = clock.millis();
+        KernelState k = d.state;
+        try {
+            if (!k.tablePresent()) {
+                restoreTable();
+                return;
+            }
+            if (!k.missingObjects().isEmpty()) {
+                LOGGER.error("FIREWALL DRIFT: {} gone from {}; adding them back", k.missingObjects(), backend.describe());
+                backend.restoreObjects(k);
+                stats.driftRepaired(k.missingObjects().size());
+            }
+        } catch (BackendException e) {
+            LOGGER.error("Repairing the firewall's objects failed, the next check retries: {}", e.getMessage());
+            return;
+        }
+        List<Op> missing = new ArrayList<>();
+        for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
+            BlockTable.Entry entry = e.getValue();
+            if (entry.expiresAt - now > EXPIRY_MARGIN_MILLIS && entry.changedAt < d.judgeChangedBefore && !k.elements().containsKey(e.getKey())) {
+                missing.add(Op.add(e.getKey(), (entry.expiresAt - now + 999) / 1000));
+            }
+        }
+        if (!missing.isEmpty()) {
+            LOGGER.error("FIREWALL DRIFT: {} element(s) the agent holds are gone from the kernel (e.g. {}); adding them back",
+                missing.size(), missing.get(0).prefix());
+            List<Op> failed = applyIsolated(missing, "Drift repair");
+            stats.driftRepaired(missing.size() - failed.size());
+        }
+    }
+
+    /** The table is gone (e.g. {@code nft flush ruleset}): recreates it and writes the view into its new, empty sets. */
+    private void restoreTable() throws BackendException {
+        LOGGER.error("FIREWALL TABLE GONE ({}); restoring it with {} entries now", backend.describe(), table.size());
+        rebuildWrites++;
+        try {
+            backend.start();
+            restoredAt = clock.millis();
+            stats.tableRestored();
+            // the sets were just created empty: writing the view into them loses nothing
+            table.removeExpired(restoredAt);
+            backend.rebuild(ttls(table, restoredAt));
+        } finally {
+            rebuildWrites++;
+        }
+    }
+
+    /** Whether the agent knows what the kernel's sets hold (read back, or rebuilt whole from the store). */
+    public boolean kernelKnown() {
+        return kernelKnown;
+    }
+
+    private void readKernel() {
+        boolean told = false;
+        while (!closed && !kernelKnown) {
+            long started = clock.millis();
+            long t0 = System.nanoTime();
+            try {
+                java.util.Optional<Map<Prefix, Long>> content = backend.readBack();
+                long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                queue.add(new KernelRead(content.orElse(null), started, took, content.isPresent() ? null
+                    : backend.describe() + " cannot list its sets with their lifetimes"));
+                return;
+            } catch (BackendException | RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                String problem = "reading them back failed: " + firstLine(String.valueOf(e.getMessage()));
+                LOGGER.error("Reading the firewall's sets back failed, retrying in {} s (until then the agent only adds): {}",
+                    KERNEL_READ_RETRY_MILLIS / 1000, problem);
+                if (!told) {
+                    // rebuilds stop waiting: a full one from the store may now make the kernel known
+                    queue.add(new KernelRead(null, started, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), problem));
+                    told = true;
+                }
+            }
+            try {
+                Thread.sleep(KERNEL_READ_RETRY_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     public AgentStats stats() {
@@ -141,6 +350,14 @@ public final class Applier implements AutoCloseable {
                             applyBatch(batch);
                             batch = new ArrayList<>();
                         }
+                    } else if (o instanceof DriftCheck) {
+                        applyBatch(batch);
+                        batch = new ArrayList<>();
+                        repairDrift((DriftCheck) o);
+                    } else if (o instanceof KernelRead) {
+                        applyBatch(batch);
+                        batch = new ArrayList<>();
+                        merge((KernelRead) o);
                     } else {
                         applyBatch(batch);
                         batch = new ArrayList<>();
@@ -155,10 +372,12 @@ public final class Applier implements AutoCloseable {
                 LOGGER.error("Applier: unexpected error, continuing", e);
             }
         }
-        for (Object o : queue) {
+        List<Object> left = new ArrayList<>(queue);
+        left.addAll(waitingForKernel);
+        for (Object o : left) {
             if (o instanceof Change) {
                 ((Change) o).result.complete(Outcome.refused("agent is shutting down"));
-            } else {
+            } else if (o instanceof Rebuild) {
                 ((Rebuild) o).result.complete(RebuildReport.failed(0, 0, "agent is shutting down"));
             }
         }
@@ -169,12 +388,20 @@ public final class Applier implements AutoCloseable {
             return;
         }
         long now = clock.millis();
-        for (Change c : batch) {
-            changes.plan(c, now);
-        }
-        applyOrSplit(batch);
-        if (resyncNeeded) {
-            resync("a change failed");
+        long t0 = System.nanoTime();
+        batchWriteSince = now;
+        try {
+            for (Change c : batch) {
+                changes.plan(c, now);
+            }
+            long planned = System.nanoTime();
+            applyOrSplit(batch, true);
+            if (LOGGER.isDebugEnabled()) {
+                LOGGER.debug("Batch of {} change(s): planned in {} us, written in {} us", batch.size(), (planned - t0) / 1000,
+                    (System.nanoTime() - planned) / 1000);
+            }
+        } finally {
+            batchWriteSince = Long.MAX_VALUE;
         }
         size = table.size();
         for (Change c : batch) {
@@ -183,8 +410,11 @@ public final class Applier implements AutoCloseable {
         }
     }
 
-    /** Applies the ops of these changes in one call; on failure, halves until the bad change is alone. */
-    private void applyOrSplit(List<Change> part) {
+    /**
+     * Applies the ops of these changes in one call; on failure, halves until the bad change is alone, which is
+     * tried once more by itself (a timeout may pass) and then refused. The others apply.
+     */
+    private void applyOrSplit(List<Change> part, boolean mayRetry) {
         List<Op> ops = new ArrayList<>();
         for (Change c : part) {
             ops.addAll(c.ops);
@@ -197,22 +427,33 @@ public final class Applier implements AutoCloseable {
             return;
         } catch (BackendException e) {
             if (part.size() == 1) {
-                fail(part.get(0), e);
+                if (mayRetry) {
+                    LOGGER.warn("Firewall change {} {} failed, trying it once more by itself: {}", part.get(0).action, part.get(0).prefix,
+                        firstLine(e.getMessage()));
+                    applyOrSplit(part, false);
+                } else {
+                    fail(part.get(0), e);
+                }
                 return;
             }
             LOGGER.warn("Batch of {} change(s) failed, splitting it to leave out the bad one: {}", part.size(), firstLine(e.getMessage()));
         }
         int half = part.size() / 2;
-        applyOrSplit(part.subList(0, half));
-        applyOrSplit(part.subList(half, part.size()));
+        applyOrSplit(part.subList(0, half), mayRetry);
+        applyOrSplit(part.subList(half, part.size()), mayRetry);
     }
 
+    /** Refuses one change whose ops failed, and puts the view's entry for it back as it was; nothing else is touched. */
     private void fail(Change c, BackendException e) {
-        LOGGER.error("Firewall change {} {} (from {}) failed: {}", c.action, c.prefix, c.origin, e.getMessage());
-        if (c.action == Action.BLOCK && c.outcome.isApplied()) {
-            table.remove(c.prefix);
+        LOGGER.error("Firewall change {} {} (from {}) failed and is dropped; the other changes of its batch applied: {}", c.action, c.prefix,
+            c.origin, e.getMessage());
+        if (c.planned) {
+            if (c.before != null) {
+                table.put(c.prefix, c.before.expiresAt, c.before.changedAt);
+            } else {
+                table.remove(c.prefix);
+            }
         }
-        resyncNeeded = true;
         c.outcome = Outcome.refused("firewall command failed: " + firstLine(e.getMessage()));
     }
 
@@ -221,18 +462,93 @@ public final class Applier implements AutoCloseable {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    /** Makes the kernel hold exactly the agent's view again (one transaction). */
-    private void resync(String why) {
-        long now = clock.millis();
-        table.removeExpired(now);
-        Map<Prefix, Long> ttls = ttls(table, now);
-        try {
-            backend.rebuild(ttls);
-            resyncNeeded = false;
-            LOGGER.warn("Firewall resynchronised with the agent's view ({} entries) because {}", ttls.size(), why);
-        } catch (BackendException e) {
-            LOGGER.error("Resynchronising the firewall ({}) failed, will retry: {}", why, e.getMessage());
+    /**
+     * Takes what the kernel's sets hold into the view. Entries the agent changed since the start keep their
+     * newer state, and what was unblocked while the sets were being read stays out. Rebuilds that waited for this
+     * run now, as differences.
+     */
+    private void merge(KernelRead k) {
+        kernelReadPending = false;
+        if (k.secondsLeft == null) {
+            LOGGER.warn("Not reading the firewall's sets back: {}; the agent only adds until a full rebuild from the store succeeds", k.problem);
+        } else if (!kernelKnown) {
+            long now = clock.millis();
+            long cap = now + maxTtlSeconds * 1000;
+            // the objects were recreated while they were being read: what was read is no longer in the kernel
+            boolean restoredMeanwhile = restoredAt >= k.startedAt;
+            List<Op> rewrite = new ArrayList<>();
+            int merged = 0;
+            List<Op> lengthen = new ArrayList<>();
+            for (Map.Entry<Prefix, Long> e : k.secondsLeft.entrySet()) {
+                Prefix p = e.getKey();
+                Long unblockedAt = recentUnblocks.get(p);
+                BlockTable.Entry live = table.get(p, now);
+                if (live != null) {
+                    // blocked since the start by an add, which leaves an element already there with its old timeout
+                    if (e.getValue() < maxTtlSeconds && live.expiresAt - (now + e.getValue() * 1000) > ReconcilePlanner.REFRESH_TOLERANCE_MILLIS) {
+                        lengthen.add(Op.refresh(p, (live.expiresAt - now + 999) / 1000));
+                    }
+                    continue;
+                }
+                if ((unblockedAt != null && unblockedAt >= k.startedAt) || e.getValue() <= 0) {
+                    continue;
+                }
+                long left = e.getValue();
+                long expiresAt = left >= maxTtlSeconds ? cap : now + left * 1000;
+                table.put(p, expiresAt, 0);
+                merged++;
+                if (restoredMeanwhile) {
+                    rewrite.add(Op.add(p, (expiresAt - now + 999) / 1000));
+                }
+            }
+            kernelKnown = true;
+            size = table.size();
+            LOGGER.info("Read the firewall's sets back: {} element(s) in {} ms, {} taken into the agent's view ({} entries now); "
+                + "from now on changes and reconciles apply by difference", k.secondsLeft.size(), k.tookMillis, merged, table.size());
+            if (!lengthen.isEmpty()) {
+                applyIsolated(lengthen, "Giving blocks made before the read-back their full lifetime");
+            }
+            if (!rewrite.isEmpty()) {
+                applyIsolated(rewrite, "restoring the elements read back before the table was recreated");
+            }
         }
+        List<Rebuild> waiting = new ArrayList<>(waitingForKernel);
+        waitingForKernel.clear();
+        for (Rebuild r : waiting) {
+            doRebuild(r);
+        }
+    }
+
+    /**
+     * Applies ops in one call; on failure halves until each failing op is alone, and returns those (logged, left
+     * out). Used for reconcile differences: one bad element never holds back the others, nor causes a rebuild.
+     */
+    private List<Op> applyIsolated(List<Op> ops, String what) {
+        List<Op> failed = new ArrayList<>();
+        applyIsolated(ops, what, failed);
+        if (!failed.isEmpty()) {
+            LOGGER.error("{}: {} of {} change(s) failed and were left out, e.g. {}", what, failed.size(), ops.size(), failed.get(0));
+        }
+        return failed;
+    }
+
+    private void applyIsolated(List<Op> ops, String what, List<Op> failed) {
+        if (ops.isEmpty()) {
+            return;
+        }
+        try {
+            backend.apply(ops);
+            return;
+        } catch (BackendException e) {
+            if (ops.size() == 1) {
+                LOGGER.warn("{}: {} failed: {}", what, ops.get(0), firstLine(e.getMessage()));
+                failed.add(ops.get(0));
+                return;
+            }
+        }
+        int half = ops.size() / 2;
+        applyIsolated(ops.subList(0, half), what, failed);
+        applyIsolated(ops.subList(half, ops.size()), what, failed);
     }
 
     /** Remaining lifetimes (seconds) of a view's entries, for a full rebuild. */
@@ -243,34 +559,26 @@ public final class Applier implements AutoCloseable {
     }
 
     private void housekeeping() {
-        long now = clock.millis();
-        if (now - lastWatch >= WATCH_MILLIS) {
-            lastWatch = now;
+        if (!backend.expiresInKernel()) {
+            try {
+                backend.sweepExpired();
+            } catch (BackendException e) {
+                LOGGER.error("Deleting expired blocks failed, the next sweep retries: {}", e.getMessage());
+            }
+        }
+        long mono = System.nanoTime(); // intervals on the monotonic clock: a wall-clock step neither stalls nor rushes them
+        if (inspectUnsupported && mono - lastWatch >= WATCH_MILLIS * 1_000_000) {
+            lastWatch = mono;
             watch();
         }
-        if (resyncNeeded) {
-            resync("an earlier resynchronisation failed");
-        }
-        if (now - lastSweep < SWEEP_MILLIS) {
+        if (mono - lastSweep < SWEEP_MILLIS * 1_000_000) {
             return;
         }
-        lastSweep = now;
-        List<Prefix> expired = table.removeExpired(now);
+        lastSweep = mono;
+        long now = clock.millis();
+        table.removeExpired(now);
         recentUnblocks.values().removeIf(t -> t < now - 3_600_000);
         size = table.size();
-        if (expired.isEmpty() || backend.expiresInKernel()) {
-            return;
-        }
-        List<Op> ops = new ArrayList<>();
-        for (Prefix p : expired) {
-            ops.add(Op.remove(p));
-        }
-        try {
-            backend.apply(ops);
-            LOGGER.info("Removed {} expired block(s) (this backend has no kernel-side expiry)", ops.size());
-        } catch (BackendException e) {
-            LOGGER.error("Removing {} expired block(s) failed: {}", ops.size(), e.getMessage());
-        }
     }
 
     /** Restores the backend's table and sets at once if something removed them. */
@@ -279,16 +587,17 @@ public final class Applier implements AutoCloseable {
             if (backend.isPresent()) {
                 return;
             }
-            LOGGER.error("FIREWALL TABLE GONE ({}); restoring it with {} entries now", backend.describe(), table.size());
-            backend.start();
-            stats.tableRestored();
-            resync("the firewall table had disappeared");
+            restoreTable();
         } catch (BackendException e) {
             LOGGER.error("Checking or restoring the firewall table failed: {}", e.getMessage());
         }
     }
 
     private void doRebuild(Rebuild r) {
+        if (kernelReadPending) {
+            waitingForKernel.add(r); // never flush the sets while their content is being read
+            return;
+        }
         long started = clock.millis();
         long now = started;
         List<Wanted> desired = r.snapshot;
@@ -307,8 +616,10 @@ public final class Applier implements AutoCloseable {
             r.result.complete(RebuildReport.failed(table.size(), clock.millis() - started, problem));
             return;
         }
-        boolean full = r.startup || resyncNeeded;
-        // a full rebuild plans into a fresh view, taken over only once the kernel has it; a reconcile changes the view in place
+        // a full rebuild only while the kernel's content is unknown (a backend that cannot list its sets): the store is then
+        // the only truth there is. It plans into a fresh view, taken over once the kernel has it; otherwise the
+        // difference is applied, the view changed in place
+        boolean full = !kernelKnown;
         BlockTable next = full ? new BlockTable() : table;
         if (full) {
             // live changes made while the store was being read are kept (they count as recorded long ago: already admitted)
@@ -320,37 +631,34 @@ public final class Applier implements AutoCloseable {
             }
         }
         ReconcilePlanner.Plan plan = reconciles.plan(desired, next, now, r.loadStartedAt, !full);
-        long planned = clock.millis();
+        rebuildWrites++;
         try {
-            if (full) {
+            writeRebuild(r, plan, next, full, now, started);
+        } finally {
+            rebuildWrites++;
+        }
+    }
+
+    private void writeRebuild(Rebuild r, ReconcilePlanner.Plan plan, BlockTable next, boolean full, long now, long started) {
+        long planned = clock.millis();
+        if (full) {
+            try {
                 backend.rebuild(ttls(next, now));
-            } else if (!plan.ops.isEmpty()) {
-                backend.apply(plan.ops);
-            }
-        } catch (BackendException e) {
-            if (full) {
+            } catch (BackendException e) {
                 LOGGER.error("Rebuild of the firewall sets failed, keeping them as they are: {}", e.getMessage());
                 r.result.complete(RebuildReport.failed(table.size(), clock.millis() - started, e.getMessage()));
                 return;
             }
-            LOGGER.warn("Applying the reconcile difference ({} ops) failed, rebuilding the sets whole instead: {}", plan.ops.size(),
-                firstLine(e.getMessage()));
-            try {
-                backend.rebuild(ttls(table, now));
-                full = true;
-            } catch (BackendException again) {
-                // the view already holds what the kernel should: the next housekeeping retries making it so
-                resyncNeeded = true;
-                LOGGER.error("Rebuild of the firewall sets failed, will retry: {}", again.getMessage());
-                r.result.complete(RebuildReport.failed(table.size(), clock.millis() - started, again.getMessage()));
-                return;
+            table.replaceWith(next);
+            kernelKnown = true;
+        } else {
+            for (Op failed : applyIsolated(plan.ops, "Reconcile difference")) {
+                if (failed.kind() != Op.Kind.REMOVE) {
+                    table.remove(failed.prefix()); // not in the kernel as planned: the next reconcile tries again
+                }
             }
         }
         long applied = clock.millis();
-        if (next != table) {
-            table.replaceWith(next);
-        }
-        resyncNeeded = false;
         size = table.size();
         if (plan.held > 0) {
             LOGGER.error("CIRCUIT BREAKER HELD BACK {} offender(s) from the store: more than {} new blocks recorded within one minute "
@@ -365,6 +673,8 @@ public final class Applier implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        reader.interrupt();
+        driftWatch.interrupt();
         thread.interrupt();
         try {
             thread.join(5000);

@@ -16,6 +16,9 @@ final class Change {
     final CompletableFuture<Outcome> result = new CompletableFuture<>();
     final List<Op> ops = new ArrayList<>();
     Outcome outcome;
+    /** The view's entry for {@link #prefix} before this change was planned (null: none), put back if its ops fail. */
+    BlockTable.Entry before;
+    boolean planned;
 
     Change(Applier.Action action, Prefix prefix, long ttlSeconds, String origin) {
         this.action = action;

@@ -11,6 +11,12 @@ import java.util.Map;
  * view: lifetime cap, "already inside a broader block", narrower blocks replaced by a broader one, and the
  * circuit breaker for blocks new to the firewall. Updates the view as if the ops succeeded; the applier
  * undoes a change whose ops fail.
+ * <p>
+ * Until the agent knows what the kernel holds (just started, its sets not yet read back nor rebuilt), its view
+ * holds only what it put there since the start. A block new to that view is an add, which never fails on an
+ * element already there (if the kernel kept an older, shorter timeout, the read-back's merge refreshes it);
+ * nothing is removed on the view's word except the exact element an UNBLOCK names. An element that overlaps one
+ * the agent does not know about makes that one change fail, alone.
  */
 final class ChangePlanner {
     private final BlockTable table;
@@ -27,6 +33,8 @@ final class ChangePlanner {
 
     void plan(Change c, long now) {
         Prefix p = c.prefix;
+        c.before = table.get(p, now);
+        c.planned = true;
         if (c.action == Applier.Action.UNBLOCK) {
             recentUnblocks.put(p, now);
             Prefix cover = table.covering(p, now);
@@ -43,7 +51,7 @@ final class ChangePlanner {
         }
         long ttl = Math.min(c.ttlSeconds, maxTtlSeconds);
         long expiresAt = now + ttl * 1000;
-        String capped = ttl < c.ttlSeconds ? " (capped at block.maxLifetime)" : "";
+        String capped = ttl < c.ttlSeconds ? " (capped at " + maxTtlSeconds + " s: block.maxLifetime or the backend's longest timeout)" : "";
         if (table.get(p, now) != null) {
             c.ops.add(Op.refresh(p, ttl));
             table.put(p, expiresAt, now);

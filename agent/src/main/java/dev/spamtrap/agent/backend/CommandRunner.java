@@ -26,4 +26,12 @@ public interface CommandRunner {
      * @throws IOException when the command cannot be started or does not finish within the timeout
      */
     Result run(List<String> argv, byte[] stdin, Duration timeout) throws IOException;
+
+    /**
+     * The same, keeping up to {@code maxOutputBytes} of output instead of the usual 64 KiB: for listings such as
+     * {@code nft -j list set} of a large set. Runners that never truncate need not override it.
+     */
+    default Result run(List<String> argv, byte[] stdin, Duration timeout, int maxOutputBytes) throws IOException {
+        return run(argv, stdin, timeout);
+    }
 }

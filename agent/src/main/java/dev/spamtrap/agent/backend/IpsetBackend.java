@@ -16,6 +16,9 @@ import java.util.stream.Collectors;
  * {@code ipset restore -exist} per batch; a rebuild fills a fresh set and swaps it in atomically.
  */
 public final class IpsetBackend implements FirewallBackend {
+    /** The longest timeout ipset accepts (about 24.8 days); a longer one fails the whole restore. */
+    public static final long MAX_TIMEOUT_SECONDS = 2_147_483;
+
     private final CommandRunner runner;
     private final List<String> ipset;
     private final List<String> iptables;
@@ -96,7 +99,7 @@ public final class IpsetBackend implements FirewallBackend {
                 s.append("del ").append(set).append(' ').append(op.prefix()).append('\n');
             } else {
                 // with -exist an add of a present element resets its timeout
-                s.append("add ").append(set).append(' ').append(op.prefix()).append(" timeout ").append(op.ttlSeconds()).append('\n');
+                s.append("add ").append(set).append(' ').append(op.prefix()).append(" timeout ").append(Math.min(op.ttlSeconds(), MAX_TIMEOUT_SECONDS)).append('\n');
             }
         }
         return s.toString();
@@ -117,13 +120,19 @@ public final class IpsetBackend implements FirewallBackend {
         s.append(create(tmp6, "inet6")).append("flush ").append(tmp6).append('\n');
         for (Map.Entry<Prefix, Long> e : blocks.entrySet()) {
             s.append("add ").append(e.getKey().isIpv6() ? tmp6 : tmp4).append(' ').append(e.getKey())
-                .append(" timeout ").append(Math.max(1, e.getValue())).append('\n');
+                .append(" timeout ").append(Math.min(Math.max(1, e.getValue()), MAX_TIMEOUT_SECONDS)).append('\n');
         }
         s.append("swap ").append(tmp4).append(' ').append(set4).append('\n');
         s.append("swap ").append(tmp6).append(' ').append(set6).append('\n');
         s.append("destroy ").append(tmp4).append('\n');
         s.append("destroy ").append(tmp6).append('\n');
         return s.toString();
+    }
+
+    /** ipset refuses a longer timeout (and with it the whole restore): the applier caps lifetimes at this, and so does every script. */
+    @Override
+    public long maxTimeoutSeconds() {
+        return MAX_TIMEOUT_SECONDS;
     }
 
     static String tmpName(String set) {
@@ -134,6 +143,44 @@ public final class IpsetBackend implements FirewallBackend {
     @Override
     public void rebuild(Map<Prefix, Long> blocks) throws BackendException {
         restore(rebuildScript(blocks), "rebuild with " + blocks.size() + " element(s)");
+    }
+
+    /** {@code ipset save <set>} of both sets: lines {@code add <set> <prefix> timeout <seconds left>}. */
+    @Override
+    public java.util.Optional<Map<Prefix, Long>> readBack() throws BackendException {
+        Map<Prefix, Long> out = new java.util.HashMap<>();
+        for (String set : List.of(set4, set6)) {
+            List<String> argv = new ArrayList<>(ipset);
+            argv.add("save");
+            argv.add(set);
+            CommandRunner.Result r;
+            try {
+                r = runner.run(argv, null, timeout, Integer.MAX_VALUE - 16);
+            } catch (IOException e) {
+                throw new BackendException(String.join(" ", argv) + " failed: " + e.getMessage(), e);
+            }
+            if (!r.ok()) {
+                throw new BackendException(String.join(" ", argv) + " exited with " + r.exitCode() + ": " + r.output().strip());
+            }
+            for (String line : r.output().split("\n")) {
+                String[] f = line.strip().split(" ");
+                if (f.length < 3 || !"add".equals(f[0]) || !set.equals(f[1])) {
+                    continue;
+                }
+                long left = Long.MAX_VALUE;
+                for (int i = 3; i + 1 < f.length; i++) {
+                    if ("timeout".equals(f[i])) {
+                        left = Long.parseLong(f[i + 1]);
+                    }
+                }
+                try {
+                    out.put(Prefix.parse(f[2]), left);
+                } catch (IllegalArgumentException e) {
+                    throw new BackendException("cannot read '" + line.strip() + "' from " + String.join(" ", argv) + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        return java.util.Optional.of(out);
     }
 
     @Override

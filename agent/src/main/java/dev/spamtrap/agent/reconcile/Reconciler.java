@@ -99,7 +99,8 @@ public final class Reconciler implements AutoCloseable {
         } catch (RuntimeException e) {
             load = CompletableFuture.failedFuture(e);
         }
-        return load.thenCompose(offenders -> {
+        // parsed on the reconciler's own thread, not on the store driver's I/O thread that completes the load
+        return load.thenComposeAsync(offenders -> {
             long loaded = clock.millis();
             List<Wanted> snapshot = new ArrayList<>(offenders.size());
             int malformed = 0;
@@ -136,7 +137,7 @@ public final class Reconciler implements AutoCloseable {
                 }
                 return report;
             });
-        });
+        }, scheduler);
     }
 
     @Override

@@ -17,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Turns one received line into a firewall change, or a refusal. The order of checks: size and grammar,
- * signature, freshness, nonce, address, safety rails; only then does the command reach the applier (where
+ * signature, the agent it names (the endpoint it arrived on), freshness, nonce, address, safety rails; only then does the command reach the applier (where
  * the circuit breaker sits). Every refusal is logged with the peer and the reason, and answered
  * {@code ERR <nonce|-> <reason>}; nothing is applied for it.
  */
@@ -36,11 +36,19 @@ public final class CommandProcessor {
         this.applier = applier;
     }
 
-    /** The reply line (without newline) once the command is applied or refused. */
-    public CompletableFuture<String> handle(String line, String peer) {
+    /**
+     * The reply line (without newline) once the command is applied or refused.
+     *
+     * @param endpoint the endpoint the line arrived on, as James names it ({@code tcp:127.0.0.1:7625}); the message must name it
+     */
+    public CompletableFuture<String> handle(String line, String peer, String endpoint) {
         SignedMessage m;
         try {
             m = codec.decode(line);
+            if (!m.agent().equals(endpoint)) {
+                throw new MessageException(MessageException.Kind.WRONG_AGENT, "message signed for agent '" + WireFormat.printable(m.agent())
+                    + "', this is " + endpoint + " (replayed from another agent, or firewall.agent names this one differently)");
+            }
             guard.check(m);
         } catch (MessageException e) {
             return refuse(peer, nonceOf(line), e.kind().name().toLowerCase().replace('_', ' '), e.getMessage());
@@ -79,9 +87,9 @@ public final class CommandProcessor {
 
     /** The nonce field of a line for the reply, if it looks like one; "-" otherwise. */
     static String nonceOf(String line) {
-        String[] f = line.split(" ", 4);
-        if (f.length >= 3 && f[2].matches("[0-9a-f]{" + WireFormat.NONCE_HEX + "}")) {
-            return f[2];
+        String[] f = line.split(" ", 5);
+        if (f.length >= 4 && f[3].matches("[0-9a-f]{" + WireFormat.NONCE_HEX + "}")) {
+            return f[3];
         }
         return "-";
     }

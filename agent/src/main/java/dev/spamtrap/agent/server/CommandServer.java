@@ -6,8 +6,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -22,7 +20,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,13 +38,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * was applied (it holds the key: James's long-lived connection). Unproven connections must send within
  * {@code idleTimeout} or are closed; when the agent is full, or a peer holds {@code maxPerPeer} unproven
  * connections, the oldest unproven one is closed to make room, so idle connections can never lock James out.
- * Only when every slot is proven is a newcomer refused, with {@code BUSY} (which clients retry). A client may pipeline lines; replies come back
- * in order. A line longer than {@link WireFormat#MAX_LINE_BYTES} is refused and the connection closed
+ * Only when every slot is proven is a newcomer refused, with {@code BUSY} (which clients retry). A client may pipeline
+ * lines (up to {@link #MAX_IN_FLIGHT} awaiting their reply); they are read as they come, applied together, and
+ * answered in order by a writer thread of the connection. A line longer than {@link WireFormat#MAX_LINE_BYTES} is refused and the connection closed
  * (there is no safe way to find the next message in it).
  */
 public final class CommandServer implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(CommandServer.class);
     private static final long REPLY_TIMEOUT_SECONDS = 120;
+    /** Commands of one connection waiting for their reply; the reader stops reading beyond this. */
+    static final int MAX_IN_FLIGHT = 40_000;
+    /** Marks the end of a connection's replies. */
+    private static final CompletableFuture<String> END = new CompletableFuture<>();
 
     private final List<AgentEndpoint> endpoints;
     private final CommandProcessor processor;
@@ -70,10 +76,13 @@ public final class CommandServer implements AutoCloseable {
         final SocketChannel channel;
         final String peer;
         final String peerKey;
-        volatile long lastActive = System.currentTimeMillis();
+        /** The endpoint the connection came in on, as James names it: messages must name it. */
+        final String endpoint;
+        volatile long lastActive = System.nanoTime();
         volatile boolean proven;
 
-        Conn(SocketChannel channel, String peer, String peerKey) {
+        Conn(SocketChannel channel, String peer, String peerKey, String endpoint) {
+            this.endpoint = endpoint;
             this.channel = channel;
             this.peer = peer;
             this.peerKey = peerKey;
@@ -133,7 +142,8 @@ public final class CommandServer implements AutoCloseable {
             SocketAddress local = server.getLocalAddress();
             bound.add(local);
             LOGGER.info("Listening for signed commands on {}", describe(local));
-            Thread t = new Thread(() -> acceptLoop(server), "agent-accept-" + describe(local));
+            String name = ep.isUnix() ? ep.toString() : AgentEndpoint.tcp((InetSocketAddress) local).toString();
+            Thread t = new Thread(() -> acceptLoop(server, name), "agent-accept-" + describe(local));
             t.setDaemon(true);
             t.start();
         }
@@ -144,7 +154,7 @@ public final class CommandServer implements AutoCloseable {
         return a instanceof UnixDomainSocketAddress ? "unix:" + ((UnixDomainSocketAddress) a).getPath() : "tcp:" + a;
     }
 
-    private void acceptLoop(ServerSocketChannel server) {
+    private void acceptLoop(ServerSocketChannel server, String endpoint) {
         while (!closed) {
             SocketChannel ch;
             try {
@@ -156,7 +166,7 @@ public final class CommandServer implements AutoCloseable {
                 return;
             }
             String peer = peerOf(ch);
-            Conn conn = new Conn(ch, peer, peerKey(ch, peer));
+            Conn conn = new Conn(ch, peer, peerKey(ch, peer), endpoint);
             if (!admit(conn)) {
                 LOGGER.warn("REFUSED connection from {}: all {} connections are in use by clients that hold the key", peer, maxConnections);
                 try (ch) {
@@ -222,17 +232,17 @@ public final class CommandServer implements AutoCloseable {
 
     /** The read deadline: unproven connections that stay silent, and proven ones idle for long, are closed. */
     private void closeIdle() {
-        long now = System.currentTimeMillis();
+        long now = System.nanoTime(); // monotonic: a wall-clock step closes no connection
         List<Conn> idle = new ArrayList<>();
         synchronized (open) {
             for (Conn c : open) {
-                if (now - c.lastActive > (c.proven ? PROVEN_IDLE_MILLIS : idleMillis)) {
+                if (now - c.lastActive > (c.proven ? PROVEN_IDLE_MILLIS : idleMillis) * 1_000_000) {
                     idle.add(c);
                 }
             }
         }
         for (Conn c : idle) {
-            LOGGER.info("Closing connection from {}: nothing received for {} ms", c.peer, now - c.lastActive);
+            LOGGER.info("Closing connection from {}: nothing received for {} ms", c.peer, (now - c.lastActive) / 1_000_000);
             c.close();
         }
     }
@@ -269,16 +279,26 @@ public final class CommandServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads lines as they come and hands each to the processor at once, so that everything a client pipelines
+     * reaches the applier together and is applied as one transaction; a writer thread of this connection sends the
+     * replies back in order as they complete. At most {@link #MAX_IN_FLIGHT} commands wait for their reply: beyond
+     * that the reader stops reading and TCP slows the client down (a busy agent slows James, it drops nothing).
+     */
     private void serve(Conn conn) {
         SocketChannel ch = conn.channel;
         String peer = conn.peer;
         int max = WireFormat.MAX_LINE_BYTES;
-        byte[] buf = new byte[4 * max];
+        byte[] buf = new byte[16 * 1024];
         int len = 0;
-        List<CompletableFuture<String>> pending = new ArrayList<>();
+        BlockingQueue<CompletableFuture<String>> replies = new ArrayBlockingQueue<>(MAX_IN_FLIGHT);
+        Thread writer = new Thread(() -> writeReplies(conn, replies), Thread.currentThread().getName() + "-replies");
+        writer.setDaemon(true);
+        writer.start();
+        // direct channel reads and writes: the stream adapters of a channel lock it whole (blockingLock), so a reader
+        // waiting for input would keep the writer from sending replies
+        java.nio.ByteBuffer window = java.nio.ByteBuffer.wrap(buf);
         try {
-            InputStream in = Channels.newInputStream(ch);
-            OutputStream out = Channels.newOutputStream(ch);
             while (!closed) {
                 int start = 0;
                 boolean oversized = false;
@@ -289,7 +309,7 @@ public final class CommandServer implements AutoCloseable {
                             oversized = true;
                             break;
                         }
-                        pending.add(processor.handle(new String(buf, start, end - start, StandardCharsets.ISO_8859_1), peer));
+                        replies.put(processor.handle(new String(buf, start, end - start, StandardCharsets.ISO_8859_1), peer, conn.endpoint));
                         start = i + 1;
                     }
                 }
@@ -298,26 +318,81 @@ public final class CommandServer implements AutoCloseable {
                     len -= start;
                     oversized = len > max + 1;
                 }
-                if (writeReplies(out, pending)) {
-                    conn.proven = true;
-                }
                 if (oversized) {
                     LOGGER.warn("REFUSED message from {} (oversized): longer than {} bytes; nothing applied, closing the connection", peer, max);
-                    out.write(("ERR - message longer than " + max + " bytes\n").getBytes(StandardCharsets.US_ASCII));
-                    lingerAndClose(ch, in);
+                    replies.put(CompletableFuture.completedFuture("ERR - message longer than " + max + " bytes"));
+                    replies.put(END);
+                    writer.join(TimeUnit.SECONDS.toMillis(REPLY_TIMEOUT_SECONDS));
+                    lingerAndClose(ch);
                     return;
                 }
-                int n = in.read(buf, len, buf.length - len);
+                window.limit(buf.length).position(len);
+                int n = ch.read(window);
                 if (n < 0) {
-                    return;
+                    break;
                 }
                 len += n;
-                conn.lastActive = System.currentTimeMillis();
+                conn.lastActive = System.nanoTime();
             }
+            replies.put(END); // the client closed its side: the replies still due are written, then the connection closes
+            writer.join(TimeUnit.SECONDS.toMillis(REPLY_TIMEOUT_SECONDS));
         } catch (IOException e) {
             if (!closed) {
                 LOGGER.debug("Connection from {} ended: {}", peer, e.getMessage());
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            writer.interrupt();
+        }
+    }
+
+    /** Writes the replies in order, each batch of already completed ones in one write; marks the connection proven on an OK. */
+    private void writeReplies(Conn conn, BlockingQueue<CompletableFuture<String>> replies) {
+        try {
+            StringBuilder b = new StringBuilder();
+            while (true) {
+                CompletableFuture<String> f = replies.take();
+                boolean end = false;
+                while (f != null) {
+                    if (f == END) {
+                        end = true;
+                        break;
+                    }
+                    String reply;
+                    try {
+                        reply = f.get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                    } catch (TimeoutException e) {
+                        reply = "BUSY - agent busy, no result in time";
+                    } catch (ExecutionException e) {
+                        reply = "ERR - internal error: " + e.getCause();
+                    }
+                    if (reply.startsWith("OK ")) {
+                        conn.proven = true;
+                    }
+                    b.append(reply.replace('\n', ' ')).append('\n');
+                    CompletableFuture<String> next = replies.peek();
+                    f = next != null && next.isDone() && b.length() < 256 * 1024 ? replies.poll() : null;
+                }
+                if (b.length() > 0) {
+                    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.US_ASCII));
+                    while (bytes.hasRemaining()) {
+                        conn.channel.write(bytes);
+                    }
+                    b.setLength(0);
+                    conn.lastActive = System.nanoTime();
+                }
+                if (end) {
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            if (!closed) {
+                LOGGER.debug("Writing replies to {} failed: {}", conn.peer, e.getMessage());
+            }
+            conn.close();
+        } catch (InterruptedException e) {
+            // the connection is closing
         }
     }
 
@@ -325,7 +400,7 @@ public final class CommandServer implements AutoCloseable {
      * Half-closes, then discards what the client still sends (up to 64 KiB, at most 2 s) so that it reads the
      * refusal instead of a connection reset caused by unread data.
      */
-    private void lingerAndClose(SocketChannel ch, InputStream in) throws IOException {
+    private void lingerAndClose(SocketChannel ch) throws IOException {
         ch.shutdownOutput();
         var closer = closers.schedule(() -> {
             try {
@@ -334,41 +409,16 @@ public final class CommandServer implements AutoCloseable {
                 // closing anyway
             }
         }, 2, TimeUnit.SECONDS);
-        byte[] sink = new byte[4096];
+        java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(4096);
         int total = 0;
         try {
             int n;
-            while (total < 65536 && (n = in.read(sink)) >= 0) {
+            while (total < 65536 && (n = ch.read(sink.clear())) >= 0) {
                 total += n;
             }
         } finally {
             closer.cancel(false);
         }
-    }
-
-    /** Writes the replies in order; true when one of them was OK (the sender holds the key). */
-    private static boolean writeReplies(OutputStream out, List<CompletableFuture<String>> pending) throws IOException {
-        if (pending.isEmpty()) {
-            return false;
-        }
-        boolean ok = false;
-        StringBuilder b = new StringBuilder();
-        for (CompletableFuture<String> f : pending) {
-            String reply;
-            try {
-                reply = f.get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            } catch (TimeoutException e) {
-                reply = "BUSY - agent busy, no result in time";
-            } catch (Exception e) {
-                reply = "ERR - internal error: " + e;
-            }
-            ok |= reply.startsWith("OK ");
-            b.append(reply.replace('\n', ' ')).append('\n');
-        }
-        pending.clear();
-        out.write(b.toString().getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        return ok;
     }
 
     @Override

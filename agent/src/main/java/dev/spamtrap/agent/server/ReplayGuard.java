@@ -13,21 +13,30 @@ import java.time.Duration;
  */
 public final class ReplayGuard {
     private final Clock clock;
+    private final java.util.function.LongSupplier nanoTime;
     private final long windowMillis;
     private final NonceCache nonces;
-    private final long startedAt;
+    private final long startedNanos;
 
-    public ReplayGuard(Clock clock, Duration window, int maxNonces) {
+    /**
+     * @param clock    the wall clock, which signers share: freshness is judged on it
+     * @param nanoTime the monotonic clock: how long the agent has been up is measured on it, so a wall-clock step
+     *                 never makes fresh messages look "signed before the agent started"
+     */
+    public ReplayGuard(Clock clock, java.util.function.LongSupplier nanoTime, Duration window, int maxNonces) {
         this.clock = clock;
+        this.nanoTime = nanoTime;
         // the nonce memory starts empty at each start: anything signed before it is refused, so a message captured
         // before a restart cannot be replayed right after it
-        this.startedAt = clock.millis();
+        this.startedNanos = nanoTime.getAsLong();
         this.windowMillis = window.toMillis();
         this.nonces = new NonceCache(maxNonces);
     }
 
     public void check(SignedMessage m) throws MessageException {
         long now = clock.millis();
+        // when the agent started, on the wall clock as it reads now (after any step)
+        long startedAt = now - (nanoTime.getAsLong() - startedNanos) / 1_000_000;
         long age = now - m.timestampMillis();
         if (age > windowMillis) {
             throw new MessageException(MessageException.Kind.STALE, "stale message: signed " + age + " ms ago, older than the "

@@ -52,6 +52,8 @@ public final class StatusServer implements AutoCloseable {
         b.append("# TYPE spamtrap_agent_breaker_refused_total counter\nspamtrap_agent_breaker_refused_total ").append(breaker.refusedTotal()).append('\n');
         b.append("# TYPE spamtrap_agent_entries gauge\nspamtrap_agent_entries ").append(applier.size()).append('\n');
         b.append("# TYPE spamtrap_agent_table_restored_total counter\nspamtrap_agent_table_restored_total ").append(s.tablesRestored()).append('\n');
+        b.append("# TYPE spamtrap_agent_drift_repaired_total counter\nspamtrap_agent_drift_repaired_total ").append(s.driftRepaired()).append('\n');
+        b.append("# TYPE spamtrap_agent_kernel_known gauge\nspamtrap_agent_kernel_known ").append(applier.kernelKnown() ? 1 : 0).append('\n');
         RebuildReport r = s.lastReconcile();
         if (r != null) {
             b.append("# TYPE spamtrap_agent_last_reconcile_timestamp_seconds gauge\nspamtrap_agent_last_reconcile_timestamp_seconds ")

@@ -109,4 +109,28 @@ class IpsetNamespaceTest {
             Netns.delete(cli);
         }
     }
+
+    @Test
+    void aThirtyDayBlockAppliesWithItsLifetimeCappedAtIpsetsLongestTimeout() throws Exception {
+        String ns = Netns.name("agt-ipset");
+        try {
+            Netns.create(ns);
+            String exec = "ip netns exec " + ns + " ";
+            Path config = TestAgent.writeConfig(dir, Map.of("backend", "ipset", "ipset.command", exec + "ipset",
+                "iptables.command", exec + "iptables", "ip6tables.command", exec + "ip6tables", "protect.localAddresses", "false",
+                "block.maxLifetime", "30d"));
+            try (dev.spamtrap.agent.LogCapture log = new dev.spamtrap.agent.LogCapture();
+                 Agent agent = new Agent.Builder(AgentConfig.load(config)).source(null).build().start()) {
+                String reply = new TestAgentClient((InetSocketAddress) agent.boundAddresses().get(0)).send(FirewallCommand.block("192.0.2.30", 30 * 86_400));
+                assertThat(reply).startsWith("OK ").contains("capped at 2147483 s");
+                String set = Netns.run(List.of("ip", "netns", "exec", ns, "ipset", "list", "spamtrap4"));
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("192\\.0\\.2\\.30 timeout (\\d+)").matcher(set);
+                assertThat(m.find()).as(set).isTrue();
+                assertThat(Long.parseLong(m.group(1))).isBetween(2_147_400L, 2_147_483L);
+                assertThat(log.text()).contains("block.maxLifetime (2592000 s) is longer than the longest timeout", "capped at 2147483 s");
+            }
+        } finally {
+            Netns.delete(ns);
+        }
+    }
 }

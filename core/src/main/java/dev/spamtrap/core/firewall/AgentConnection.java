@@ -80,6 +80,21 @@ final class AgentConnection implements Closeable {
         }
     }
 
+    /** A reply line if one has arrived (reading what the socket holds, without waiting), or null. */
+    String readLineIfReady() throws IOException {
+        String line = takeLine();
+        if (line != null) {
+            return line;
+        }
+        if (!in.hasRemaining()) {
+            throw new IOException("agent reply longer than " + MAX_REPLY + " bytes");
+        }
+        if (channel.read(in) < 0) {
+            throw new IOException("agent closed the connection");
+        }
+        return takeLine();
+    }
+
     String readLine(long deadlineNanos) throws IOException {
         SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
         try {

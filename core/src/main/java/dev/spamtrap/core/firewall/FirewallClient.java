@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -27,11 +28,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * A command the agent refuses (ERR with its nonce) is logged and not retried. A reply that is no verdict on the
  * command ({@code BUSY}, or {@code ERR -} about the connection rather than the command) is retried like a
  * connection failure and never counted as a refusal. The connection is kept open between commands (the agent
- * counts it as a proven client and never closes it to make room for others).
+ * counts it as a proven client and never closes it to make room for others) and pipelined: up to {@link #WINDOW}
+ * commands are in flight, so that the agent applies what arrives together as one transaction. The timeout is on
+ * progress (a reply within {@code timeout} while commands are in flight): a busy agent slows the client down.
  */
 public final class FirewallClient implements OffenderListener, AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(FirewallClient.class);
-    static final int MAX_PIPELINE = 64;
+    /** Commands in flight on the connection at most (the agent reads up to 40,000 ahead of its replies). */
+    static final int WINDOW = 20_000;
 
     /** Tunables; the defaults suit a James node. */
     public static final class Options {
@@ -136,18 +140,96 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
         return false;
     }
 
+    /** A command on its way: its signed line's nonce for this attempt, and how many attempts failed. */
+    private static final class InFlight {
+        final FirewallCommand command;
+        int failures;
+        String nonce;
+
+        InFlight(FirewallCommand command) {
+            this.command = command;
+        }
+    }
+
+    /**
+     * Keeps up to {@link #WINDOW} commands in flight on one connection: signs and writes whatever is queued while
+     * reading the replies that have arrived, so that the agent sees many commands at once and applies them as one
+     * transaction. A reply must come within the timeout while commands are in flight (a busy agent that makes
+     * progress is waited for); otherwise, and on a reply that is no verdict, the connection is closed and every
+     * command still in flight is sent again, signed afresh, after a backoff; after {@code maxAttempts} failures a
+     * command is dropped.
+     */
     private void run() {
-        List<FirewallCommand> batch = new ArrayList<>();
+        ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+        ArrayDeque<InFlight> again = new ArrayDeque<>();
+        List<InFlight> toSend = new ArrayList<>();
+        long backoff = options.initialBackoff.toMillis();
         while (!closed) {
             try {
-                FirewallCommand first = queue.poll(500, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
+                if (inFlight.isEmpty() && again.isEmpty()) {
+                    FirewallCommand first = queue.poll(500, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    toSend.add(new InFlight(first));
                 }
-                batch.clear();
-                batch.add(first);
-                queue.drainTo(batch, MAX_PIPELINE - 1);
-                deliver(batch);
+                while (inFlight.size() + toSend.size() < WINDOW) {
+                    InFlight next = again.poll();
+                    if (next == null) {
+                        FirewallCommand c = queue.poll();
+                        if (c == null) {
+                            break;
+                        }
+                        next = new InFlight(c);
+                    }
+                    toSend.add(next);
+                }
+                try {
+                    if (connection == null) {
+                        connection = AgentConnection.open(endpoint, options.timeout);
+                    }
+                    if (!toSend.isEmpty()) {
+                        List<String> lines = new ArrayList<>(toSend.size());
+                        for (InFlight f : toSend) {
+                            f.nonce = MessageCodec.newNonce();
+                            lines.add(codec.encode(f.command, endpoint.toString(), clock.millis(), f.nonce));
+                        }
+                        connection.writeLines(lines, System.nanoTime() + options.timeout.toNanos());
+                        reachable = true;
+                        inFlight.addAll(toSend);
+                        toSend.clear();
+                    }
+                    // wait for a reply only when there is nothing more to send now
+                    boolean wait = inFlight.size() >= WINDOW || (queue.isEmpty() && again.isEmpty());
+                    if (readReplies(inFlight, wait)) {
+                        backoff = options.initialBackoff.toMillis();
+                    }
+                } catch (IOException e) {
+                    reachable = !(e instanceof java.net.ConnectException) && connection != null;
+                    closeConnection();
+                    again.addAll(inFlight);
+                    again.addAll(toSend);
+                    inFlight.clear();
+                    toSend.clear();
+                    int droppedNow = 0;
+                    for (java.util.Iterator<InFlight> it = again.iterator(); it.hasNext(); ) {
+                        InFlight f = it.next();
+                        if (++f.failures >= options.maxAttempts) {
+                            it.remove();
+                            droppedNow++;
+                        }
+                    }
+                    if (droppedNow > 0) {
+                        dropped.addAndGet(droppedNow);
+                        LOGGER.warn("Firewall agent {} unreachable after {} attempts: dropping {} command(s); the agent's reconcile from Cassandra will "
+                            + "restore them", endpoint, options.maxAttempts, droppedNow);
+                    }
+                    if (!again.isEmpty() && !closed) {
+                        LOGGER.warn("Firewall agent {} unreachable ({}); {} command(s) sent again in {} ms", endpoint, e.getMessage(), again.size(), backoff);
+                        Thread.sleep(backoff);
+                        backoff = Math.min(backoff * 2, options.maxBackoff.toMillis());
+                    }
+                }
             } catch (InterruptedException e) {
                 break;
             } catch (RuntimeException e) {
@@ -157,73 +239,42 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
         closeConnection();
     }
 
-    private void deliver(List<FirewallCommand> batch) throws InterruptedException {
-        List<FirewallCommand> pending = new ArrayList<>(batch);
-        long backoff = options.initialBackoff.toMillis();
-        for (int attempt = 1; attempt <= options.maxAttempts && !pending.isEmpty(); attempt++) {
-            try {
-                sendOnce(pending);
-            } catch (IOException e) {
-                reachable = !(e instanceof java.net.ConnectException) && connection != null;
-                closeConnection();
-                if (attempt == options.maxAttempts || closed) {
-                    break;
-                }
-                LOGGER.warn("Firewall agent {} unreachable ({}); retry {} of {} in {} ms", endpoint, e.getMessage(),
-                    attempt, options.maxAttempts - 1, backoff);
-                Thread.sleep(backoff);
-                backoff = Math.min(backoff * 2, options.maxBackoff.toMillis());
+    /**
+     * Reads the replies that have arrived (with {@code wait}, first waits up to the timeout for one) and settles
+     * their commands, oldest first. True when at least one reply was read.
+     */
+    private boolean readReplies(ArrayDeque<InFlight> inFlight, boolean wait) throws IOException {
+        boolean any = false;
+        while (!inFlight.isEmpty()) {
+            String reply = wait && !any ? connection.readLine(System.nanoTime() + options.timeout.toNanos()) : connection.readLineIfReady();
+            if (reply == null) {
+                return any;
             }
-        }
-        if (!pending.isEmpty()) {
-            dropped.addAndGet(pending.size());
-            LOGGER.warn("Firewall agent {} unreachable after {} attempts: dropping {} command(s), e.g. {}; the agent's reconcile from Cassandra will restore them",
-                endpoint, options.maxAttempts, pending.size(), pending.get(0));
-        }
-    }
-
-    /** Sends what is pending, removing each command as its reply arrives. */
-    private void sendOnce(List<FirewallCommand> pending) throws IOException {
-        long deadline = System.nanoTime() + options.timeout.toNanos();
-        if (connection == null) {
-            connection = AgentConnection.open(endpoint, options.timeout);
-        }
-        List<String> lines = new ArrayList<>();
-        List<String> nonces = new ArrayList<>();
-        for (FirewallCommand c : pending) {
-            String nonce = MessageCodec.newNonce();
-            nonces.add(nonce);
-            lines.add(codec.encode(c, clock.millis(), nonce));
-        }
-        connection.writeLines(lines, deadline);
-        reachable = true;
-        int i = 0;
-        while (!pending.isEmpty()) {
-            String reply = connection.readLine(deadline);
-            FirewallCommand c = pending.get(0);
-            String nonce = nonces.get(i++);
+            any = true;
+            InFlight f = inFlight.peek();
             if (reply.startsWith("BUSY ") || reply.startsWith("ERR - ")) {
                 // no verdict on this command: the agent is busy or refused the connection; retry it
                 throw new IOException("agent gave no verdict: '" + WireFormat.printable(reply) + "'");
             }
-            sent.incrementAndGet();
             if (reply.startsWith("OK ")) {
-                if (!reply.startsWith("OK " + nonce)) {
+                if (!reply.startsWith("OK " + f.nonce)) {
                     throw new IOException("agent reply out of order: '" + WireFormat.printable(reply) + "'");
                 }
                 accepted.incrementAndGet();
-                LOGGER.debug("Firewall agent: {} -> {}", c, reply);
+                LOGGER.debug("Firewall agent: {} -> {}", f.command, reply);
             } else if (reply.startsWith("ERR ")) {
                 refused.incrementAndGet();
                 if (reply.contains("circuit breaker open")) {
                     breakerOpenSeenAt = System.nanoTime();
                 }
-                LOGGER.warn("Firewall agent refused {}: {}", c, WireFormat.printable(reply.substring(4)));
+                LOGGER.warn("Firewall agent refused {}: {}", f.command, WireFormat.printable(reply.substring(4)));
             } else {
                 throw new IOException("unexpected agent reply '" + WireFormat.printable(reply) + "'");
             }
-            pending.remove(0);
+            sent.incrementAndGet();
+            inFlight.poll();
         }
+        return any;
     }
 
     private void closeConnection() {

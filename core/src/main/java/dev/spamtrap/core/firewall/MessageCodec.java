@@ -47,15 +47,18 @@ public final class MessageCodec {
         return WireFormat.hex(b);
     }
 
-    /** The signed line, without its newline. */
-    public String encode(FirewallCommand command, long timestampMillis, String nonce) {
+    /** The signed line for the agent at {@code agent} (its endpoint as James names it), without its newline. */
+    public String encode(FirewallCommand command, String agent, long timestampMillis, String nonce) {
+        if (!WireFormat.isAgentToken(agent)) {
+            throw new IllegalArgumentException("agent name must be 1.." + WireFormat.MAX_AGENT_CHARS + " printable characters without spaces");
+        }
         if (!WireFormat.isLowerHex(nonce, WireFormat.NONCE_HEX)) {
             throw new IllegalArgumentException("nonce must be " + WireFormat.NONCE_HEX + " lowercase hex digits");
         }
         if (timestampMillis < 0) {
             throw new IllegalArgumentException("negative timestamp");
         }
-        String body = WireFormat.VERSION + ' ' + timestampMillis + ' ' + nonce + ' ' + command.action().name() + ' '
+        String body = WireFormat.VERSION + ' ' + agent + ' ' + timestampMillis + ' ' + nonce + ' ' + command.action().name() + ' '
             + command.target() + ' ' + command.ttlSeconds();
         return body + ' ' + sign(body);
     }
@@ -84,13 +87,22 @@ public final class MessageCodec {
             }
         }
         String[] f = line.split(" ", -1);
-        if (f.length != 7) {
-            throw new MessageException(MALFORMED, "expected 7 fields separated by single spaces, got " + f.length
-                + " (format: v1 <unix-millis> <nonce> <BLOCK|UNBLOCK> <ip-or-cidr> <ttl-seconds> <hmac>)");
+        if (f.length == 7 && "v1".equals(f[0])) {
+            throw new MessageException(MALFORMED, "version v1 names no agent and is no longer accepted (expected v2: update James's spamtrap jar)");
+        }
+        if (f.length != 8) {
+            throw new MessageException(MALFORMED, "expected 8 fields separated by single spaces, got " + f.length
+                + " (format: v2 <agent> <unix-millis> <nonce> <BLOCK|UNBLOCK> <ip-or-cidr> <ttl-seconds> <hmac>)");
         }
         if (!WireFormat.VERSION.equals(f[0])) {
-            throw new MessageException(MALFORMED, "unknown version '" + WireFormat.printable(f[0]) + "' (expected v1)");
+            throw new MessageException(MALFORMED, "unknown version '" + WireFormat.printable(f[0]) + "' (expected v2)");
         }
+        if (!WireFormat.isAgentToken(f[1])) {
+            throw new MessageException(MALFORMED, "bad agent name '" + WireFormat.printable(f[1]) + "'");
+        }
+        // the fields after the agent name line up with version 1's
+        String agent = f[1];
+        f = java.util.Arrays.copyOfRange(f, 1, f.length);
         if (!WireFormat.isDigits(f[1], 15)) {
             throw new MessageException(MALFORMED, "bad timestamp '" + WireFormat.printable(f[1]) + "' (unix milliseconds)");
         }
@@ -132,6 +144,6 @@ public final class MessageCodec {
             }
             command = FirewallCommand.unblock(f[4]);
         }
-        return new SignedMessage(Long.parseLong(f[1]), f[2], command);
+        return new SignedMessage(agent, Long.parseLong(f[1]), f[2], command);
     }
 }

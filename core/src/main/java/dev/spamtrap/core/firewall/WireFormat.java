@@ -1,16 +1,22 @@
 package dev.spamtrap.core.firewall;
 
 /**
- * The line format spoken between James and the firewall agent, version 1:
+ * The line format spoken between James and the firewall agent, version 2:
  *
- * <pre>v1 &lt;unix-millis&gt; &lt;nonce: 16 hex&gt; &lt;BLOCK|UNBLOCK&gt; &lt;ip-or-cidr&gt; &lt;ttl-seconds&gt; &lt;hmac-sha256: 64 hex&gt;\n</pre>
+ * <pre>v2 &lt;agent&gt; &lt;unix-millis&gt; &lt;nonce: 16 hex&gt; &lt;BLOCK|UNBLOCK&gt; &lt;ip-or-cidr&gt; &lt;ttl-seconds&gt; &lt;hmac-sha256: 64 hex&gt;\n</pre>
  *
+ * {@code <agent>} is the endpoint the message is sent to, as written in {@code firewall.agent} (e.g.
+ * {@code tcp:127.0.0.1:7625}, {@code unix:/run/spamtrap/agent.sock}); an agent refuses a message that names
+ * another endpoint than the one it arrived on, so a message captured at one agent cannot be replayed to another
+ * that shares the key.
  * Fields are separated by exactly one space; the line is printable ASCII and at most {@link #MAX_LINE_BYTES}
  * bytes without its newline. The HMAC covers every byte before the space that precedes it. An UNBLOCK
  * carries ttl 0. The agent answers each line with {@code OK <nonce> <detail>} or {@code ERR <nonce|-> <reason>}.
  */
 public final class WireFormat {
-    public static final String VERSION = "v1";
+    public static final String VERSION = "v2";
+    /** Longest agent name: an endpoint such as a Unix socket path with its {@code unix:} prefix. */
+    public static final int MAX_AGENT_CHARS = 200;
     public static final int MAX_LINE_BYTES = 512;
     public static final int NONCE_HEX = 16;
     public static final int HMAC_HEX = 64;
@@ -35,6 +41,20 @@ public final class WireFormat {
             char c = t.charAt(i);
             boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':' || c == '/';
             if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** An agent name: 1 to {@link #MAX_AGENT_CHARS} printable ASCII characters, no space. */
+    static boolean isAgentToken(String t) {
+        if (t == null || t.isEmpty() || t.length() > MAX_AGENT_CHARS) {
+            return false;
+        }
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c <= 0x20 || c >= 0x7f) {
                 return false;
             }
         }

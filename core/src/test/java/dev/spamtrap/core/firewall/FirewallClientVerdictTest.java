@@ -43,7 +43,7 @@ class FirewallClientVerdictTest {
                         String l;
                         while ((l = in.readLine()) != null) {
                             received.add(l);
-                            String nonce = l.split(" ")[2];
+                            String nonce = l.split(" ")[3];
                             line++;
                             String reply = line == 1 ? "BUSY " + nonce + " agent busy, no result in time"
                                 : l.contains("192.0.2.66") ? "ERR " + nonce + " 192.0.2.66 is allowlisted"

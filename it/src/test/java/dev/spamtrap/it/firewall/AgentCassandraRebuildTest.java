@@ -31,10 +31,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The agent's start-up rebuild reads the offenders James recorded in a real Cassandra (forked process) and
  * rebuilds its nftables sets from them in one transaction; a restart after more offenders were recorded
  * (commands lost while the agent was down) rebuilds again. The nft scripts are recorded, not run: the packet
- * level is covered by the agent module's namespace test.
+ * level is covered by the agent module's namespace test. The recorder cannot list sets, so the agent cannot read
+ * the kernel back and rebuilds whole from the store (the fall-back; with real nft it applies the difference).
  */
 class AgentCassandraRebuildTest {
-    private static final String KEYSPACE = "fw_rebuild";
+    /** A keyspace of its own per run: the shared Cassandra's data (it/target/it-cassandra) outlives a run. */
+    private static final String KEYSPACE = "fw_rebuild_" + Long.toHexString(System.currentTimeMillis());
 
     @TempDir
     Path dir;

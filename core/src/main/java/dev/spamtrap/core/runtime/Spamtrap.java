@@ -304,7 +304,7 @@ public final class Spamtrap implements AutoCloseable {
         Instant until = hit.at().plus(config.policy().lifetime());
         view.put(hit.ip(), until, hit.at());
         unconfirmed.merge(hit.ip(), until, (a, b) -> a.isAfter(b) ? a : b);
-        LOGGER.info("Spamtrap hit: client {} sent to trap <{}> (HELO '{}', MAIL FROM <{}>)", hit.client(), hit.trap(), hit.helo(), hit.mailFrom());
+        LOGGER.debug("Spamtrap hit: client {} sent to trap <{}> (HELO '{}', MAIL FROM <{}>)", hit.client(), hit.trap(), hit.helo(), hit.mailFrom());
         recorder.submit(hit);
     }
 

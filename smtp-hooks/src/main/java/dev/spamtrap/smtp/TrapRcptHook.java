@@ -108,6 +108,7 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
             default: throw SpamtrapHandlerSupport.badParameter(getClass(), "bounces", "'" + b + "' is not one of evidence, offence");
         }
         trustedRelays = parseRelays(config.getString("trustedRelays", ""));
+        spamtrap.spareTrustedRelays(trustedRelays);
         QuarantineWiring.checkMailetContainer(configurations);
         SpamtrapHandlerSupport.checkNoOwnConfiguration(config, getClass());
         LOGGER.info("Trap recipients are {}; {} trusted relay range(s)", mode == Mode.ACCEPT ? "accepted and quarantined" : "rejected as unknown users",

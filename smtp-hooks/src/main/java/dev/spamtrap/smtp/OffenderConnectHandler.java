@@ -48,7 +48,7 @@ import java.util.Optional;
  * <handler class="dev.spamtrap.smtp.OffenderConnectHandler">
  *   <mode>tarpit</mode>            <!-- tarpit (default) or refuse -->
  *   <refuseCode>450</refuseCode>   <!-- 450 (default, spamd-like) or 550 -->
- *   <refuseText>Your address %A has sent mail to a spamtrap on this server within the last %L</refuseText>
+ *   <refuseText>Your address %A %R within the last %L</refuseText>
  *   <tarpit>
  *     <delay>10s</delay>
  *     <stutter>false</stutter>
@@ -60,6 +60,9 @@ import java.util.Optional;
  *   </tarpit>
  * </handler>
  * }</pre>
+ * {@code %R} is why, as far as the node's view knows: {@code has sent mail to a spamtrap on this server} when the
+ * client's own key is listed, {@code is in a network range listed by this server} when a prefix around it is (an
+ * escalation or an administrator's range). {@code %K} is the listed key itself.
  * {@code %A} is the client's address, {@code %L} the lifetime this client's listing actually has (24 hours, 48
  * hours ... as its record says). The text never names a trap.
  *
@@ -83,7 +86,9 @@ import java.util.Optional;
 public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, DataLineFilter, MailHook, ExtensibleHandler,
     ProtocolHandlerResultHandler<Response, ProtocolSession> {
     private static final Logger LOGGER = LoggerFactory.getLogger(OffenderConnectHandler.class);
-    static final String DEFAULT_TEXT = "Your address %A has sent mail to a spamtrap on this server within the last %L";
+    static final String DEFAULT_TEXT = "Your address %A %R within the last %L";
+    static final String REASON_OWN = "has sent mail to a spamtrap on this server";
+    static final String REASON_PREFIX = "is in a network range listed by this server";
 
     public enum Mode { TARPIT, REFUSE }
 
@@ -307,7 +312,9 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
 
     SMTPResponse refusal(String ip, Offender offender) {
         String dsn = code.equals("450") ? "4.7.1" : "5.7.1";
-        SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(text, ip, lifetimeOf(offender)));
+        boolean own = offender.ip().equals(spamtrap.config().offenderKeys().canonicalKey(ip));
+        SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(text, ip, lifetimeOf(offender), own ? REASON_OWN : REASON_PREFIX,
+            offender.ip()));
         response.setEndSession(true);
         return response;
     }
@@ -320,8 +327,8 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         return sb.toString().getBytes(StandardCharsets.US_ASCII);
     }
 
-    static String expand(String template, String ip, Duration lifetime) {
-        return template.replace("%A", ip).replace("%L", Durations.human(lifetime));
+    static String expand(String template, String ip, Duration lifetime, String reason, String key) {
+        return template.replace("%A", ip).replace("%R", reason).replace("%K", key).replace("%L", Durations.human(lifetime));
     }
 
     /** The listing this client actually got: from its last hit to its expiry, as its record says. */

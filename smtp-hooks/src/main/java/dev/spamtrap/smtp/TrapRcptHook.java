@@ -43,6 +43,7 @@ import java.util.Optional;
  * <pre>{@code
  * <handler class="dev.spamtrap.smtp.TrapRcptHook">
  *   <mode>accept</mode>                          <!-- accept (default) or reject -->
+ *   <bounces>evidence</bounces>                  <!-- evidence (default): a null sender to a trap lists nobody; or offence -->
  *   <trustedRelays>192.0.2.25, 2001:db8::25</trustedRelays>   <!-- optional: backup MX, forwarders -->
  * </handler>
  * <handler class="dev.spamtrap.smtp.TrappedMessageHook"/>
@@ -57,9 +58,15 @@ import java.util.Optional;
  * declines after recording).</li>
  * <li>Every other recipient, before or after the trap, gets exactly the reply it would get without it.</li>
  * </ul>
- * The connection is marked trapped: everything it sends from then on is quarantined, never delivered.
- * One connection is one offence: its first trap recipient records the hit, later ones record nothing.
- * Authenticated clients, relay-authorized networks and allowlisted ranges are never recorded.
+ * The reply is the same whoever sends (see {@link #classify} for what the hit means):
+ * <ul>
+ * <li>anyone else: an offence. The connection is marked trapped: everything it sends from then on is quarantined,
+ * never delivered. One connection is one offence: its first trap recipient records the hit, later ones nothing.</li>
+ * <li>a bounce ({@code MAIL FROM:<>}) with {@code bounces=evidence}: backscatter. The message is quarantined,
+ * nobody is listed, the connection is not trapped.</li>
+ * <li>authenticated clients, relay-authorized networks and allowlisted ranges: never recorded; only the trap's
+ * copy is quarantined. An authenticated one is reported as a probable compromised account.</li>
+ * </ul>
  *
  * <p>A trusted relay (the administrator's backup MX or forwarder) is never recorded: its trapped message is
  * accepted and quarantined, and the hit is recorded at the end of DATA against the client named in the

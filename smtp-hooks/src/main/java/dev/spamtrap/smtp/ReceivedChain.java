@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * never from the HELO itself:
  * <table>
  * <caption>from clauses</caption>
- * <tr><td>Postfix, Sendmail, James</td><td>{@code from HELO (NAME [ADDR])}, {@code from HELO (ident@NAME [ADDR])},
+ * <tr><td>James 3.8</td><td>{@code from HOST (EHLO HELO) ([ADDR])}, {@code from HOST ([ADDR])}</td></tr>
+ * <tr><td>Postfix, Sendmail</td><td>{@code from HELO (NAME [ADDR])}, {@code from HELO (ident@NAME [ADDR])},
  * {@code from HELO (NAME [ADDR] (may be forged))}, {@code from HELO ([ADDR])}, {@code [IPv6:...]}, {@code [ADDR]:port}</td></tr>
  * <tr><td>Exim</td><td>{@code from NAME ([ADDR]:port helo=HELO ident=ID)}, {@code from [ADDR] (port=P helo=HELO)},
  * {@code from [ADDR]}</td></tr>
@@ -42,6 +43,9 @@ final class ReceivedChain {
     private static final Pattern EXIM_LITERAL = Pattern.compile(
         "^from \\[(?:IPv6:)?" + ADDR + "\\]" + PORT + "(?: \\(((?:port=\\d+ ?)?(?:helo=\\S+? ?)?(?:ident=\\S+?)?)\\))?(?: |$)",
         Pattern.CASE_INSENSITIVE);
+    /** from HOST (EHLO HELO) ([ADDR]): James 3.8 (HOST is the client's name, or its address). */
+    private static final Pattern JAMES = Pattern.compile(
+        "^from (\\S+) \\((?:HELO|EHLO) (.*?)\\) \\(\\[(?:IPv6:)?" + ADDR + "\\]\\)(?: |$)", Pattern.CASE_INSENSITIVE);
     /** from HELO (ADDR): Exchange. */
     private static final Pattern EXCHANGE = Pattern.compile("^from (\\S+) \\(" + ADDR + "\\)(?: |$)", Pattern.CASE_INSENSITIVE);
     /** What may stand between the from clause and "by": Postfix's TLS comment, Sendmail's/Exim's authentication comment. */
@@ -114,12 +118,17 @@ final class ReceivedChain {
         if (!header.regionMatches(true, 0, "from ", 0, 5)) {
             return unreadable("Received: header without a from clause", header);
         }
-        Matcher m = BRACKETED.matcher(header);
+        Matcher m = JAMES.matcher(header);
         InetAddress sender;
         String helo;
         int end;
         boolean exchange = false;
+        // James first: its "(EHLO [1.2.3.4])" would otherwise read as Postfix's "(NAME [ADDR])"
         if (m.find()) {
+            sender = address(m.group(3));
+            helo = m.group(2);
+            end = m.end();
+        } else if ((m = BRACKETED.matcher(header)).find()) {
             sender = address(m.group(3));
             String heloField = field(m.group(4));
             // Exim writes "from NAME ([ADDR] helo=HELO)", the others "from HELO (NAME [ADDR])"

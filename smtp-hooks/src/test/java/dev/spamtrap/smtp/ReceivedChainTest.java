@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ReceivedChainTest {
     static final Allowlist RELAYS = new Allowlist(List.of(CidrRange.parse("192.0.2.25"), CidrRange.parse("2001:db8::/64")));
     /** The header our James writes about the trusted relay 192.0.2.25. */
-    static final String OURS = "from mx2.example.com (mx2.example.com [192.0.2.25])\r\n\tby mail.example.com (JAMES SMTP Server ) with ESMTP ID 1a2b\r\n"
+    static final String OURS = "from mx2.example.com (EHLO mx2.example.com) ([192.0.2.25])\r\n\tby mail.example.com (JAMES SMTP Server ) with ESMTP ID 1a2b\r\n"
         + "\tfor <trap@example.com>;\r\n\tMon, 23 Nov 2026 10:00:00 +0000 (UTC)";
 
     static InetAddress ip(String s) throws Exception {
@@ -53,8 +53,10 @@ class ReceivedChainTest {
         "Exchange|from bot.example (203.0.113.30) by EXCH01.example.com (10.0.0.2) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.2.1118.40; Mon, 23 Nov 2026|203.0.113.30|bot.example",
         "Exchange, IPv6|from bot.example (2001:db8:77::31) by EXCH01.example.com (2001:db8::25) with Microsoft SMTP Server id 15.2.1118.40 via Frontend Transport; Mon, 23 Nov 2026|2001:db8:77::31|bot.example",
         "Exchange, older|from bot.example ([203.0.113.32]) by EXCH01.example.com with Microsoft SMTPSVC(6.0.3790.4675); Mon, 23 Nov 2026|203.0.113.32|bot.example",
-        // James: from HELO (NAME [ADDR])
-        "James|from bot.example (dyn.isp.example [203.0.113.40]) by relay.example.com (JAMES SMTP Server ) with ESMTP ID 5c6d7e8f for <trap@example.com>; Mon, 23 Nov 2026 10:00:00 +0000 (UTC)|203.0.113.40|bot.example",
+        // James 3.8.1 (as seen from a real one): from HOST (EHLO HELO) ([ADDR])
+        "James|from 127.0.3.9 (EHLO bot.example) ([127.0.3.9]) by vm (JAMES SMTP Server ) with ESMTP ID d3943b3d for <trap@example.com>; Sun, 6 Dec 2026 13:47:22 +0000 (UTC)|127.0.3.9|bot.example",
+        "James, HELO literal|from dyn.isp.example (HELO [198.51.100.77]) ([203.0.113.41]) by relay.example.com (JAMES SMTP Server ) with SMTP ID 5c|203.0.113.41|[198.51.100.77]",
+        "James, older|from bot.example (dyn.isp.example [203.0.113.40]) by relay.example.com (JAMES SMTP Server ) with ESMTP ID 5c6d7e8f for <trap@example.com>; Mon, 23 Nov 2026 10:00:00 +0000 (UTC)|203.0.113.40|bot.example",
     })
     void eachMtasFormatNamesTheClient(String mta, String header, String client, String helo) throws Exception {
         ReceivedChain.Origin o = relayed(header);
@@ -74,6 +76,7 @@ class ReceivedChainTest {
         "imitates Exim, rDNS|from x ([198.51.100.77] helo=y) by z ([203.0.113.9] helo=x) by mx2.example.com with esmtp (Exim 4.96) id 1",
         "imitates Exchange|from x (198.51.100.77) by y (203.0.113.9) by EXCH01.example.com (10.0.0.2) with Microsoft SMTP Server id 15",
         "HELO with by and a literal|from x by [198.51.100.77] (unknown [203.0.113.9]) by mx2.example.com (Postfix) with ESMTP id 1",
+        "imitates James|from h (EHLO x) ([198.51.100.77]) by y (z) ([203.0.113.9]) by relay.example.com (JAMES SMTP Server ) with ESMTP ID 1",
         "literal name only|from [198.51.100.77] x (unknown [203.0.113.9]) by mx2.example.com (Postfix) with ESMTP id 1",
         "names only|from liar.example by mx2.example.com (Postfix) with ESMTP id 1",
         "bad literal|from x ([999.1.1.1]) by mx2.example.com (Postfix) with ESMTP id 1",

@@ -34,6 +34,7 @@ class ReceivedChainTest {
         "Postfix, TLS comment|from bot.example (unknown [203.0.113.9]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) by mx2.example.com (Postfix) with ESMTPS id 4XyZ1|203.0.113.9|bot.example",
         "Postfix, HELO [victim]|from [198.51.100.77] (unknown [203.0.113.9]) by mx2.example.com (Postfix) with ESMTP id 4XyZ1|203.0.113.9|[198.51.100.77]",
         "Postfix, sanitised HELO with ' by '|from x?by?[198.51.100.77] (unknown [203.0.113.9]) by mx2.example.com (Postfix) with ESMTP id 4XyZ1|203.0.113.9|x?by?[198.51.100.77]",
+        "Postfix 3.7.11, real, HELO 'x by [127.0.0.98] (unknown [127.0.0.97])'|from x?by?[127.0.0.98]??unknown?[127.0.0.97]? (unknown [127.0.0.71]) by mx2.example.com (Postfix) with ESMTP id 2315120C246 for <trap@example.com>; Sun,  6 Dec 2026 13:52:54 +0000 (UTC)|127.0.0.71|x?by?[127.0.0.98]??unknown?[127.0.0.97]?",
         "Postfix, port logged|from bot.example (unknown [203.0.113.9]:40512) by mx2.example.com (Postfix) with ESMTP id 4XyZ1|203.0.113.9|bot.example",
         "Postfix, IPv6|from bot6.example (unknown [IPv6:2001:db8:77::9]) by mx2.example.com (Postfix) with ESMTP id 4XyZ1|2001:db8:77::9|bot6.example",
         // Exim: from NAME ([ADDR] helo=HELO), from [ADDR] (helo=HELO)

@@ -72,7 +72,13 @@ import java.util.Optional;
  * ({@code proxyRequired}: at connect James only knows the proxy's address); otherwise at connect, before the
  * greeting. {@code connect}: always at connect (except behind {@code proxyRequired}, where it would judge the
  * proxy). {@code mail}: always at the first MAIL FROM. Decided at MAIL FROM, a tarpit starts with that reply
- * and a refusal is the reply to MAIL FROM, then close.
+ * and a refusal is the reply to MAIL FROM, then close. Whatever {@code checkAt} says, the verdict is taken again at
+ * every MAIL FROM (a client listed since it connected gets no further mail through; a connection that hit a trap
+ * itself is left as it is, or the trap would show) and on a failed AUTH ({@code 535}) of a listed client.
+ *
+ * <p>Never refused nor tarpitted: authenticated sessions, {@code authorizedAddresses}, allowlisted clients and the
+ * trusted relays of {@link TrapRcptHook} ({@code <trustedRelays>}, read from that handler when the chain is wired),
+ * also inside a listed prefix. The decision table is {@link #verdict}.
  *
  * <p>{@code refuse}: the refusal at once, then close. {@code tarpit}: the conversation goes on, every reply
  * {@code delay} late (see {@link dev.spamtrap.smtp.tarpit.TarpitGate}); after the message's final "." the

@@ -58,7 +58,7 @@ class PostfixBackupMxTest {
                 .replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, " + RELAY + "/32</authorizedAddresses>"))
             .prepare()
             .start(Duration.ofSeconds(240));
-        webAdmin("PUT", "/users/alice@example.com", "{\"password\":\"alice\"}");
+        addAlice();
         startPostfix();
     }
 
@@ -115,6 +115,12 @@ class PostfixBackupMxTest {
             cassandra.close();
         }
         Netns.run(List.of("ip", "netns", "delete", NS));
+    }
+
+    static void addAlice() {
+        Netns.Result r = Netns.run(Netns.in(NS, "curl", "-s", "-w", " %{http_code}", "-X", "PUT", "-H", "Content-Type: application/json",
+            "--data-binary", "{\"password\":\"alice\"}", "http://127.0.0.1:" + james.webAdminPort() + "/users/alice@example.com"));
+        assertThat(r.output).as("PUT /users/alice@example.com").endsWith("204");
     }
 
     static String webAdmin(String method, String path, String body) {

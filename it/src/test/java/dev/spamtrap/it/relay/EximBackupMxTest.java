@@ -59,7 +59,14 @@ class EximBackupMxTest {
             + "::/nonexistent:/usr/sbin/nologin\n");
         Files.writeString(etc.resolve("group"), Files.readString(Path.of("/etc/group")) + "Debian-exim:x:" + EXIM_UID + ":\n");
         cassandra = new CassandraProcess(dir.resolve("cassandra"), 19043, 17001).prefix(IN_NS).start(Duration.ofSeconds(240));
-        james = new JamesProcess(dir.resolve("james")).prefix(IN_NS).randomPorts().smtpPort(2525)
+        JamesProcess configured = new JamesProcess(dir.resolve("james")).prefix(IN_NS).randomPorts().smtpPort(2525);
+        if (Boolean.getBoolean("it.exim.plainJames")) {
+            // the same James without the spamtrap SMTP handlers and mailets (the runtime still loads): ours or James's own?
+            configured.edit("smtpserver.xml", s -> s.replaceAll("(?s)<handler class=\"dev\\.spamtrap[^\"]*\"\\s*/>", "")
+                    .replaceAll("(?s)<handler class=\"dev\\.spamtrap[^\"]*\">.*?</handler>", ""))
+                .edit("mailetcontainer.xml", s -> s.replaceAll("(?s)<mailet match=\"dev\\.spamtrap[^\"]*\"[^>]*>.*?</mailet>", ""));
+        }
+        james = configured
             .cassandra("127.0.0.1:19043")
             .spamtrapProperty("cassandra.keyspace", "it_exim_mx")
             .spamtrapProperty("node.name", "it-exim-mx")
@@ -109,6 +116,9 @@ class EximBackupMxTest {
             "remote_smtp:",
             "  driver = smtp",
             "  interface = " + RELAY,
+            // Exim pipelines QUIT after the final dot and half-closes; James 3.8.1 then often closes without answering
+            // the dot and Exim delivers again (see docs/clients.md). Not pipelining to James avoids it.
+            Boolean.getBoolean("it.exim.pipelineQuit") ? "" : "  hosts_avoid_pipelining = *",
             "begin retry",
             "* * F,10m,5s",
             ""));

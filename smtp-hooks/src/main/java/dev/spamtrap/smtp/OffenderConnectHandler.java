@@ -5,6 +5,7 @@ import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.core.net.Allowlist;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.runtime.Spamtrap;
+import dev.spamtrap.smtp.tarpit.HalfClosedInput;
 import dev.spamtrap.smtp.tarpit.Tarpit;
 import dev.spamtrap.smtp.tarpit.TarpitSettings;
 import org.apache.commons.configuration2.Configuration;
@@ -213,6 +214,7 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
 
     @Override
     public Response onConnect(SMTPSession session) {
+        HalfClosedInput.install(session);
         boolean deferred = deferToMail(checkAt, SpamtrapHandlerSupport.isProxyRequired(session),
             session.getConfiguration().isAuthAnnounced(session.getRemoteAddress().getAddress().getHostAddress(), true));
         Response refusal = act(session, Stage.CONNECT, deferred);

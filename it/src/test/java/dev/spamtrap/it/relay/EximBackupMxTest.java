@@ -194,19 +194,28 @@ class EximBackupMxTest {
             .contains("via=\"relay=" + RELAY + "\"");
     }
 
+    /**
+     * Exim 4.96 as Debian ships it pipelines QUIT after the final dot and half-closes; James 3.8.1 alone then often
+     * drops the reply to the dot and Exim delivers again (two copies; reproduce with -Dit.exim.plainJames=true).
+     * OffenderConnectHandler keeps a half-closed connection open for its replies: each message arrives once.
+     */
     @Test
-    void aLegitimateMessageRelayedByEximIsDeliveredExactlyOnce() {
-        swaks("127.0.0.76", "good.example", "alice@example.com", "exim-once");
-        Await.until(WAIT, "Exim delivered it", EximBackupMxTest::eximLog, l -> l.contains("=> alice@example.com"));
-        Await.until(WAIT, "alice has it", () -> inboxCount("exim-once"), n -> n >= 1);
+    void legitimateMessagesRelayedByEximAreDeliveredExactlyOnce() {
+        List<String> subjects = List.of("exim-once-a", "exim-once-b", "exim-once-c");
+        for (String subject : subjects) {
+            swaks("127.0.0.76", "good.example", "alice@example.com", subject);
+        }
+        Await.until(WAIT, "Exim delivered them", EximBackupMxTest::eximLog, l -> l.split("=> alice@example.com", -1).length - 1 >= subjects.size());
         // give a retry (queue runs every 5 s here) the time to happen, then count
         try {
-            Thread.sleep(15_000);
+            Thread.sleep(12_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         String log = eximLog();
-        assertThat(inboxCount("exim-once")).as("copies in alice's INBOX; Exim log:\n" + log).isEqualTo(1);
-        assertThat(log).as("Exim log").doesNotContain("== alice@example.com");
+        for (String subject : subjects) {
+            assertThat(inboxCount(subject)).as(subject + ": copies in alice's INBOX; Exim log:\n" + log).isEqualTo(1);
+        }
+        assertThat(log).as("Exim log").doesNotContain("== alice@example.com").doesNotContain("Remote host closed connection");
     }
 }

@@ -278,6 +278,14 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<Boolean> removeAllowlist(String cidr) {
         String text = CidrRange.parse(cidr).toString();
+        return removeAllowlistRow(text).thenCompose(removed -> {
+            // an IPv6 range added by an older version under Java's uncompressed spelling
+            Optional<String> legacy = legacySpelling(text);
+            return removed || legacy.isEmpty() ? CompletableFuture.completedFuture(removed) : removeAllowlistRow(legacy.get());
+        });
+    }
+
+    private CompletionStage<Boolean> removeAllowlistRow(String text) {
         return store.tableRead("SELECT cidr FROM %ks.allowlist WHERE cidr = ?", text).thenCompose(rows -> {
             if (rows.isEmpty()) {
                 return CompletableFuture.completedFuture(false);

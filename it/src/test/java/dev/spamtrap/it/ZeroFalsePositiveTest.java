@@ -254,6 +254,13 @@ class ZeroFalsePositiveTest {
         assertThat(web.request("DELETE", "/spamtrap/offenders/2001:db8:0:0:0:0:0:1", null).statusCode()).isEqualTo(204);
         assertThat(offenderRow("2001:db8::/64")).as("the Cassandra row is gone: a restart cannot list it again").isNull();
         assertThat(web.request("GET", "/spamtrap/offenders/2001:db8::%2F64", null).statusCode()).isEqualTo(404);
+        // and after a restart (the view reloads from Cassandra)
+        james.close();
+        james.start(JamesFixture.START);
+        web = new WebAdmin(james.webAdminPort());
+        web.addUser("alice@example.com", "alice");
+        assertThat(web.request("GET", "/spamtrap/offenders/2001:db8::77", null).statusCode()).isEqualTo(404);
+        assertThat(web.get("/spamtrap/offenders")).doesNotContain("2001:db8::/64");
     }
 
     @Test

@@ -123,7 +123,8 @@ class EximBackupMxTest {
             "* * F,10m,5s",
             ""));
         List<String> cmd = new ArrayList<>(IN_NS);
-        cmd.addAll(List.of(exim.toString(), "-C", conf.toString(), "-bd", "-q5s"));
+        // -bdf: the daemon stays in the foreground, so stopping this process stops it (-bd would detach)
+        cmd.addAll(List.of(exim.toString(), "-C", conf.toString(), "-bdf", "-q5s"));
         eximDaemon = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("exim/daemon.out").toFile()).start();
         Await.until(Duration.ofSeconds(20), "Exim listening", () -> Netns.run(Netns.in(NS, "swaks", "--server", RELAY + ":2526", "--quit-after",
             "CONNECT", "--timeout", "2")).code, c -> c == 0);
@@ -134,6 +135,9 @@ class EximBackupMxTest {
         if (eximDaemon != null) {
             eximDaemon.descendants().forEach(ProcessHandle::destroy);
             eximDaemon.destroy();
+            if (!eximDaemon.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                eximDaemon.destroyForcibly();
+            }
         }
         if (james != null) {
             james.close();

@@ -2,8 +2,10 @@ package dev.spamtrap.smtp;
 
 import dev.spamtrap.core.config.Durations;
 import dev.spamtrap.core.metrics.SpamtrapEvents;
+import dev.spamtrap.core.net.Allowlist;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.runtime.Spamtrap;
+import dev.spamtrap.smtp.tarpit.HalfClosedInput;
 import dev.spamtrap.smtp.tarpit.Tarpit;
 import dev.spamtrap.smtp.tarpit.TarpitSettings;
 import org.apache.commons.configuration2.Configuration;
@@ -12,7 +14,12 @@ import org.apache.james.metrics.api.GaugeRegistry;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.api.handler.ConnectHandler;
+import org.apache.james.protocols.api.ProtocolSession;
+import org.apache.james.protocols.api.handler.ExtensibleHandler;
 import org.apache.james.protocols.api.handler.LineHandler;
+import org.apache.james.protocols.api.handler.ProtocolHandler;
+import org.apache.james.protocols.api.handler.ProtocolHandlerResultHandler;
+import org.apache.james.protocols.smtp.hook.RcptHook;
 import org.apache.james.protocols.smtp.SMTPResponse;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.core.DataLineFilter;
@@ -27,6 +34,7 @@ import org.slf4j.LoggerFactory;
 
 import javax.inject.Inject;
 import java.nio.charset.StandardCharsets;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -41,7 +49,7 @@ import java.util.Optional;
  * <handler class="dev.spamtrap.smtp.OffenderConnectHandler">
  *   <mode>tarpit</mode>            <!-- tarpit (default) or refuse -->
  *   <refuseCode>450</refuseCode>   <!-- 450 (default, spamd-like) or 550 -->
- *   <refuseText>Your address %A has sent mail to a spamtrap on this server within the last %L</refuseText>
+ *   <refuseText>Your address %A %R within the last %L</refuseText>
  *   <tarpit>
  *     <delay>10s</delay>
  *     <stutter>false</stutter>
@@ -53,6 +61,9 @@ import java.util.Optional;
  *   </tarpit>
  * </handler>
  * }</pre>
+ * {@code %R} is why, as far as the node's view knows: {@code has sent mail to a spamtrap on this server} when the
+ * client's own key is listed, {@code is in a network range listed by this server} when a prefix around it is (an
+ * escalation or an administrator's range). {@code %K} is the listed key itself.
  * {@code %A} is the client's address, {@code %L} the lifetime this client's listing actually has (24 hours, 48
  * hours ... as its record says). The text never names a trap.
  *
@@ -62,7 +73,13 @@ import java.util.Optional;
  * ({@code proxyRequired}: at connect James only knows the proxy's address); otherwise at connect, before the
  * greeting. {@code connect}: always at connect (except behind {@code proxyRequired}, where it would judge the
  * proxy). {@code mail}: always at the first MAIL FROM. Decided at MAIL FROM, a tarpit starts with that reply
- * and a refusal is the reply to MAIL FROM, then close.
+ * and a refusal is the reply to MAIL FROM, then close. Whatever {@code checkAt} says, the verdict is taken again at
+ * every MAIL FROM (a client listed since it connected gets no further mail through; a connection that hit a trap
+ * itself is left as it is, or the trap would show) and on a failed AUTH ({@code 535}) of a listed client.
+ *
+ * <p>Never refused nor tarpitted: authenticated sessions, {@code authorizedAddresses}, allowlisted clients and the
+ * trusted relays of {@link TrapRcptHook} ({@code <trustedRelays>}, read from that handler when the chain is wired),
+ * also inside a listed prefix. The decision table is {@link #verdict}.
  *
  * <p>{@code refuse}: the refusal at once, then close. {@code tarpit}: the conversation goes on, every reply
  * {@code delay} late (see {@link dev.spamtrap.smtp.tarpit.TarpitGate}); after the message's final "." the
@@ -73,16 +90,17 @@ import java.util.Optional;
  * answered 454 (by the gate). Listed anywhere in {@code <handlerchain>}, the handler runs before James's
  * core handlers, as it must: before the greeting, and as the first data line filter.
  */
-public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, DataLineFilter, MailHook {
+public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, DataLineFilter, MailHook, ExtensibleHandler,
+    ProtocolHandlerResultHandler<Response, ProtocolSession> {
     private static final Logger LOGGER = LoggerFactory.getLogger(OffenderConnectHandler.class);
-    static final String DEFAULT_TEXT = "Your address %A has sent mail to a spamtrap on this server within the last %L";
+    static final String DEFAULT_TEXT = "Your address %A %R within the last %L";
+    static final String REASON_OWN = "has sent mail to a spamtrap on this server";
+    static final String REASON_PREFIX = "is in a network range listed by this server";
 
     public enum Mode { TARPIT, REFUSE }
 
     public enum CheckAt { AUTO, CONNECT, MAIL }
 
-    /** Connection state: the decision waits for the first MAIL FROM (true), or has been taken (false). */
-    static final AttachmentKey<Boolean> DEFERRED = AttachmentKey.of("dev.spamtrap.offenderCheckDeferred", Boolean.class);
     /** Connection state: the refusal a tarpitted client gets after its message (carries its own %L). */
     static final AttachmentKey<SMTPResponse> REFUSAL = AttachmentKey.of("dev.spamtrap.refusal", SMTPResponse.class);
 
@@ -113,6 +131,7 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     private Mode mode = Mode.TARPIT;
     private CheckAt checkAt = CheckAt.AUTO;
     private Tarpit tarpit;
+    private Allowlist trustedRelays = Allowlist.EMPTY;
 
     /** The runtime and events come from the node's one runtime ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
     @Inject
@@ -160,24 +179,55 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         LOGGER.info("Returning offenders are {}", mode == Mode.TARPIT ? "tarpitted (" + settings + ")" : "refused at once with " + code);
     }
 
+    /** When a verdict is asked for: at connect, or at a MAIL FROM. */
+    enum Stage { CONNECT, MAIL }
+
+    /** What to do with the client now. */
+    enum Action { NONE, DEFER, TARPIT, REFUSE }
+
+    /**
+     * Whether the connect-time verdict waits for MAIL FROM: always behind {@code proxyRequired} (at connect James only
+     * knows the proxy), always with {@code checkAt=mail}, never with {@code connect}, and with {@code auto} when this
+     * server offers AUTH to the client (so a user behind an offender's NAT address or IPv6 /64 can log in first).
+     */
+    static boolean deferToMail(CheckAt checkAt, boolean proxyRequired, boolean authOffered) {
+        if (proxyRequired || checkAt == CheckAt.MAIL) {
+            return true;
+        }
+        return checkAt == CheckAt.AUTO && authOffered;
+    }
+
+    /**
+     * The verdict, the same table at connect and at every MAIL FROM. {@code handled}: this connection is already
+     * tarpitted, or it hit a trap itself (then its mail is quarantined and every reply must stay as it was, or the
+     * trap would show). {@code exempt}: authenticated, relay-authorized, allowlisted or a trusted relay.
+     */
+    static Action verdict(Stage stage, boolean deferred, boolean handled, boolean exempt, boolean listed, Mode mode) {
+        if (stage == Stage.CONNECT && deferred) {
+            return Action.DEFER;
+        }
+        if (handled || exempt || !listed) {
+            return Action.NONE;
+        }
+        return mode == Mode.TARPIT ? Action.TARPIT : Action.REFUSE;
+    }
+
     @Override
     public Response onConnect(SMTPSession session) {
-        if (isDeferred(session)) {
-            session.setAttachment(DEFERRED, Boolean.TRUE, State.Connection);
-            return NOTHING;
-        }
-        Response refusal = decide(session);
+        HalfClosedInput.install(session);
+        boolean deferred = deferToMail(checkAt, SpamtrapHandlerSupport.isProxyRequired(session),
+            session.getConfiguration().isAuthAnnounced(session.getRemoteAddress().getAddress().getHostAddress(), true));
+        Response refusal = act(session, Stage.CONNECT, deferred);
         return refusal == null ? NOTHING : refusal;
     }
 
-    /** The deferred decision, at the first MAIL FROM; an authenticated MAIL is never refused (exempt). */
+    /**
+     * The verdict again at every MAIL FROM: a client listed since it connected (by a hit on another connection or
+     * node, or by hand) gets no further mail through; an authenticated MAIL is never refused (exempt).
+     */
     @Override
     public HookResult doMail(SMTPSession session, MaybeSender sender) {
-        if (!session.getAttachment(DEFERRED, State.Connection).orElse(false)) {
-            return HookResult.DECLINED;
-        }
-        session.setAttachment(DEFERRED, Boolean.FALSE, State.Connection);
-        SMTPResponse refusal = decide(session);
+        SMTPResponse refusal = act(session, Stage.MAIL, false);
         if (refusal == null) {
             return HookResult.DECLINED;
         }
@@ -188,29 +238,33 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
             .build();
     }
 
-    private boolean isDeferred(SMTPSession session) {
-        if (SpamtrapHandlerSupport.isProxyRequired(session) || checkAt == CheckAt.MAIL) {
-            return true;
+    /**
+     * A listed client's failed AUTH (535) is answered as a listed client is: tarpitted from that reply on, or
+     * refused. A successful AUTH is untouched, so a user behind an offender's address still logs in and sends.
+     */
+    @Override
+    public Response onResponse(ProtocolSession protocolSession, Response response, long executionTime, ProtocolHandler handler) {
+        if (response == null || !"535".equals(response.getRetCode()) || !(protocolSession instanceof SMTPSession)) {
+            return response;
         }
-        if (checkAt == CheckAt.CONNECT) {
-            return false;
-        }
-        // AUTH may be offered only after STARTTLS (requireSSL): count that as offered too.
-        return session.getConfiguration().isAuthAnnounced(session.getRemoteAddress().getAddress().getHostAddress(), true);
+        SMTPSession session = (SMTPSession) protocolSession;
+        SMTPResponse refusal = act(session, Stage.MAIL, false);
+        return refusal == null ? response : refusal;
     }
 
-    /** Tarpits or refuses a listed, non-exempt client. Returns the refusal to send now, or null to go on. */
-    private SMTPResponse decide(SMTPSession session) {
-        if (SpamtrapHandlerSupport.isExempt(spamtrap, session)) {
-            return null;
-        }
-        Optional<Offender> offender = spamtrap.activeOffender(session.getRemoteAddress().getAddress());
-        if (offender.isEmpty()) {
+    /** Applies the verdict. Returns the refusal to send now, or null to go on. */
+    private SMTPResponse act(SMTPSession session, Stage stage, boolean deferred) {
+        InetAddress client = session.getRemoteAddress().getAddress();
+        boolean handled = Tarpit.isTarpitted(session) || session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Connection).isPresent();
+        boolean exempt = !handled && !deferred && (trustedRelays.contains(client) || SpamtrapHandlerSupport.isExempt(spamtrap, session));
+        Optional<Offender> offender = handled || exempt || deferred ? Optional.empty() : spamtrap.activeOffender(client);
+        Action action = verdict(stage, deferred, handled, exempt, offender.isPresent(), mode);
+        if (action == Action.NONE || action == Action.DEFER) {
             return null;
         }
         String ip = SpamtrapHandlerSupport.clientIp(session);
         SMTPResponse refusal = refusal(ip, offender.get());
-        if (mode == Mode.TARPIT) {
+        if (action == Action.TARPIT) {
             Tarpit.Outcome outcome = tarpit.enter(session, bytes(refusal));
             if (outcome == Tarpit.Outcome.TARPITTED) {
                 session.setAttachment(REFUSAL, refusal, State.Connection);
@@ -222,6 +276,23 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         }
         events.refusal(ip, "refuse", offender.get().expiresAt());
         return refusal;
+    }
+
+    @Override
+    public List<Class<?>> getMarkerInterfaces() {
+        return List.of(RcptHook.class);
+    }
+
+    /** The trusted relays are {@code TrapRcptHook}'s {@code <trustedRelays>}: one list, never refused nor tarpitted. */
+    @Override
+    public void wireExtensions(Class<?> marker, List<?> extensions) {
+        if (marker == RcptHook.class) {
+            for (Object e : extensions) {
+                if (e instanceof TrapRcptHook) {
+                    trustedRelays = ((TrapRcptHook) e).trustedRelays();
+                }
+            }
+        }
     }
 
     /**
@@ -249,7 +320,9 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
 
     SMTPResponse refusal(String ip, Offender offender) {
         String dsn = code.equals("450") ? "4.7.1" : "5.7.1";
-        SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(text, ip, lifetimeOf(offender)));
+        boolean own = offender.ip().equals(spamtrap.config().offenderKeys().canonicalKey(ip));
+        SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(text, ip, lifetimeOf(offender), own ? REASON_OWN : REASON_PREFIX,
+            offender.ip()));
         response.setEndSession(true);
         return response;
     }
@@ -262,8 +335,8 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         return sb.toString().getBytes(StandardCharsets.US_ASCII);
     }
 
-    static String expand(String template, String ip, Duration lifetime) {
-        return template.replace("%A", ip).replace("%L", Durations.human(lifetime));
+    static String expand(String template, String ip, Duration lifetime, String reason, String key) {
+        return template.replace("%A", ip).replace("%R", reason).replace("%K", key).replace("%L", Durations.human(lifetime));
     }
 
     /** The listing this client actually got: from its last hit to its expiry, as its record says. */

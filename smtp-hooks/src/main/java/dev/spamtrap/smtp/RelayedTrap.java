@@ -9,11 +9,15 @@ import dev.spamtrap.core.net.Allowlist;
 final class RelayedTrap {
     private final String trap;
     private final String mailFrom;
+    private final String trapKind;
     private final Allowlist trustedRelays;
+    private final boolean backscatter;
 
-    RelayedTrap(String trap, String mailFrom, Allowlist trustedRelays) {
+    RelayedTrap(String trap, String mailFrom, String trapKind, Allowlist trustedRelays, boolean backscatter) {
+        this.backscatter = backscatter;
         this.trap = trap;
         this.mailFrom = mailFrom;
+        this.trapKind = trapKind;
         this.trustedRelays = trustedRelays;
     }
 
@@ -23,6 +27,15 @@ final class RelayedTrap {
 
     String mailFrom() {
         return mailFrom;
+    }
+
+    /** A bounce (null sender) with {@code bounces=evidence}: evidence, nobody is listed. */
+    boolean backscatter() {
+        return backscatter;
+    }
+
+    String trapKind() {
+        return trapKind;
     }
 
     Allowlist trustedRelays() {

@@ -5,6 +5,7 @@ import dev.spamtrap.core.net.Allowlist;
 import dev.spamtrap.core.net.CidrRange;
 import dev.spamtrap.core.offender.TrapHit;
 import dev.spamtrap.core.runtime.Spamtrap;
+import dev.spamtrap.core.trap.CompromisedAccounts;
 import dev.spamtrap.core.trap.TrapEntry;
 import org.apache.commons.configuration2.Configuration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
@@ -42,6 +43,7 @@ import java.util.Optional;
  * <pre>{@code
  * <handler class="dev.spamtrap.smtp.TrapRcptHook">
  *   <mode>accept</mode>                          <!-- accept (default) or reject -->
+ *   <bounces>evidence</bounces>                  <!-- evidence (default): a null sender to a trap lists nobody; or offence -->
  *   <trustedRelays>192.0.2.25, 2001:db8::25</trustedRelays>   <!-- optional: backup MX, forwarders -->
  * </handler>
  * <handler class="dev.spamtrap.smtp.TrappedMessageHook"/>
@@ -56,9 +58,15 @@ import java.util.Optional;
  * declines after recording).</li>
  * <li>Every other recipient, before or after the trap, gets exactly the reply it would get without it.</li>
  * </ul>
- * The connection is marked trapped: everything it sends from then on is quarantined, never delivered.
- * One connection is one offence: its first trap recipient records the hit, later ones record nothing.
- * Authenticated clients, relay-authorized networks and allowlisted ranges are never recorded.
+ * The reply is the same whoever sends (see {@link #classify} for what the hit means):
+ * <ul>
+ * <li>anyone else: an offence. The connection is marked trapped: everything it sends from then on is quarantined,
+ * never delivered. One connection is one offence: its first trap recipient records the hit, later ones nothing.</li>
+ * <li>a bounce ({@code MAIL FROM:<>}) with {@code bounces=evidence}: backscatter. The message is quarantined,
+ * nobody is listed, the connection is not trapped.</li>
+ * <li>authenticated clients, relay-authorized networks and allowlisted ranges: never recorded; only the trap's
+ * copy is quarantined. An authenticated one is reported as a probable compromised account.</li>
+ * </ul>
  *
  * <p>A trusted relay (the administrator's backup MX or forwarder) is never recorded: its trapped message is
  * accepted and quarantined, and the hit is recorded at the end of DATA against the client named in the
@@ -69,17 +77,24 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
 
     public enum Mode { ACCEPT, REJECT }
 
+    /** What a bounce (null sender) to a trap is: {@code evidence} (default; nobody listed) or {@code offence}. */
+    public enum Bounces { EVIDENCE, OFFENCE }
+
     private final Spamtrap spamtrap;
     private final SpamtrapEvents events;
     private final DomainList domains;
     private final ConfigurationProvider configurations;
+    private final CompromisedAccounts compromisedAccounts;
     private Mode mode = Mode.ACCEPT;
+    private Bounces bounces = Bounces.EVIDENCE;
     private Allowlist trustedRelays = Allowlist.EMPTY;
 
-    /** Both come from the node's one runtime ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
+    /** The runtime, events and accounts come from the node's one runtime ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
     @Inject
-    public TrapRcptHook(Spamtrap spamtrap, SpamtrapEvents events, DomainList domains, ConfigurationProvider configurations) {
+    public TrapRcptHook(Spamtrap spamtrap, SpamtrapEvents events, CompromisedAccounts compromisedAccounts, DomainList domains,
+                        ConfigurationProvider configurations) {
         this.spamtrap = spamtrap;
+        this.compromisedAccounts = compromisedAccounts;
         this.events = events;
         this.domains = domains;
         this.configurations = configurations;
@@ -93,7 +108,14 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
             case "reject": mode = Mode.REJECT; break;
             default: throw SpamtrapHandlerSupport.badParameter(getClass(), "mode", "'" + m + "' is not one of accept, reject");
         }
+        String b = config.getString("bounces", "evidence").trim().toLowerCase(Locale.ROOT);
+        switch (b) {
+            case "evidence": bounces = Bounces.EVIDENCE; break;
+            case "offence": bounces = Bounces.OFFENCE; break;
+            default: throw SpamtrapHandlerSupport.badParameter(getClass(), "bounces", "'" + b + "' is not one of evidence, offence");
+        }
         trustedRelays = parseRelays(config.getString("trustedRelays", ""));
+        spamtrap.spareTrustedRelays(trustedRelays);
         QuarantineWiring.checkMailetContainer(configurations);
         SpamtrapHandlerSupport.checkNoOwnConfiguration(config, getClass());
         LOGGER.info("Trap recipients are {}; {} trusted relay range(s)", mode == Mode.ACCEPT ? "accepted and quarantined" : "rejected as unknown users",
@@ -129,33 +151,106 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
         }
     }
 
+    /** What a trap recipient means, depending on who sends it (decided by {@link #classify}). */
+    enum Kind {
+        /** A trusted relay passes it on: the offender is read from the relay's Received: header at the end of DATA. */
+        RELAYED,
+        /** An authenticated session: a probable compromised account. Nothing listed; the trap copy quarantined. */
+        AUTHENTICATED,
+        /** A relay-authorized network ({@code authorizedAddresses}): nothing listed; the trap copy quarantined. */
+        RELAY_AUTHORIZED,
+        /** An allowlisted client: nothing listed; the trap copy quarantined. */
+        ALLOWLISTED,
+        /** A bounce or auto-reply (null sender) with {@code bounces=evidence}: the message quarantined, nothing listed. */
+        BACKSCATTER,
+        /** Anyone else: an offence, listed; the connection is trapped. */
+        OFFENCE
+    }
+
+    /**
+     * Who is sending decides what a trap recipient means; the reply never depends on it (see {@link #doRcpt}). A
+     * trusted relay comes first: it is usually relay-authorized too, and its trap must still be attributed.
+     */
+    static Kind classify(boolean trustedRelay, boolean authenticated, boolean relayAuthorized, boolean allowlisted, boolean nullSender,
+                         Bounces bounces) {
+        if (trustedRelay) {
+            return Kind.RELAYED;
+        }
+        if (authenticated) {
+            return Kind.AUTHENTICATED;
+        }
+        if (relayAuthorized) {
+            return Kind.RELAY_AUTHORIZED;
+        }
+        if (allowlisted) {
+            return Kind.ALLOWLISTED;
+        }
+        if (nullSender && bounces == Bounces.EVIDENCE) {
+            return Kind.BACKSCATTER;
+        }
+        return Kind.OFFENCE;
+    }
+
     @Override
     public HookResult doRcpt(SMTPSession session, MaybeSender sender, MailAddress rcpt) {
         Optional<TrapEntry> trap = spamtrap.trapFor(rcpt.asString());
-        if (trap.isEmpty() || SpamtrapHandlerSupport.isExempt(spamtrap, session)) {
+        if (trap.isEmpty()) {
             return HookResult.DECLINED;
         }
         String trapAddress = rcpt.asString().toLowerCase(Locale.ROOT);
         InetAddress client = session.getRemoteAddress().getAddress();
-        if (trustedRelays.contains(client)) {
-            if (!isServed(rcpt)) {
-                return HookResult.DECLINED; // not ours to receive: James answers the relay as it would anyway
-            }
-            // The relay is not the offender: accept, quarantine, and find the real client in the headers.
-            session.setAttachment(SpamtrapSessionKeys.RELAYED_TRAP, new RelayedTrap(trapAddress, sender.asString(""), trustedRelays), State.Transaction);
-            return HookResult.OK;
+        String ip = SpamtrapHandlerSupport.clientIp(session);
+        String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
+        String mailFrom = sender.asString("");
+        Kind kind = classify(trustedRelays.contains(client), session.getUsername() != null,
+            session.getConfiguration().isRelayingAllowed(client.getHostAddress()), spamtrap.isAllowlisted(client), sender.isNullSender(), bounces);
+        boolean served = isServed(rcpt);
+        switch (kind) {
+            case RELAYED:
+                if (!served) {
+                    return HookResult.DECLINED; // not ours to receive: James answers the relay as it would anyway
+                }
+                // The relay is not the offender: accept (so that the message arrives whatever mode says), quarantine,
+                // and find the real client in the header the relay wrote.
+                session.setAttachment(SpamtrapSessionKeys.RELAYED_TRAP, new RelayedTrap(trapAddress, mailFrom, trap.get().kind().name(),
+                    trustedRelays, sender.isNullSender() && bounces == Bounces.EVIDENCE), State.Transaction);
+                return HookResult.OK;
+            case AUTHENTICATED:
+            case RELAY_AUTHORIZED:
+            case ALLOWLISTED:
+                // Exempt: never listed, but answered exactly as an outsider, and only the trap's copy is kept back.
+                String account = kind == Kind.AUTHENTICATED ? session.getUsername().asString() : null;
+                if (account != null) {
+                    compromisedAccounts.record(account, ip, trapAddress);
+                }
+                events.exemptHit(ip, kind.name().toLowerCase(Locale.ROOT).replace('_', '-'), account, trapAddress, mailFrom);
+                SpamtrapSessionKeys.addTrappedRecipient(session, rcpt);
+                return outsidersReply(rcpt, served);
+            case BACKSCATTER:
+                // Someone forged the trap as a sender; this server only bounced. Its message is kept back, it is not listed.
+                if (session.getAttachment(SpamtrapSessionKeys.TRAPPED_TRANSACTION, State.Transaction).isEmpty()) {
+                    events.backscatter(ip, trapAddress, helo);
+                }
+                session.setAttachment(SpamtrapSessionKeys.TRAPPED_TRANSACTION, trapAddress, State.Transaction);
+                return outsidersReply(rcpt, served);
+            default:
+                if (session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Connection).isEmpty()) {
+                    // the connection's first trap: its one hit (later traps on this connection are the same offence)
+                    session.setAttachment(SpamtrapSessionKeys.TRAPPED, trapAddress, State.Connection);
+                    spamtrap.recordHit(new TrapHit(spamtrap.config().nodeName() + "/" + session.getSessionID(), spamtrap.offenderKey(client),
+                        ip, spamtrap.clock().instant(), trapAddress, helo, mailFrom, spamtrap.config().nodeName()));
+                    events.hit(ip, rcpt.asString(), trap.get().kind().name(), helo, mailFrom);
+                }
+                return outsidersReply(rcpt, served);
         }
-        if (session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Connection).isEmpty()) {
-            // the connection's first trap: its one hit (later traps on this connection are the same offence)
-            session.setAttachment(SpamtrapSessionKeys.TRAPPED, trapAddress, State.Connection);
-            String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
-            spamtrap.recordHit(new TrapHit(spamtrap.config().nodeName() + "/" + session.getSessionID(), spamtrap.offenderKey(client),
-                SpamtrapHandlerSupport.clientIp(session), spamtrap.clock().instant(), trapAddress, helo, sender.asString(""),
-                spamtrap.config().nodeName()));
-            events.hit(SpamtrapHandlerSupport.clientIp(session), rcpt.asString(), trap.get().kind().name(), helo, sender.asString(""));
-        }
-        if (!isServed(rcpt)) {
-            // James answers for a domain it does not serve (relay denied ...) exactly as without the trap.
+    }
+
+    /**
+     * What anyone gets for this trap: in a domain James does not serve, James's own answer (declined); otherwise a
+     * real mailbox's 250 ({@code accept}) or James's unknown-user reply ({@code reject}).
+     */
+    private HookResult outsidersReply(MailAddress rcpt, boolean served) {
+        if (!served) {
             return HookResult.DECLINED;
         }
         return mode == Mode.REJECT ? unknownUser(rcpt) : HookResult.OK;
@@ -181,5 +276,10 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
 
     Mode mode() {
         return mode;
+    }
+
+    /** The trusted relays ({@code <trustedRelays>}), which {@link OffenderConnectHandler} never refuses either. */
+    Allowlist trustedRelays() {
+        return trustedRelays;
     }
 }

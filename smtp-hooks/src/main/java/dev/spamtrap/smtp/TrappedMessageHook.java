@@ -1,5 +1,6 @@
 package dev.spamtrap.smtp;
 
+import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.offender.TrapHit;
 import dev.spamtrap.core.runtime.Spamtrap;
@@ -19,6 +20,8 @@ import org.slf4j.LoggerFactory;
 import javax.inject.Inject;
 import javax.mail.MessagingException;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -36,11 +39,13 @@ public class TrappedMessageHook implements JamesMessageHook {
     private static final Logger LOGGER = LoggerFactory.getLogger(TrappedMessageHook.class);
 
     private final Spamtrap spamtrap;
+    private final SpamtrapEvents events;
 
-    /** The node's one runtime ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
+    /** The node's one runtime and events ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
     @Inject
-    public TrappedMessageHook(Spamtrap spamtrap) {
+    public TrappedMessageHook(Spamtrap spamtrap, SpamtrapEvents events) {
         this.spamtrap = spamtrap;
+        this.events = events;
     }
 
     @Override
@@ -53,8 +58,19 @@ public class TrappedMessageHook implements JamesMessageHook {
         Optional<String> trapped = session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Connection);
         Optional<RelayedTrap> relayed = session.getAttachment(SpamtrapSessionKeys.RELAYED_TRAP, State.Transaction);
         relayed.ifPresent(r -> recordRelayed(session, mail, r));
-        Optional<String> trap = trapped.or(() -> relayed.map(RelayedTrap::trap));
-        trap.ifPresent(t -> mail.setAttribute(new Attribute(AttributeName.of(SpamtrapSessionKeys.MAIL_ATTRIBUTE), AttributeValue.of(t))));
+        Optional<String> trap = trapped
+            .or(() -> session.getAttachment(SpamtrapSessionKeys.TRAPPED_TRANSACTION, State.Transaction))
+            .or(() -> relayed.map(RelayedTrap::trap));
+        if (trap.isPresent()) {
+            mail.setAttribute(new Attribute(AttributeName.of(SpamtrapSessionKeys.MAIL_ATTRIBUTE), AttributeValue.of(trap.get())));
+            return HookResult.DECLINED;
+        }
+        // an exempt client's trap copies only: its other recipients get the message
+        session.getAttachment(SpamtrapSessionKeys.TRAPPED_RECIPIENTS, State.Transaction).ifPresent(r -> {
+            List<AttributeValue<?>> addresses = new ArrayList<>();
+            r.addresses.forEach(a -> addresses.add(AttributeValue.of(a)));
+            mail.setAttribute(new Attribute(AttributeName.of(SpamtrapSessionKeys.RECIPIENTS_ATTRIBUTE), AttributeValue.of(addresses)));
+        });
         return HookResult.DECLINED;
     }
 
@@ -74,12 +90,18 @@ public class TrappedMessageHook implements JamesMessageHook {
             return;
         }
         InetAddress client = origin.client().get();
+        String ip = IpAddresses.canonical(client);
+        String relayIp = IpAddresses.canonical(relay);
         if (spamtrap.isAllowlisted(client)) {
+            events.exemptHit(ip, "allowlisted", null, relayed.trap(), relayed.mailFrom());
             return;
         }
-        String ip = IpAddresses.canonical(client);
-        LOGGER.info("Trap <{}> relayed by trusted relay {}: offender is {}", relayed.trap(), IpAddresses.canonical(relay), ip);
+        if (relayed.backscatter()) {
+            events.backscatter(ip, relayed.trap(), origin.helo);
+            return;
+        }
         spamtrap.recordHit(new TrapHit(spamtrap.config().nodeName() + "/" + session.getSessionID() + "/" + ip, spamtrap.offenderKey(client), ip,
             spamtrap.clock().instant(), relayed.trap(), origin.helo, relayed.mailFrom(), spamtrap.config().nodeName()));
+        events.hit(ip, relayed.trap(), relayed.trapKind(), origin.helo, relayed.mailFrom(), "relay=" + relayIp);
     }
 }

@@ -28,7 +28,7 @@ class QuarantineWiringTest {
 
     @Test
     void trappedMessageHookMustBePresentAndFirst() {
-        TrappedMessageHook marker = new TrappedMessageHook(null);
+        TrappedMessageHook marker = new TrappedMessageHook(null, null);
         assertThatCode(() -> QuarantineWiring.checkMessageHooks(List.of(marker, new Object()))).doesNotThrowAnyException();
         assertThatThrownBy(() -> QuarantineWiring.checkMessageHooks(List.of(new Object()))).isInstanceOf(WiringException.class)
             .hasMessageContaining("TrappedMessageHook is missing");
@@ -38,7 +38,7 @@ class QuarantineWiringTest {
 
     @Test
     void trapHookMustPrecedeMailboxChecks() {
-        TrapRcptHook trap = new TrapRcptHook(null, null, null, null);
+        TrapRcptHook trap = new TrapRcptHook(null, null, null, null, null);
         assertThatCode(() -> QuarantineWiring.checkRcptOrder(List.of(new Object(), trap, new MailboxCheck()))).doesNotThrowAnyException();
         assertThatThrownBy(() -> QuarantineWiring.checkRcptOrder(List.of(new MailboxCheck(), trap))).isInstanceOf(WiringException.class)
             .hasMessageContaining("must be listed before " + MailboxCheck.class.getName());

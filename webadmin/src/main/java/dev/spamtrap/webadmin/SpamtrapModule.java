@@ -7,6 +7,7 @@ import dev.spamtrap.core.admin.SpamtrapAdmin;
 import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.core.metrics.SpamtrapMetrics;
 import dev.spamtrap.core.runtime.Spamtrap;
+import dev.spamtrap.core.trap.CompromisedAccounts;
 import dev.spamtrap.webadmin.metrics.JamesSpamtrapMetrics;
 import org.apache.james.filesystem.api.FileSystem;
 import org.apache.james.metrics.api.GaugeRegistry;
@@ -36,6 +37,13 @@ public class SpamtrapModule extends AbstractModule {
     @Singleton
     SpamtrapMetrics metrics(MetricFactory metricFactory, GaugeRegistry gauges, Spamtrap spamtrap, com.google.inject.Provider<SpamtrapAdmin> admin) {
         return new JamesSpamtrapMetrics(metricFactory, gauges, spamtrap::firewall, admin::get);
+    }
+
+    /** Authenticated trap hits by account, in memory on this node (read by {@code CompromisedAccountRoutes}). */
+    @Provides
+    @Singleton
+    CompromisedAccounts compromisedAccounts(Spamtrap spamtrap) {
+        return new CompromisedAccounts(spamtrap.clock());
     }
 
     @Provides

@@ -83,7 +83,7 @@ public final class SpamtrapConfig {
         this.trapsFile = r.optional("traps.file").map(f -> r.existingFile("traps.file", f));
         this.allowlistFile = r.optional("allowlist.file").map(f -> r.existingFile("allowlist.file", f));
         Duration lifetime = r.duration("offender.lifetime", "24h");
-        Duration max = r.duration("offender.maxLifetime", "7d");
+        Duration max = r.duration("offender.maxLifetime", "3d");
         Duration history = r.duration("offender.historyLifetime", "30d");
         if (lifetime.getSeconds() < 1) {
             throw ConfigException.atKey(source.toString(), "offender.lifetime", "must be at least 1s");

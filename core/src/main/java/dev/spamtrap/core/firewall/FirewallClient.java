@@ -17,6 +17,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * The James side of the firewall channel. Commands are put on a bounded queue (never blocking the caller,
@@ -66,9 +67,21 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong overflowLogged = new AtomicLong();
     private volatile boolean closed;
+    private final Predicate<String> spared;
+    private final AtomicLong spareCount = new AtomicLong();
     private AgentConnection connection;
 
+    /** A client that blocks every offender it is told of. */
     public FirewallClient(AgentEndpoint endpoint, FirewallKey key, Clock clock, Options options) {
+        this(endpoint, key, clock, options, offenderKey -> false);
+    }
+
+    /**
+     * @param spared offender keys never to block: true for a key whose range covers an allowlisted address or a trusted
+     *               relay, or a non-global source (see {@code Spamtrap#isSpared}). Asked on the caller's thread; must not block.
+     */
+    public FirewallClient(AgentEndpoint endpoint, FirewallKey key, Clock clock, Options options, Predicate<String> spared) {
+        this.spared = spared;
         this.endpoint = endpoint;
         this.codec = new MessageCodec(key);
         this.clock = clock;
@@ -84,7 +97,7 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
      *
      * @throws ConfigException when firewall.agent is not set or bad, or the key is missing or weak
      */
-    public static FirewallClient fromConfig(SpamtrapConfig config) {
+    public static FirewallClient fromConfig(SpamtrapConfig config, Predicate<String> spared) {
         String source = config.source().toString();
         String spec = config.firewallAgent()
             .orElseThrow(() -> ConfigException.atKey(source, "firewall.agent", "is not set"));
@@ -97,11 +110,17 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
         FirewallKey key = FirewallKey.load(config.firewallKeyFile()
             .orElseThrow(() -> ConfigException.atKey(source, "firewall.keyFile", "is required when firewall.agent is set")));
         LOGGER.info("Firewall agent client sending to {}", endpoint);
-        return new FirewallClient(endpoint, key, Clock.systemUTC(), new Options().timeout(config.firewallTimeout()));
+        return new FirewallClient(endpoint, key, Clock.systemUTC(), new Options().timeout(config.firewallTimeout()), spared);
     }
 
     @Override
     public void offenderRecorded(Offender offender) {
+        if (spared.test(offender.ip())) {
+            spareCount.incrementAndGet();
+            LOGGER.info("Not sending offender {} to the firewall agent: it covers an allowlisted address or a trusted relay, or is not a global address",
+                WireFormat.printable(offender.ip()));
+            return;
+        }
         long ttl = (offender.expiresAt().toEpochMilli() - clock.millis() + 999) / 1000;
         if (ttl < 1) {
             return;
@@ -299,6 +318,9 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
     public long refusedCount() { return refused.get(); }
     /** Commands dropped: queue overflow or agent unreachable after every attempt. */
     public long droppedCount() { return dropped.get(); }
+
+    /** Offenders not sent because they cover an allowlisted address or a trusted relay, or are not global addresses. */
+    public long sparedCount() { return spareCount.get(); }
     /** Commands waiting to be sent. */
     public int queued() { return queue.size(); }
 

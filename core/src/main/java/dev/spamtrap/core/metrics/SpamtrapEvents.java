@@ -5,44 +5,154 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One structured log line per hit and per refusal (logger {@code dev.spamtrap.events}), with the same
- * facts in MDC fields ({@code spamtrap.event}, {@code spamtrap.client}, ...) for JSON log layouts, and
- * the matching metric. The message text is stable so fail2ban-style tools can match it, e.g.
- * {@code spamtrap hit client=192.0.2.7 trap=<trap@example.com> kind=address helo=x from=<a@b>}.
+ * One log line per event (logger {@code dev.spamtrap.events}), with the same facts in MDC fields
+ * ({@code spamtrap.event}, {@code spamtrap.client}, ...) for JSON log layouts, and the matching metric.
+ *
+ * <p>The line is {@code spamtrap EVENT} followed by {@code key="value"} fields in a fixed order, {@code client}
+ * always first, e.g.
+ * <pre>{@code spamtrap hit client="192.0.2.7" trap="trap@example.com" kind="address" helo="x client=6.6.6.6" from="a@b" via="direct"}</pre>
+ * Every value is quoted; a {@code "} or {@code \} inside a value is written {@code \"} / {@code \\}, and control
+ * characters were already replaced by {@code ?} ({@link Evidence#clean}). So no text a client sends can end a value
+ * or add a field: {@code client="} occurs exactly once per line. The fail2ban filter in docs/admin.md relies on it.
+ *
+ * <p>Events are logged by one background thread, never on the SMTP event loop that reports them; the metric is
+ * counted at once. If the queue is full (a burst beyond {@value #QUEUE} pending lines) the line is dropped and
+ * counted ({@link #dropped()}), the metric still counts it.
  */
 public final class SpamtrapEvents {
     private static final Logger EVENTS = LoggerFactory.getLogger("dev.spamtrap.events");
+    static final int QUEUE = 10_000;
 
     private final SpamtrapMetrics metrics;
+    private final Executor writer;
+    private final AtomicLong dropped = new AtomicLong();
 
     public SpamtrapEvents(SpamtrapMetrics metrics) {
-        this.metrics = metrics;
+        this(metrics, backgroundWriter());
     }
 
-    public void hit(String client, String trapAddress, String trapKind, String heloGiven, String mailFromGiven) {
-        // what the client said, as kept everywhere else: no control characters, at most 256 chars
-        String trap = Evidence.clean(trapAddress);
-        String helo = Evidence.clean(heloGiven);
-        String mailFrom = Evidence.clean(mailFromGiven);
+    /** With the executor that writes the lines (tests pass {@code Runnable::run}). */
+    public SpamtrapEvents(SpamtrapMetrics metrics, Executor writer) {
+        this.metrics = metrics;
+        this.writer = writer;
+    }
+
+    private static Executor backgroundWriter() {
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
+            Thread t = new Thread(r, "spamtrap-events");
+            t.setDaemon(true);
+            return t;
+        });
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
+    }
+
+    /** A client that is not exempt sent to a trap: it is listed. {@code via} is {@code direct} or {@code relay=ADDRESS}. */
+    public void hit(String client, String trapAddress, String trapKind, String heloGiven, String mailFromGiven, String via) {
         String kind = trapKind.toLowerCase(Locale.ROOT);
         metrics.hit(kind);
-        try (MDC.MDCCloseable a = MDC.putCloseable("spamtrap.event", "hit");
-             MDC.MDCCloseable b = MDC.putCloseable("spamtrap.client", client);
-             MDC.MDCCloseable c = MDC.putCloseable("spamtrap.trap", trap);
-             MDC.MDCCloseable d = MDC.putCloseable("spamtrap.trapKind", kind)) {
-            EVENTS.info("spamtrap hit client={} trap=<{}> kind={} helo={} from=<{}>", client, trap, kind, helo, mailFrom);
+        Map<String, String> f = fields(client);
+        f.put("trap", trapAddress);
+        f.put("kind", kind);
+        f.put("helo", heloGiven);
+        f.put("from", mailFromGiven);
+        f.put("via", via);
+        write("hit", f);
+    }
+
+    /** As {@link #hit(String, String, String, String, String, String)}, received directly. */
+    public void hit(String client, String trapAddress, String trapKind, String heloGiven, String mailFromGiven) {
+        hit(client, trapAddress, trapKind, heloGiven, mailFromGiven, "direct");
+    }
+
+    /**
+     * A bounce or auto-reply (null sender) to a trap: evidence that someone forged a trap as a sender, not an offence
+     * of this client. Nothing is listed.
+     */
+    public void backscatter(String client, String trapAddress, String heloGiven) {
+        metrics.backscatter();
+        Map<String, String> f = fields(client);
+        f.put("trap", trapAddress);
+        f.put("helo", heloGiven);
+        write("backscatter", f);
+    }
+
+    /**
+     * An exempt client sent to a trap: answered as anyone, its trap copy quarantined, nothing listed. {@code why} is
+     * {@code authenticated} (then {@code account} names the login: a probable compromised account),
+     * {@code relay-authorized} or {@code allowlisted}.
+     */
+    public void exemptHit(String client, String why, String account, String trapAddress, String mailFromGiven) {
+        metrics.exemptHit(why);
+        Map<String, String> f = fields(client);
+        f.put("exempt", why);
+        if (account != null) {
+            f.put("account", account);
         }
+        f.put("trap", trapAddress);
+        f.put("from", mailFromGiven);
+        write("exempt-hit", f);
     }
 
     public void refusal(String client, String how, Object listedUntil) {
         metrics.refusal(how);
-        try (MDC.MDCCloseable a = MDC.putCloseable("spamtrap.event", "refusal");
-             MDC.MDCCloseable b = MDC.putCloseable("spamtrap.client", client);
-             MDC.MDCCloseable c = MDC.putCloseable("spamtrap.action", how)) {
-            EVENTS.info("spamtrap refusal client={} action={} until={}", client, how, listedUntil);
+        Map<String, String> f = fields(client);
+        f.put("action", how);
+        f.put("until", String.valueOf(listedUntil));
+        write("refusal", f);
+    }
+
+    /** Lines not written because the writer was saturated. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    private static Map<String, String> fields(String client) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("client", client);
+        return f;
+    }
+
+    private void write(String event, Map<String, String> fields) {
+        String line = line(event, fields);
+        try {
+            writer.execute(() -> {
+                try (MDC.MDCCloseable a = MDC.putCloseable("spamtrap.event", event);
+                     MDC.MDCCloseable b = MDC.putCloseable("spamtrap.client", fields.get("client"))) {
+                    EVENTS.info(line);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            dropped.incrementAndGet();
         }
+    }
+
+    /** {@code spamtrap EVENT key="value" ...}, every value cleaned and quoted. */
+    public static String line(String event, Map<String, String> fields) {
+        StringBuilder sb = new StringBuilder(160).append("spamtrap ").append(event);
+        for (Map.Entry<String, String> e : fields.entrySet()) {
+            sb.append(' ').append(e.getKey()).append("=\"");
+            String v = Evidence.clean(e.getValue());
+            for (int i = 0; i < v.length(); i++) {
+                char c = v.charAt(i);
+                if (c == '"' || c == '\\') {
+                    sb.append('\\');
+                }
+                sb.append(c);
+            }
+            sb.append('"');
+        }
+        return sb.toString();
     }
 }

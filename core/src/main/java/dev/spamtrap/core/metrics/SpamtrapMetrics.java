@@ -21,4 +21,12 @@ public interface SpamtrapMetrics {
 
     /** A listed offender was turned away at connect time; {@code how} is {@code refuse}, {@code tarpit} or {@code tarpit-full}. */
     void refusal(String how);
+
+    /** A bounce or auto-reply (null sender) reached a trap: evidence, nobody listed. */
+    default void backscatter() {
+    }
+
+    /** An exempt client sent to a trap; {@code why} is {@code authenticated}, {@code relay-authorized} or {@code allowlisted}. */
+    default void exemptHit(String why) {
+    }
 }

@@ -120,9 +120,10 @@ public final class CidrRange {
     }
 
     @Override
+    /** The one spelling of this prefix (network in {@link IpAddresses#canonical} form, then the length), e.g. {@code 2001:db8::/64}. */
     public String toString() {
         try {
-            return InetAddress.getByAddress(network).getHostAddress() + "/" + prefixLength;
+            return IpAddresses.canonical(InetAddress.getByAddress(network)) + "/" + prefixLength;
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }

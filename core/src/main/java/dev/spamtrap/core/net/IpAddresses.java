@@ -69,4 +69,13 @@ public final class IpAddresses {
             throw new IllegalArgumentException(e);
         }
     }
+
+    /**
+     * Whether an address can be a client's own, globally routed source: not link-local ({@code fe80::/10},
+     * {@code 169.254.0.0/16}), not the unspecified address, not multicast. Such sources are never widened to a prefix
+     * (every host on every link has an {@code fe80::/64}) and never sent to the firewall.
+     */
+    public static boolean isGlobalSource(InetAddress address) {
+        return !(address.isLinkLocalAddress() || address.isAnyLocalAddress() || address.isMulticastAddress());
+    }
 }

@@ -229,6 +229,11 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         return store.offenderRow(k).thenCompose(row -> {
             boolean listed = row.isPresent() && row.get().getInstant("expires_at") != null
                 && row.get().getInstant("expires_at").isAfter(runtime.clock().instant());
+            Optional<String> legacy = legacySpelling(k);
+            if (legacy.isPresent()) {
+                // an IPv6 prefix listed by an older version under Java's uncompressed spelling: forgiven too
+                return store.remove(k).thenCompose(x -> store.remove(legacy.get())).thenApply(x -> synced(listed));
+            }
             return store.remove(k).thenApply(x -> synced(listed));
         });
     }
@@ -273,6 +278,14 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<Boolean> removeAllowlist(String cidr) {
         String text = CidrRange.parse(cidr).toString();
+        return removeAllowlistRow(text).thenCompose(removed -> {
+            // an IPv6 range added by an older version under Java's uncompressed spelling
+            Optional<String> legacy = legacySpelling(text);
+            return removed || legacy.isEmpty() ? CompletableFuture.completedFuture(removed) : removeAllowlistRow(legacy.get());
+        });
+    }
+
+    private CompletionStage<Boolean> removeAllowlistRow(String text) {
         return store.tableRead("SELECT cidr FROM %ks.allowlist WHERE cidr = ?", text).thenCompose(rows -> {
             if (rows.isEmpty()) {
                 return CompletableFuture.completedFuture(false);
@@ -300,18 +313,23 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         return value;
     }
 
-    /** An address becomes its offender key (IPv6 to its /64); a prefix is normalised. */
-    private String canonicalKey(String key) {
-        String t = key.trim();
-        if (t.indexOf('/') >= 0) {
-            return CidrRange.parse(t).toString();
+    /** The uncompressed spelling older versions stored IPv6 prefixes under ({@code 2001:db8:0:0:0:0:0:0/48}), if different. */
+    static Optional<String> legacySpelling(String key) {
+        int slash = key.indexOf('/');
+        if (slash < 0 || key.indexOf(':') < 0) {
+            return Optional.empty();
         }
-        byte[] raw = CidrRange.literal(t).orElseThrow(() -> new IllegalArgumentException("'" + key + "' is not an IP address or prefix"));
         try {
-            return runtime.offenderKey(InetAddress.getByAddress(raw));
+            String old = InetAddress.getByAddress(CidrRange.parse(key).network()).getHostAddress() + key.substring(slash);
+            return old.equals(key) ? Optional.empty() : Optional.of(old);
         } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException("'" + key + "' is not an IP address", e);
+            return Optional.empty();
         }
+    }
+
+    /** Any spelling of an address or prefix becomes the one key it is stored under ({@link dev.spamtrap.core.net.OffenderKeys#canonicalKey}). */
+    private String canonicalKey(String key) {
+        return runtime.config().offenderKeys().canonicalKey(key);
     }
 
     private static boolean inside(CidrRange range, String key) {

@@ -77,7 +77,12 @@ final class Lists {
 
     /** Whether a range overlaps any allowlisted range (prefix escalation must never cover one). */
     boolean overlapsAllowlist(CidrRange range) {
-        for (CidrRange a : allowlist.ranges()) {
+        return overlaps(allowlist, range);
+    }
+
+    /** Whether {@code range} contains, or lies inside, one of the list's ranges. */
+    static boolean overlaps(Allowlist list, CidrRange range) {
+        for (CidrRange a : list.ranges()) {
             if (a.network().length != range.network().length) {
                 continue;
             }

@@ -5,6 +5,8 @@ import dev.spamtrap.core.config.ConfigException;
 import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.firewall.FirewallClient;
 import dev.spamtrap.core.net.Allowlist;
+import dev.spamtrap.core.net.CidrRange;
+import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderView;
 import dev.spamtrap.core.offender.TrapHit;
@@ -59,6 +61,7 @@ public final class Spamtrap implements AutoCloseable {
     private final Listeners listeners = new Listeners();
     private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
     private volatile FirewallClient firewall;
+    private volatile Allowlist trustedRelays = Allowlist.EMPTY;
     private final Lists lists;
     private final FileReloader files;
     private final HitSpool spool;
@@ -151,7 +154,7 @@ public final class Spamtrap implements AutoCloseable {
         spamtrap.admin = new CassandraSpamtrapAdmin(spamtrap, store);
         if (config.firewallAgent().isPresent()) {
             // Offenders this node records are sent to the firewall agent; the client never blocks the caller.
-            FirewallClient firewall = FirewallClient.fromConfig(config);
+            FirewallClient firewall = FirewallClient.fromConfig(config, spamtrap::isSpared);
             spamtrap.addListener(firewall);
             spamtrap.closeOnShutdown(firewall);
             spamtrap.firewall = firewall;
@@ -252,6 +255,36 @@ public final class Spamtrap implements AutoCloseable {
     }
 
     /**
+     * Whether an offender key must never be blocked by the firewall nor exported: its range covers an allowlisted
+     * address or a trusted relay, or it is a non-global source (link-local, unspecified, multicast), or it is no key.
+     * Lock-free.
+     */
+    public boolean isSpared(String offenderKey) {
+        CidrRange range;
+        try {
+            range = CidrRange.parse(offenderKey);
+        } catch (IllegalArgumentException e) {
+            return true;
+        }
+        try {
+            if (!IpAddresses.isGlobalSource(InetAddress.getByAddress(range.network()))) {
+                return true;
+            }
+        } catch (java.net.UnknownHostException e) {
+            return true;
+        }
+        return lists.overlapsAllowlist(range) || Lists.overlaps(trustedRelays, range);
+    }
+
+    /**
+     * The SMTP server's trusted relays ({@code TrapRcptHook <trustedRelays>}), which no listing around them may get
+     * blocked by the firewall or exported; given once when the hook starts.
+     */
+    public void spareTrustedRelays(Allowlist relays) {
+        trustedRelays = Allowlist.merge(trustedRelays, relays);
+    }
+
+    /**
      * The listing covering the client, if active. Only {@link Offender#ip()} (the key that matched: the client's
      * own key or a listed prefix) and {@link Offender#expiresAt()} are filled; the evidence stays in Cassandra
      * (see {@link #admin()}).
@@ -304,7 +337,7 @@ public final class Spamtrap implements AutoCloseable {
         Instant until = hit.at().plus(config.policy().lifetime());
         view.put(hit.ip(), until, hit.at());
         unconfirmed.merge(hit.ip(), until, (a, b) -> a.isAfter(b) ? a : b);
-        LOGGER.info("Spamtrap hit: client {} sent to trap <{}> (HELO '{}', MAIL FROM <{}>)", hit.client(), hit.trap(), hit.helo(), hit.mailFrom());
+        LOGGER.debug("Spamtrap hit: client {} sent to trap <{}> (HELO '{}', MAIL FROM <{}>)", hit.client(), hit.trap(), hit.helo(), hit.mailFrom());
         recorder.submit(hit);
     }
 

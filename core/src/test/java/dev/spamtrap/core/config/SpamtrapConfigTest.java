@@ -25,7 +25,7 @@ class SpamtrapConfigTest {
     void defaults() throws Exception {
         SpamtrapConfig c = SpamtrapConfig.load(write("traps.file=traps.txt\n"));
         assertThat(c.policy().lifetime()).isEqualTo(Duration.ofHours(24));
-        assertThat(c.policy().maxLifetime()).isEqualTo(Duration.ofDays(7));
+        assertThat(c.policy().maxLifetime()).isEqualTo(Duration.ofDays(3));
         assertThat(c.cassandra().keyspace()).isEqualTo("spamtrap");
         assertThat(c.cassandra().contactPoints()).hasSize(1);
         assertThat(c.trapsFile()).contains(dir.resolve("traps.txt"));

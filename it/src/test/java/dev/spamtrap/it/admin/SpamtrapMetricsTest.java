@@ -96,8 +96,9 @@ class SpamtrapMetricsTest {
             waitFor(web, "spamtrap_hits_regex", 1.0, true);
             waitFor(web, "spamtrap_hits", 3.0, true);
             Await.until(WAIT, "firewall dropped", () -> scrape(web).value("spamtrap_firewall_dropped"), v -> v >= 1.0);
-            assertThat(james.log()).contains("spamtrap hit client=127.0.0.51 trap=<someone@traps.example.com> kind=domain",
-                "spamtrap refusal client=127.0.0.50 action=tarpit");
+            assertThat(Await.until(WAIT, "event lines", james::log, l -> l.contains("spamtrap refusal client=\"127.0.0.50\""))).contains(
+                "spamtrap hit client=\"127.0.0.51\" trap=\"someone@traps.example.com\" kind=\"domain\"",
+                "spamtrap refusal client=\"127.0.0.50\" action=\"tarpit\"");
 
             // The store-side gauges come from the node's status (the admin service).
             assertThat(steps.get(0).value("spamtrap_store_up")).as("store down at start").isEqualTo(0.0);

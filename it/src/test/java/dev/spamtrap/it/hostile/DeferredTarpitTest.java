@@ -89,4 +89,42 @@ class DeferredTarpitTest {
         List<String> clean = SmtpClient.deliver("127.0.5.2", james.smtpPort(), "friend@good.test", List.of("alice@example.com"), "clean-neighbour");
         assertThat(clean.get(clean.size() - 2)).startsWith("250");
     }
+
+    @Test
+    void aListedClientsFailedAuthIsTarpittedAndAnUnlistedOnesIsNot() {
+        WebAdmin web = new WebAdmin(james.webAdminPort());
+        assertThat(web.request("PUT", "/spamtrap/offenders/127.0.5.3?lifetime=1h", "").statusCode()).isEqualTo(204);
+        String wrong = Base64.getEncoder().encodeToString("\0alice@example.com\0guess".getBytes());
+        // unlisted: a wrong password is answered at full speed
+        try (SmtpClient c = SmtpClient.connect("127.0.5.4", james.smtpPort())) {
+            c.reply();
+            c.command("EHLO guesser.test");
+            long t0 = System.nanoTime();
+            assertThat(c.command("AUTH PLAIN " + wrong)).startsWith("535");
+            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(900);
+        }
+        // listed: the 535 and everything after it come a tarpit delay late
+        long held = Await.until(Duration.ofSeconds(30), "a listed client's failed AUTH held", () -> {
+            try (SmtpClient c = SmtpClient.connect("127.0.5.3", james.smtpPort())) {
+                c.reply();
+                c.command("EHLO guesser.test");
+                long t0 = System.nanoTime();
+                String reply = c.command("AUTH PLAIN " + wrong);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertThat(reply).startsWith("535");
+                long t1 = System.nanoTime();
+                assertThat(c.command("AUTH PLAIN " + wrong)).startsWith("535");
+                return Math.min(ms, (System.nanoTime() - t1) / 1_000_000);
+            }
+        }, ms -> ms >= 900);
+        assertThat(held).isGreaterThanOrEqualTo(900);
+        // and the right password from the same address still logs in (the NAT'd user)
+        try (SmtpClient c = SmtpClient.connect("127.0.5.3", james.smtpPort())) {
+            c.reply();
+            c.command("EHLO user.test");
+            long t0 = System.nanoTime();
+            assertThat(c.command("AUTH PLAIN " + Base64.getEncoder().encodeToString("\0alice@example.com\0alice".getBytes()))).startsWith("235");
+            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(900);
+        }
+    }
 }

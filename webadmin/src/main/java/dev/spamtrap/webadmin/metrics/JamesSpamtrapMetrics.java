@@ -29,6 +29,8 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
     private static final Logger LOGGER = LoggerFactory.getLogger(JamesSpamtrapMetrics.class);
     public static final String HITS = "spamtrap_hits";
     public static final String REFUSALS = "spamtrap_refusals";
+    public static final String BACKSCATTER = "spamtrap_backscatter";
+    public static final String EXEMPT_HITS = "spamtrap_exempt_hits";
     public static final String SPOOL_DEPTH = "spamtrap_spool_depth";
     public static final String STORE_UP = "spamtrap_store_up";
     public static final String VIEW_SIZE = "spamtrap_view_size";
@@ -53,6 +55,10 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
         }
         for (String how : new String[] {"refuse", "tarpit", "tarpit-full"}) {
             refusalsOf(how);
+        }
+        byName.computeIfAbsent(BACKSCATTER, factory::generate);
+        for (String why : new String[] {"authenticated", "relay-authorized", "allowlisted"}) {
+            exemptHitsOf(why);
         }
         Supplier<Optional<SpamtrapStatus>> status = () -> {
             try {
@@ -91,6 +97,20 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
     public void refusal(String how) {
         refusals.increment();
         refusalsOf(how).increment();
+    }
+
+    @Override
+    public void backscatter() {
+        byName.computeIfAbsent(BACKSCATTER, factory::generate).increment();
+    }
+
+    @Override
+    public void exemptHit(String why) {
+        exemptHitsOf(why).increment();
+    }
+
+    private Metric exemptHitsOf(String why) {
+        return byName.computeIfAbsent(EXEMPT_HITS + "_" + why.replace('-', '_'), factory::generate);
     }
 
     private Metric hitsOf(String kind) {

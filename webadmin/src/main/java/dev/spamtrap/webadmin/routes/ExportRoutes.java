@@ -6,6 +6,7 @@ import dev.spamtrap.core.admin.OffenderSummary;
 import dev.spamtrap.core.admin.SpamtrapAdmin;
 import dev.spamtrap.core.export.PlainList;
 import dev.spamtrap.core.export.RbldnsdZone;
+import dev.spamtrap.core.runtime.Spamtrap;
 import org.apache.james.webadmin.Routes;
 import spark.Service;
 
@@ -14,6 +15,7 @@ import javax.inject.Provider;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * {@code GET /spamtrap/export/rbldnsd} (an rbldnsd {@code combined} data file, see {@link RbldnsdZone};
@@ -27,15 +29,22 @@ public class ExportRoutes implements Routes {
 
     private final AdminCalls calls;
     private final Clock clock;
+    private final Predicate<String> spared;
 
+    /** {@code spamtrap} says which keys are never exported (a range around an allowlisted address or a trusted relay). */
     @Inject
-    public ExportRoutes(Provider<SpamtrapAdmin> admin) {
-        this(admin, Clock.systemUTC());
+    public ExportRoutes(Provider<SpamtrapAdmin> admin, Spamtrap spamtrap) {
+        this(admin, Clock.systemUTC(), spamtrap::isSpared);
     }
 
-    ExportRoutes(Provider<SpamtrapAdmin> admin, Clock clock) {
+    ExportRoutes(Provider<SpamtrapAdmin> admin) {
+        this(admin, Clock.systemUTC(), key -> false);
+    }
+
+    ExportRoutes(Provider<SpamtrapAdmin> admin, Clock clock, Predicate<String> spared) {
         this.calls = new AdminCalls(admin);
         this.clock = clock;
+        this.spared = spared;
     }
 
     @Override
@@ -65,7 +74,7 @@ public class ExportRoutes implements Routes {
         do {
             String from = cursor;
             CursorPage<OffenderSummary> page = calls.call(a -> a.offenders(OffenderFilter.NONE, from, PAGE));
-            all.addAll(page.items());
+            page.items().stream().filter(o -> !spared.test(o.key())).forEach(all::add);
             cursor = page.next().orElse(null);
         } while (cursor != null);
         all.sort(java.util.Comparator.comparing(OffenderSummary::key)); // a stable zone file from run to run

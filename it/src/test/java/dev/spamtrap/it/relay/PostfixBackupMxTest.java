@@ -1,0 +1,181 @@
+package dev.spamtrap.it.relay;
+
+import dev.spamtrap.it.Await;
+import dev.spamtrap.it.firewall.Netns;
+import dev.spamtrap.it.stack.CassandraProcess;
+import dev.spamtrap.it.stack.Dirs;
+import dev.spamtrap.it.stack.JamesProcess;
+import dev.spamtrap.it.stack.ProjectLayout;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Real Postfix (Debian package {@code postfix}) as the trusted backup MX in front of a real James, in a network
+ * namespace of our own ({@code trp...}) with its own Cassandra: Postfix listens on 127.0.0.50:25 and relays to James
+ * on 127.0.0.1:2525 from 127.0.0.50; clients (swaks) connect to Postfix from other loopback addresses. Needs root,
+ * iproute2, postfix and swaks; without them it fails with the reason (it is never skipped).
+ */
+class PostfixBackupMxTest {
+    static final String RELAY = "127.0.0.50";
+    static final Duration WAIT = Duration.ofSeconds(30);
+    static final String NS = "trp" + ProcessHandle.current().pid() % 100000;
+    static final List<String> IN_NS = List.of("ip", "netns", "exec", NS);
+    static Path dir;
+    static Path postfixConf;
+    static CassandraProcess cassandra;
+    static JamesProcess james;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assertThat(Netns.whyNot()).as("network namespaces").isNull();
+        assertThat(Files.isExecutable(Path.of("/usr/sbin/postfix"))).as("postfix installed (apt-get install postfix)").isTrue();
+        assertThat(Files.isExecutable(Path.of("/usr/bin/swaks"))).as("swaks installed (apt-get install swaks)").isTrue();
+        dir = ProjectLayout.locate().root().resolve("it/target/postfix-backup-mx");
+        Dirs.deleteRecursively(dir);
+        Netns.must("ip", "netns", "add", NS);
+        Netns.inMust(NS, "ip", "link", "set", "lo", "up");
+        // Postfix listens only on an interface address
+        Netns.inMust(NS, "ip", "addr", "add", RELAY + "/8", "dev", "lo");
+        cassandra = new CassandraProcess(dir.resolve("cassandra"), 19042, 17000).prefix(IN_NS).start(Duration.ofSeconds(240));
+        james = new JamesProcess(dir.resolve("james")).prefix(IN_NS).randomPorts().smtpPort(2525)
+            .cassandra("127.0.0.1:19042")
+            .spamtrapProperty("cassandra.keyspace", "it_postfix_mx")
+            .spamtrapProperty("node.name", "it-postfix-mx")
+            .spamtrapProperty("refresh.interval", "1s")
+            .edit("smtpserver.xml", s -> s.replace("<mode>tarpit</mode>", "<mode>refuse</mode>")
+                .replace("<checkAt>auto</checkAt>", "<checkAt>connect</checkAt>")
+                .replace("<mode>accept</mode>", "<mode>accept</mode>\n<trustedRelays>" + RELAY + "</trustedRelays>")
+                // the usual backup-MX set-up: the relay is relay-authorized too
+                .replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, " + RELAY + "/32</authorizedAddresses>"))
+            .prepare()
+            .start(Duration.ofSeconds(240));
+        addAlice();
+        startPostfix();
+    }
+
+    /** Postfix with a configuration, queue and log of its own (nothing of the host's /etc/postfix is changed). */
+    static void startPostfix() throws IOException {
+        postfixConf = dir.resolve("postfix/etc");
+        Path queue = dir.resolve("postfix/spool");
+        Path data = dir.resolve("postfix/data");
+        Files.createDirectories(postfixConf);
+        Files.createDirectories(queue);
+        Files.createDirectories(data);
+        Files.createDirectories(queue.resolve("pid"));
+        Netns.must("chown", "postfix", data.toString());
+        for (String f : List.of("dynamicmaps.cf", "postfix-files")) {
+            Files.copy(Path.of("/etc/postfix", f), postfixConf.resolve(f));
+        }
+        // Debian's master.cf, every service out of chroot (the private queue directory has no chroot files)
+        String master = Files.readString(Path.of("/etc/postfix/master.cf"))
+            .replaceAll("(?m)^(\\S+\\s+(?:inet|unix|unix-dgram|fifo|pass)\\s+\\S+\\s+\\S+\\s+)y(\\s)", "$1n$2");
+        Files.writeString(postfixConf.resolve("master.cf"), master);
+        Files.writeString(postfixConf.resolve("main.cf"), String.join("\n",
+            "compatibility_level = 3.6",
+            "queue_directory = " + queue,
+            "data_directory = " + data,
+            "mail_owner = postfix",
+            "setgid_group = postdrop",
+            "myhostname = mx2.example.com",
+            "inet_interfaces = " + RELAY,
+            "inet_protocols = ipv4",
+            "mydestination =",
+            "relay_domains = example.com",
+            "relayhost = [127.0.0.1]:2525",
+            "smtp_bind_address = " + RELAY,
+            "smtp_dns_support_level = disabled",
+            "smtpd_peername_lookup = no",
+            "mynetworks = 127.0.0.50/32",
+            "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination",
+            "maillog_file = " + dir.resolve("postfix/postfix.log"),
+            "maillog_file_prefixes = " + dir.resolve("postfix"),
+            "biff = no",
+            "") + "\n");
+        Netns.inMust(NS, "postfix", "-c", postfixConf.toString(), "start");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (postfixConf != null) {
+            Netns.run(Netns.in(NS, "postfix", "-c", postfixConf.toString(), "stop"));
+        }
+        if (james != null) {
+            james.close();
+        }
+        if (cassandra != null) {
+            cassandra.close();
+        }
+        Netns.run(List.of("ip", "netns", "delete", NS));
+    }
+
+    static void addAlice() {
+        Netns.Result r = Netns.run(Netns.in(NS, "curl", "-s", "-w", " %{http_code}", "-X", "PUT", "-H", "Content-Type: application/json",
+            "--data-binary", "{\"password\":\"alice\"}", "http://127.0.0.1:" + james.webAdminPort() + "/users/alice@example.com"));
+        assertThat(r.output).as("PUT /users/alice@example.com").endsWith("204");
+    }
+
+    static String webAdmin(String method, String path, String body) {
+        List<String> cmd = Netns.in(NS, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method,
+            "http://127.0.0.1:" + james.webAdminPort() + path);
+        if (body != null) {
+            cmd = new java.util.ArrayList<>(cmd);
+            cmd.addAll(List.of("-d", body));
+        }
+        return Netns.run(cmd).output;
+    }
+
+    static String webAdminGet(String path) {
+        return Netns.run(Netns.in(NS, "curl", "-s", "http://127.0.0.1:" + james.webAdminPort() + path)).output;
+    }
+
+    static String swaks(String from, String helo, String to, String subject) {
+        Netns.Result r = Netns.run(Netns.in(NS, "swaks", "--server", RELAY + ":25", "--local-interface", from, "--helo", helo,
+            "--from", "bot@spam.test", "--to", to, "--header", "Subject: " + subject, "--body", "body of " + subject, "--timeout", "20"));
+        assertThat(r.code).as(r.output).isZero();
+        return r.output;
+    }
+
+    static String postfixLog() {
+        try {
+            Path log = dir.resolve("postfix/postfix.log");
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void aTrapRelayedByPostfixIsRecordedAgainstTheRealClientWhateverItsHeloSays() {
+        swaks("127.0.0.71", "[127.0.0.99]", "trap@example.com", "via-postfix-helo-literal");
+        Await.until(WAIT, "offender 127.0.0.71", () -> webAdmin("GET", "/spamtrap/offenders/127.0.0.71", null), s -> s.equals("200"));
+        swaks("127.0.0.73", "x by [127.0.0.98] (unknown [127.0.0.97])", "trap@example.com", "via-postfix-helo-by");
+        Await.until(WAIT, "offender 127.0.0.73", () -> webAdmin("GET", "/spamtrap/offenders/127.0.0.73", null), s -> s.equals("200"));
+        for (String never : List.of("127.0.0.99", "127.0.0.98", "127.0.0.97", RELAY)) {
+            assertThat(webAdmin("GET", "/spamtrap/offenders/" + never, null)).as(never).isEqualTo("404");
+        }
+        String log = Await.until(WAIT, "relayed hit events", james::log, l -> l.contains("spamtrap hit client=\"127.0.0.73\""));
+        assertThat(log).contains("spamtrap hit client=\"127.0.0.71\"").contains("via=\"relay=" + RELAY + "\"");
+        // both quarantined: nothing reaches a mailbox, nothing bounces back through Postfix
+        assertThat(postfixLog()).doesNotContain("status=bounced");
+    }
+
+    @Test
+    void theRelayInsideAListedSlash24IsNeverRefusedAndDeliversItsLegitimateMail() {
+        assertThat(webAdmin("PUT", "/spamtrap/offenders/127.0.0.0%2F24?lifetime=1h&reason=it", null)).isEqualTo("204");
+        swaks("127.0.0.72", "good.example", "alice@example.com", "legit-through-backup-mx");
+        String log = Await.until(WAIT, "Postfix relayed it", PostfixBackupMxTest::postfixLog,
+            l -> l.contains("to=<alice@example.com>") && (l.contains("status=sent") || l.contains("status=deferred")));
+        assertThat(log).contains("relay=127.0.0.1[127.0.0.1]:2525").contains("status=sent").doesNotContain("status=deferred");
+        assertThat(webAdminGet("/spamtrap/export/plain")).doesNotContain("127.0.0.0/24");
+        assertThat(webAdmin("DELETE", "/spamtrap/offenders/127.0.0.0%2F24", null)).isEqualTo("204");
+    }
+}

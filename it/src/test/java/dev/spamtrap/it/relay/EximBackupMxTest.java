@@ -4,6 +4,7 @@ import dev.spamtrap.it.Await;
 import dev.spamtrap.it.firewall.Netns;
 import dev.spamtrap.it.stack.CassandraProcess;
 import dev.spamtrap.it.stack.Dirs;
+import dev.spamtrap.it.stack.EximProcess;
 import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.ProjectLayout;
 import org.junit.jupiter.api.AfterAll;
@@ -22,11 +23,9 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Real Exim 4.96 (Debian's {@code exim4-daemon-light}, unpacked with {@code dpkg-deb -x} into
- * {@code it/target/exim-pkg/root}, since it cannot be installed beside Postfix) as the trusted backup MX in front of
- * a real James, in a {@code trp...} network namespace with its own Cassandra. Exim listens on 127.0.0.60:2526 and
- * relays to James on 127.0.0.1:2525 from 127.0.0.60. Prepare Exim with:
- * <pre>cd it/target/exim-pkg && apt-get download exim4-daemon-light exim4-base exim4-config && for f in *.deb; do dpkg-deb -x $f root; done</pre>
+ * Real Exim 4.96 (Debian's {@code exim4-daemon-light}, unpacked by it/scripts/provision-exim, since it cannot be
+ * installed beside Postfix) as the trusted backup MX in front of a real James, in a {@code trp...} network namespace
+ * with its own Cassandra. Exim listens on 127.0.0.60:2526 and relays to James on 127.0.0.1:2525 from 127.0.0.60.
  */
 class EximBackupMxTest {
     static final String RELAY = "127.0.0.60";
@@ -44,8 +43,7 @@ class EximBackupMxTest {
     static void start() throws Exception {
         assertThat(Netns.whyNot()).as("network namespaces").isNull();
         Path root = ProjectLayout.locate().root();
-        exim = root.resolve("it/target/exim-pkg/root/usr/sbin/exim4");
-        assertThat(Files.isExecutable(exim)).as("Exim unpacked at " + exim + " (see the class comment)").isTrue();
+        exim = EximProcess.provisionedBinary();
         assertThat(Files.isExecutable(Path.of("/usr/bin/swaks"))).as("swaks installed").isTrue();
         dir = root.resolve("it/target/exim-backup-mx");
         Dirs.deleteRecursively(dir);

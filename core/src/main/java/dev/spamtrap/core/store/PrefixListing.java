@@ -1,10 +1,8 @@
 package dev.spamtrap.core.store;
 
-import com.datastax.oss.driver.api.core.cql.Row;
 import dev.spamtrap.core.net.AddressBits;
 import dev.spamtrap.core.net.CidrRange;
 import dev.spamtrap.core.net.IpAddresses;
-import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.offender.TrapHit;
 import org.slf4j.Logger;
@@ -30,6 +28,8 @@ import java.util.function.Predicate;
  */
 final class PrefixListing {
     private static final Logger LOGGER = LoggerFactory.getLogger(PrefixListing.class);
+
+    static final int MAX_CAUSE_IDS = 16;
 
     private final OffenderPolicy policy;
     private final Clock clock;
@@ -84,16 +84,12 @@ final class PrefixListing {
                     LOGGER.warn("Prefix {} reached {} trapping addresses but overlaps the allowlist: not listed", key, clients.size());
                     return CompletableFuture.completedFuture(null);
                 }
-                Offender o = new Offender(key, now, now, clients.size(), hit.trap(), "", "", hit.node(), now.plus(policy.lifetime()));
-                return p.session.executeAsync(p.read(p.readOffender.bind(key))).thenCompose(rs -> {
-                    Row existing = rs.one();
-                    if (existing != null && existing.getInstant("expires_at") != null && existing.getInstant("expires_at").isAfter(now)) {
-                        return CompletableFuture.completedFuture(null);
-                    }
-                    LOGGER.warn("Prefix {} listed: {} distinct addresses hit traps within {} (hits {})", key, clients.size(),
-                        rule.window(), ids);
-                    return listings.write(p, o, "prefix-escalation", String.join(",", ids));
-                });
+                // the cause names at most MAX_CAUSE_IDS hits: a /48 full of trapping clients cannot grow it without bound
+                String cause = String.join(",", ids.subList(0, Math.min(ids.size(), MAX_CAUSE_IDS)))
+                    + (ids.size() > MAX_CAUSE_IDS ? " (+" + (ids.size() - MAX_CAUSE_IDS) + " more)" : "");
+                return listings.list(p, key, now.plus(policy.lifetime()), "prefix-escalation", cause, hit.node(), clients.size(), true)
+                    .thenAccept(listed -> listed.ifPresent(o -> LOGGER.warn("Prefix {} listed: {} distinct addresses hit traps within {} (hits {})",
+                        key, clients.size(), rule.window(), cause)));
             });
     }
 

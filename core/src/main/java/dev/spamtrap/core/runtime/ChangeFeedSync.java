@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  * <li>at start (and every {@code sync.fullInterval} as a safety net) one paged read of the listings (one row per
  *     offender key, no evidence) builds a fresh view and the forgive generations this node knows;</li>
- * <li>every {@code sync.interval} (1 s) each writer's part of the change feed is read after the last sequence number
+ * <li>every {@code sync.interval} (250 ms) each writer's part of the change feed is read after the last sequence number
  *     applied from it; entries are applied in sequence order, and a gap (a later row seen before an earlier one, e.g.
  *     across datacenters) holds that writer back until the row arrives or {@link #GAP_GIVE_UP} passes. No clock is
  *     compared: an entry that lands late is simply read when it lands;</li>
@@ -40,6 +40,8 @@ final class ChangeFeedSync {
     static final Duration SOURCE_LINGER = Duration.ofMinutes(10);
     /** ... and forgotten after the feed's own TTL. */
     static final Duration SOURCE_FORGET = Duration.ofHours(25);
+    /** {@code feed_writers} is read at most this often (a writer started since is found within it); known writers every tick. */
+    static final Duration WRITERS_EVERY = Duration.ofSeconds(1);
     /** Beyond this gap the feed is not replayed: a full load is cheaper and surely complete. */
     static final Duration MAX_FEED_GAP = Duration.ofMinutes(10);
 
@@ -85,6 +87,7 @@ final class ChangeFeedSync {
     private final AtomicLong rowsRead = new AtomicLong();
     private volatile long lastSyncMillis;
     private boolean loaded;
+    private long writersReadNanos;
     private long lastFullMillis;
     private long lastListsMillis;
     private boolean listsDirty = true;
@@ -190,18 +193,21 @@ final class ChangeFeedSync {
 
     private void readFeed() throws Exception {
         long nanos = System.nanoTime();
-        List<FeedSource> registered = get(store.feedSources());
-        rowsRead.addAndGet(registered.size());
-        for (FeedSource s : registered) {
-            // a writer first seen now started after the last full load: all of its entries are new here
-            progress.computeIfAbsent(s, k -> new Progress(0, nanos)).registeredNanos = nanos;
+        if (progress.isEmpty() || nanos - writersReadNanos >= WRITERS_EVERY.toNanos()) {
+            List<FeedSource> registered = get(store.feedSources());
+            writersReadNanos = nanos;
+            rowsRead.addAndGet(registered.size());
+            for (FeedSource s : registered) {
+                // a writer first seen now started after the last full load: all of its entries are new here
+                progress.computeIfAbsent(s, k -> new Progress(0, nanos)).registeredNanos = nanos;
+            }
         }
         for (Iterator<Map.Entry<FeedSource, Progress>> it = progress.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<FeedSource, Progress> e = it.next();
             long idle = nanos - e.getValue().registeredNanos;
             if (idle > SOURCE_FORGET.toNanos()) {
                 it.remove();
-            } else if (idle <= SOURCE_LINGER.toNanos()) {
+            } else if (idle <= SOURCE_LINGER.toNanos() + WRITERS_EVERY.toNanos()) {
                 readSource(e.getKey(), e.getValue(), nanos);
             }
         }

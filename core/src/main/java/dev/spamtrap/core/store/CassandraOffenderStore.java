@@ -283,8 +283,10 @@ public final class CassandraOffenderStore implements OffenderStore {
             return null;
         }
         if (row.getInstant("expires_at") == null) {
-            problems.skip(Schema.OFFENDERS, ip, "no expires_at (insert rows with expires_at and a TTL)");
-            return null;
+            if (row.getString("reason") != null || row.getString("trap") != null || !row.isNull("hit_count")) {
+                problems.skip(Schema.OFFENDERS, ip, "no expires_at (insert rows with expires_at and a TTL)");
+            }
+            return null; // without any listing column: evidence alone, no listing (nothing to say)
         }
         try {
             CidrRange.parse(ip);

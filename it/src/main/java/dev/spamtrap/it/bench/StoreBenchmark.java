@@ -143,8 +143,8 @@ public final class StoreBenchmark {
                         Thread.sleep(137);
                     }
                     Arrays.sort(lat);
-                    table.add(row("propagation A -> B p50 / p99 (sync.interval 1 s)", lat[lat.length / 2] + " / " + lat[lat.length - 1] + " ms",
-                        "~10,000 ms (refresh.interval poll)", "< 2,000 ms"));
+                    table.add(row("propagation A -> B p50 / p99 (sync.interval 250 ms)", lat[lat.length / 2] + " / " + lat[lat.length - 1] + " ms",
+                        "~10,000 ms (refresh.interval poll)", "p99 < 500 ms"));
                     printTable(table);
                 }
             }
@@ -230,7 +230,7 @@ public final class StoreBenchmark {
         Path conf = dir.resolve("node-" + name + "/conf/spamtrap.properties");
         Files.createDirectories(conf.getParent());
         Files.writeString(conf, "cassandra.contactPoints=" + contactPoint + "\ncassandra.keyspace=" + keyspace + "\nnode.name=bench-" + name
-            + "\nsync.interval=1s\nretry.interval=1s\nstartup.timeout=60s\ncassandra.requestTimeout=10s\nspool.directory=../spool\n"
+            + "\nretry.interval=1s\nstartup.timeout=60s\ncassandra.requestTimeout=10s\nspool.directory=../spool\n"
             + "spool.batchSize=2000\n");
         return Spamtrap.start(SpamtrapConfig.load(conf), Clock.systemUTC());
     }
@@ -264,9 +264,13 @@ public final class StoreBenchmark {
      * hits derived from the store (idempotence and concurrent nodes need the read after the write).
      */
     private static double bareHitInserts(CqlSession cql, String ks, int n, Instant at, boolean thenRead) throws Exception {
-        PreparedStatement insert = cql.prepare("INSERT INTO " + ks + ".offenders (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo,"
+        // a table of the offenders' shape beside it (the ceiling's rows must not become listings the full load reads)
+        cql.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS " + ks + ".ceiling (ip text, slot int,"
+            + " expires_at timestamp static, hit_count int static, hit_at timestamp, hit_id text, hit_client text, hit_trap text, hit_helo text,"
+            + " hit_mail_from text, hit_node text, PRIMARY KEY (ip, slot))").setTimeout(Duration.ofSeconds(60)));
+        PreparedStatement insert = cql.prepare("INSERT INTO " + ks + ".ceiling (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo,"
             + " hit_mail_from, hit_node) VALUES (?, 0, ?, ?, ?, 'trap@example.com', 'bot', 'x@spam.test', 'bare') USING TTL 86400");
-        PreparedStatement read = cql.prepare("SELECT slot, hit_id, expires_at, hit_count FROM " + ks + ".offenders WHERE ip = ?");
+        PreparedStatement read = cql.prepare("SELECT slot, hit_id, expires_at, hit_count FROM " + ks + ".ceiling WHERE ip = ?");
         int window = 256;
         Semaphore inFlight = new Semaphore(window);
         AtomicInteger failed = new AtomicInteger();

@@ -56,11 +56,9 @@ final class HitRecording {
         }
         CompletionStage<Void> done = CompletableFuture.allOf(byClient.values().toArray(new CompletableFuture[0]));
         if (prefixes.enabled()) {
-            for (List<TrapHit> same : byKey.values()) {
-                for (TrapHit hit : same) {
-                    done = done.thenCompose(x -> prefixes.count(p, hit));
-                }
-            }
+            List<TrapHit> counted = new ArrayList<>();
+            byKey.values().forEach(counted::addAll);
+            done = done.thenCompose(x -> prefixes.countAll(p, counted));
         }
         return done.thenApply(x -> {
             List<Offender> out = new ArrayList<>(hits.size());

@@ -52,22 +52,41 @@ final class PrefixListing {
         return rule.enabled();
     }
 
-    /** Counts {@code hit} towards its prefix and lists the prefix when the rule says so. */
-    CompletionStage<Void> count(Statements p, TrapHit hit) {
+    /**
+     * Counts a group's hits towards their prefixes (one row per client and prefix, the newest hit's) and lists each prefix
+     * the rule says: per prefix one write per client and one read of its clients, all prefixes at once.
+     */
+    CompletionStage<Void> countAll(Statements p, List<TrapHit> hits) {
         PrefixEscalation rule = this.rule;
-        CidrRange prefix = prefixOf(rule, hit.client());
-        if (prefix == null) {
-            return CompletableFuture.completedFuture(null);
-        }
-        String key = prefix.toString();
         Instant now = clock.instant();
-        Instant from = now.minus(rule.window());
-        int ttl = Statements.ttlSeconds(now, hit.at().plus(rule.window()));
-        if (ttl <= 0) {
-            return CompletableFuture.completedFuture(null);
+        java.util.Map<String, java.util.Map<String, TrapHit>> byPrefix = new java.util.LinkedHashMap<>();
+        for (TrapHit hit : hits) {
+            CidrRange prefix = prefixOf(rule, hit.client());
+            if (prefix != null && Statements.ttlSeconds(now, hit.at().plus(rule.window())) > 0) {
+                byPrefix.computeIfAbsent(prefix.toString(), k -> new java.util.HashMap<>())
+                    .merge(hit.client(), hit, (a, b) -> a.at().isAfter(b.at()) ? a : b);
+            }
         }
-        return p.session.executeAsync(p.write(p.insertPrefixHit.bind(key, hit.at(), hit.id(), hit.client(), ttl)))
-            .thenCompose(x -> Paging.collect(p.session.executeAsync(p.read(p.readPrefixHits.bind(key, from))),
+        List<CompletableFuture<Void>> each = new ArrayList<>();
+        for (java.util.Map.Entry<String, java.util.Map<String, TrapHit>> e : byPrefix.entrySet()) {
+            each.add(count(p, rule, CidrRange.parse(e.getKey()), e.getValue().values(), now).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(each.toArray(new CompletableFuture[0]));
+    }
+
+    private CompletionStage<Void> count(Statements p, PrefixEscalation rule, CidrRange prefix, java.util.Collection<TrapHit> newest, Instant now) {
+        String key = prefix.toString();
+        List<CompletableFuture<?>> writes = new ArrayList<>();
+        TrapHit last = null;
+        for (TrapHit hit : newest) {
+            int ttl = Statements.ttlSeconds(now, hit.at().plus(rule.window()));
+            long micros = hit.at().getEpochSecond() * 1_000_000L + hit.at().getNano() / 1000;
+            writes.add(p.session.executeAsync(p.write(p.insertPrefixHit.bind(key, hit.client(), hit.at(), hit.id(), ttl, micros))).toCompletableFuture());
+            last = last == null || hit.at().isAfter(last.at()) ? hit : last;
+        }
+        TrapHit hit = last;
+        return CompletableFuture.allOf(writes.toArray(new CompletableFuture[0]))
+            .thenCompose(x -> Paging.collect(p.session.executeAsync(p.read(p.readPrefixHits.bind(key))),
                 row -> new String[] {row.getString("id"), row.getString("client")}))
             .thenCompose(rows -> {
                 Set<String> clients = new HashSet<>();

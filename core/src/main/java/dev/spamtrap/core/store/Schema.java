@@ -9,7 +9,7 @@ import java.util.stream.Collectors;
  * statements for what is missing, then checks that the keyspace uses NetworkTopologyStrategy with the
  * configured replication (a mismatch is logged, never "fixed" behind the administrator's back).
  *
- * <p>Compaction (see docs/store.md): {@code hits}, {@code prefix_hits} and {@code feed} are written
+ * <p>Compaction (see docs/store.md): {@code feed} is written
  * once with one TTL per table, so TimeWindowCompactionStrategy drops whole expired SSTables. {@code offenders}
  * holds rows of mixed lifetimes (24 h to 7 days, manual listings), overwritten on escalation and deleted on
  * forgive: LeveledCompactionStrategy keeps each key in few SSTables and purges overwritten, expired and
@@ -47,9 +47,10 @@ final class Schema {
             + " PRIMARY KEY (ip, slot))"
             + " WITH compaction = {'class': 'LeveledCompactionStrategy', 'unchecked_tombstone_compaction': 'true'}"
             + " AND gc_grace_seconds = 10800");
+        // one row per trapping client of a prefix (the newest hit's time and id), kept for the escalation window
         t.put(PREFIX_HITS, "CREATE TABLE IF NOT EXISTS " + ks + ".prefix_hits ("
-            + "prefix text, at timestamp, id text, client text, PRIMARY KEY (prefix, at, id))"
-            + " WITH compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'HOURS', 'compaction_window_size': 1}"
+            + "prefix text, client text, at timestamp, id text, PRIMARY KEY (prefix, client))"
+            + " WITH compaction = {'class': 'LeveledCompactionStrategy', 'unchecked_tombstone_compaction': 'true'}"
             + " AND gc_grace_seconds = 3600");
         t.put(FEED, "CREATE TABLE IF NOT EXISTS " + ks + ".feed ("
             + "writer text, epoch timeuuid, seq bigint, changes list<frozen<tuple<text, text, timestamp, int>>>, PRIMARY KEY ((writer, epoch), seq))"

@@ -67,8 +67,8 @@ final class Statements {
         readFeedHead = s.prepare("SELECT seq FROM " + ks + ".feed WHERE writer = ? AND epoch = ? ORDER BY seq DESC LIMIT 1");
         registerWriter = s.prepare("INSERT INTO " + ks + ".feed_writers (ring, writer, epoch) VALUES (0, ?, ?) USING TTL ?");
         readWriters = s.prepare("SELECT writer, epoch FROM " + ks + ".feed_writers WHERE ring = 0");
-        insertPrefixHit = s.prepare("INSERT INTO " + ks + ".prefix_hits (prefix, at, id, client) VALUES (?, ?, ?, ?) USING TTL ?");
-        readPrefixHits = s.prepare("SELECT id, client FROM " + ks + ".prefix_hits WHERE prefix = ? AND at >= ?");
+        insertPrefixHit = s.prepare("INSERT INTO " + ks + ".prefix_hits (prefix, client, at, id) VALUES (?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        readPrefixHits = s.prepare("SELECT client, id FROM " + ks + ".prefix_hits WHERE prefix = ?");
         readTraps = s.prepare("SELECT entry, comment, added_at FROM " + ks + ".traps");
         readTrap = s.prepare("SELECT entry FROM " + ks + ".traps WHERE entry = ?");
         writeTrap = s.prepare("INSERT INTO " + ks + ".traps (entry, comment, added_at) VALUES (?, ?, ?)");

@@ -225,9 +225,10 @@ final class HitRecorder implements AutoCloseable {
 
     /**
      * The batch after the checkpoint failed {@link #ATTEMPTS_BEFORE_ISOLATION} times: each of its hits is stored alone. If
-     * the store answers (some hit landed, or a read of the trap table does), the hits that still fail are poison: each is
-     * logged with the reason, counted and skipped, and the checkpoint moves past the batch. If nothing answers it is an
-     * outage and nothing is skipped. Returns whether the batch was settled.
+     * the store answers (some hit landed, or a read of the trap table does) and refuses a hit itself (an error that is not a
+     * timeout, an unavailable replica or a lost connection), that hit is poison: logged with the reason, counted and
+     * skipped, and the checkpoint moves past the batch. A hit without an answer or with a fault, or no answer at all, is
+     * an outage: nothing is skipped. Returns whether the batch was settled.
      */
     private boolean isolate(long head, String failure) {
         HitSpool.Batch batch = spool.read(head, batchSize);
@@ -249,6 +250,8 @@ final class HitRecorder implements AutoCloseable {
             CompletableFuture<List<Offender>> f = each.get(i);
             if (f.isDone() && !f.isCompletedExceptionally()) {
                 landed.addAll(f.join());
+            } else if (!f.isDone() || !isRefusal(f.handle((o, e) -> e).join())) {
+                return false; // no answer, or a timeout or unavailability: a fault, never a reason to skip a hit
             } else {
                 bad.add(i);
             }
@@ -264,7 +267,7 @@ final class HitRecorder implements AutoCloseable {
         }
         for (int i : bad) {
             CompletableFuture<List<Offender>> f = each.get(i);
-            String why = !f.isDone() ? "no answer within " + storeWait : StoreLink.rootMessage(f.handle((o, e) -> e).join());
+            String why = StoreLink.rootMessage(f.handle((o, e) -> e).join());
             skipped.incrementAndGet();
             LOGGER.error("Spamtrap hit skipped after {} failed attempts of its batch ({}) while the store answers other requests: {} ({})",
                 ATTEMPTS_BEFORE_ISOLATION, failure, batch.hits.get(i), why);
@@ -279,6 +282,18 @@ final class HitRecorder implements AutoCloseable {
         for (Offender o : landed) {
             confirmed.accept(o);
             listeners.recorded(o);
+        }
+        return true;
+    }
+
+    /** Whether a failure is the store refusing the request itself (not a timeout, an unavailable replica or no connection). */
+    static boolean isRefusal(Throwable e) {
+        String root = StoreLink.rootMessage(e);
+        for (String fault : new String[] {"Timeout", "Unavailable", "NoNodeAvailable", "AllNodesFailed", "Closed", "ConnectionInit",
+            "not connected", "Overloaded", "Bootstrapping"}) {
+            if (root.contains(fault)) {
+                return false;
+            }
         }
         return true;
     }

@@ -223,4 +223,37 @@ class HitRecorderTest {
             recorder.close();
         }
     }
+
+    /** A hit that times out (or finds no replica) is a fault, not poison: it is never skipped, however often it fails. */
+    @Test
+    void aHitThatTimesOutIsNeverSkipped() throws Exception {
+        AtomicBoolean slow = new AtomicBoolean(true);
+        HeldStore store = new HeldStore() {
+            @Override
+            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+                CompletionStage<List<Offender>> f = super.recordAll(hits);
+                int call = calls.size() - 1;
+                if (slow.get() && hits.stream().anyMatch(h -> h.id().equals("hit-3"))) {
+                    pending.get(call).completeExceptionally(new IllegalStateException("WriteTimeoutException: Cassandra timeout during write query"));
+                } else {
+                    pending.get(call).complete(List.of());
+                }
+                return f;
+            }
+        };
+        try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            recorder.start();
+            for (int i = 0; i < 10; i++) {
+                recorder.submit(hit(i));
+            }
+            await(() -> store.calls.stream().filter(c -> c.size() == 1).count() >= 3);
+            assertThat(recorder.skipped()).isZero();
+            assertThat(store.stored).doesNotContain("hit-3");
+            slow.set(false);
+            await(() -> recorder.depth() == 0 && store.stored.contains("hit-3"));
+            assertThat(recorder.skipped()).isZero();
+            recorder.close();
+        }
+    }
 }

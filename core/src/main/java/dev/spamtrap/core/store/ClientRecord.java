@@ -11,7 +11,8 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * One offender key's partition as read: its listing (the static columns) and the hit ids in its evidence slots, and
+ * One offender key's partition as read: its listing (the static columns) and the hits in its evidence slots (the 16
+ * newest counted), and
  * the pure step that adds hits to it ({@link #record}). Two nodes that read the same record and add the same hits
  * compute the same listing; where they read different records, Cassandra keeps the write with the larger
  * {@link #writeTime}: the higher forgive generation, then the later listing end, then the larger hit count. So a
@@ -115,14 +116,43 @@ final class ClientRecord {
         return writeTime(generation, null, 0);
     }
 
-    static int slotOf(String hitId) {
-        return Math.floorMod(hitId.hashCode(), SLOTS);
+    /** The slot a newly counted hit takes: an empty one, else the one holding the oldest hit (so the newest 16 stay). */
+    private int slotFor() {
+        int oldest = 0;
+        for (int i = 0; i < SLOTS; i++) {
+            if (slotIds[i] == null) {
+                return i;
+            }
+            if (slotAts[i] != null && (slotAts[oldest] == null || slotAts[i].isBefore(slotAts[oldest]))) {
+                oldest = i;
+            }
+        }
+        return oldest;
+    }
+
+    private boolean inSlots(String id) {
+        for (String s : slotIds) {
+            if (id.equals(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when every slot holds a hit newer than {@code at}: a hit that old was counted already or is too old to keep. */
+    private boolean olderThanEverySlot(Instant at) {
+        for (int i = 0; i < SLOTS; i++) {
+            if (slotIds[i] == null || slotAts[i] == null || !slotAts[i].isAfter(at)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** What adding hits changed. */
     static final class Outcome {
-        /** Hits newly counted (each the newest in its slot), to be written as evidence. */
-        final List<TrapHit> evidence = new ArrayList<>();
+        /** Hits newly counted, by the evidence slot each takes (a later one of the group may take an earlier one's). */
+        final java.util.Map<Integer, TrapHit> evidence = new java.util.LinkedHashMap<>();
         /** A listing began (first offence or repeat): announced on the feed. */
         boolean listed;
         /** Hits ignored: made before their node knew of the client's forgive. */
@@ -131,7 +161,7 @@ final class ClientRecord {
 
     /**
      * Adds hits of this key, oldest first: a hit of a generation below the record's was made before its node knew of the
-     * forgive and is ignored; a hit already in its slot (a replay) or older than its slot's hit is not counted again; a
+     * forgive and is ignored; a hit already in a slot (a replay) or older than all 16 kept is not counted again; a
      * counted hit while listed only counts; a counted hit at or after the listing's end starts a listing: a repeat
      * offence ({@code lifetime x 2^n}, capped) when the previous listing ended within the policy's history lifetime.
      */
@@ -148,15 +178,14 @@ final class ClientRecord {
                 out.forgiven++;
                 continue;
             }
-            int slot = slotOf(h.id());
             Instant at = h.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-            if (h.id().equals(slotIds[slot]) || (slotAts[slot] != null && slotAts[slot].isAfter(at))) {
-                continue;
+            if (inSlots(h.id()) || olderThanEverySlot(at)) {
+                continue; // a replay, or older than the 16 newest (counted when it was among them)
             }
+            int slot = slotFor();
             slotIds[slot] = h.id();
             slotAts[slot] = at;
-            out.evidence.removeIf(e -> slotOf(e.id()) == slot);
-            out.evidence.add(h);
+            out.evidence.put(slot, h);
             hitCount = Math.min(MAX_COUNTED, hitCount + 1);
             firstHit = firstHit == null || at.isBefore(firstHit) ? at : firstHit;
             lastHit = lastHit == null || at.isAfter(lastHit) ? at : lastHit;

@@ -87,9 +87,7 @@ final class HitRecording {
                 }
                 Instant now = clock.instant();
                 List<BatchableStatement<?>> rows2 = new ArrayList<>(outcome.evidence.size() + 1);
-                for (TrapHit h : outcome.evidence) {
-                    rows2.add(evidenceRow(p, h, now));
-                }
+                outcome.evidence.forEach((slot, h) -> rows2.add(evidenceRow(p, slot, h, now)));
                 rows2.add(Listings.listingRow(p, record, now, policy, causeBefore != null));
                 return p.session.executeAsync(p.write(rows2)).toCompletableFuture()
                     .thenCompose(x -> outcome.listed ? listings.announceListed(p, record) : CompletableFuture.completedFuture(null))
@@ -97,10 +95,10 @@ final class HitRecording {
             }).toCompletableFuture();
     }
 
-    private BoundStatement evidenceRow(Statements p, TrapHit h, Instant now) {
+    private BoundStatement evidenceRow(Statements p, int slot, TrapHit h, Instant now) {
         int ttl = Math.max(1, Statements.ttlSeconds(now, h.at().plus(policy.historyLifetime())));
         long micros = h.at().getEpochSecond() * 1_000_000L + h.at().getNano() / 1000;
-        return p.writeEvidence.bind(h.ip(), ClientRecord.slotOf(h.id()), h.at(), h.id(), h.client(), h.trap(), h.helo(), h.mailFrom(), h.node(),
+        return p.writeEvidence.bind(h.ip(), slot, h.at(), h.id(), h.client(), h.trap(), h.helo(), h.mailFrom(), h.node(),
             ttl, micros);
     }
 }

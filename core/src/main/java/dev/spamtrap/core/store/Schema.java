@@ -63,7 +63,7 @@ final class Schema {
         return t;
     }
 
-    /** Rows of evidence kept per offender key: the newest hit of each slot (slot = hash of the hit id). */
+    /** Rows of evidence kept per offender key: the 16 newest hits counted (a new one takes an empty slot, else the oldest). */
     static final int EVIDENCE_SLOTS = 16;
 
     /**

@@ -71,6 +71,13 @@ class ClientRecordTest {
     }
 
     @Test
+    void threeHitsKeepThreeEvidenceRows() {
+        ClientRecord r = new ClientRecord("192.0.2.1");
+        ClientRecord.Outcome o = r.record(List.of(hit("x", T0), hit("y", T0.plusSeconds(1)), hit("z", T0.plusSeconds(2))), POLICY);
+        assertThat(o.evidence).hasSize(3);
+    }
+
+    @Test
     void aClientsEvidenceNeverExceedsItsSlots() {
         ClientRecord r = new ClientRecord("192.0.2.1");
         for (int i = 0; i < 10_000; i++) {
@@ -78,5 +85,12 @@ class ClientRecordTest {
         }
         assertThat(r.hitCount).isEqualTo(10_000);
         assertThat(r.slotIds).hasSize(ClientRecord.SLOTS).doesNotContainNull();
+        // exactly the 16 newest
+        for (int i = 0; i < ClientRecord.SLOTS; i++) {
+            assertThat(r.slotIds).contains("h" + (10_000 - 1 - i));
+        }
+        // a replay of a displaced hit is not counted again; nor one of the kept
+        assertThat(r.record(List.of(hit("h5", T0.plusSeconds(5)), hit("h9999", T0.plusSeconds(9999))), POLICY).evidence).isEmpty();
+        assertThat(r.hitCount).isEqualTo(10_000);
     }
 }

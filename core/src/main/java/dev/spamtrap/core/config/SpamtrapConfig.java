@@ -70,7 +70,7 @@ public final class SpamtrapConfig {
             r.optional("cassandra.password"),
             consistency(r, "cassandra.writeConsistency"),
             consistency(r, "cassandra.readConsistency"));
-        this.syncInterval = r.durationIn("sync.interval", "1s", Duration.ofMillis(100), Duration.ofMinutes(1));
+        this.syncInterval = r.durationIn("sync.interval", "250ms", Duration.ofMillis(100), Duration.ofMinutes(1));
         this.fullSyncInterval = r.positiveDuration("sync.fullInterval", "1h");
         this.spoolMaxBytes = (long) r.intIn("spool.maxBytes", 256 * 1024 * 1024, 64 * 1024, Integer.MAX_VALUE);
         this.spoolBatchSize = r.intIn("spool.batchSize", 512, 1, 100_000);

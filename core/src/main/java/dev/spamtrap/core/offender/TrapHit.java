@@ -19,6 +19,7 @@ public final class TrapHit {
     private final String helo;
     private final String mailFrom;
     private final String node;
+    private final int generation;
 
     /** A hit with a fresh random identity, the client being the key itself. */
     public TrapHit(String ip, Instant at, String trap, String helo, String mailFrom, String node) {
@@ -26,6 +27,11 @@ public final class TrapHit {
     }
 
     public TrapHit(String id, String ip, String client, Instant at, String trap, String helo, String mailFrom, String node) {
+        this(id, ip, client, at, trap, helo, mailFrom, node, 0);
+    }
+
+    private TrapHit(String id, String ip, String client, Instant at, String trap, String helo, String mailFrom, String node, int generation) {
+        this.generation = generation;
         this.id = Objects.requireNonNull(id, "id");
         this.client = Objects.requireNonNull(client, "client");
         this.ip = Objects.requireNonNull(ip, "ip");
@@ -46,6 +52,17 @@ public final class TrapHit {
     public String helo() { return helo; }
     public String mailFrom() { return mailFrom; }
     public String node() { return node; }
+    /**
+     * The client's forgive generation as the recording node knew it when the hit happened (0: never forgiven). The
+     * store ignores a hit whose generation is below the client's stored one: it was made before that node knew of
+     * the forgive, whatever any clock says.
+     */
+    public int generation() { return generation; }
+
+    /** This hit, stamped with the forgive generation its node knew of. */
+    public TrapHit withGeneration(int generation) {
+        return new TrapHit(id, ip, client, at, trap, helo, mailFrom, node, generation);
+    }
 
     @Override
     public boolean equals(Object o) {
@@ -54,16 +71,16 @@ public final class TrapHit {
         }
         TrapHit h = (TrapHit) o;
         return id.equals(h.id) && client.equals(h.client) && ip.equals(h.ip) && at.equals(h.at) && trap.equals(h.trap) && helo.equals(h.helo)
-            && mailFrom.equals(h.mailFrom) && node.equals(h.node);
+            && mailFrom.equals(h.mailFrom) && node.equals(h.node) && generation == h.generation;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, client, ip, at, trap, helo, mailFrom, node);
+        return Objects.hash(id, client, ip, at, trap, helo, mailFrom, node, generation);
     }
 
     @Override
     public String toString() {
-        return "TrapHit{id=" + id + ", ip=" + ip + ", client=" + client + ", at=" + at + ", trap=" + trap + ", helo=" + helo + ", mailFrom=" + mailFrom + ", node=" + node + "}";
+        return "TrapHit{id=" + id + ", ip=" + ip + ", client=" + client + ", at=" + at + ", trap=" + trap + ", helo=" + helo + ", mailFrom=" + mailFrom + ", node=" + node + ", generation=" + generation + "}";
     }
 }

@@ -1,6 +1,5 @@
 package dev.spamtrap.core.runtime;
 
-import com.datastax.oss.driver.api.core.cql.Row;
 import dev.spamtrap.core.admin.AllowlistRecord;
 import dev.spamtrap.core.admin.ImportResult;
 import dev.spamtrap.core.admin.CursorPage;
@@ -13,13 +12,10 @@ import dev.spamtrap.core.admin.SpamtrapStatus;
 import dev.spamtrap.core.firewall.FirewallClient;
 import dev.spamtrap.core.admin.TrapRecord;
 import dev.spamtrap.core.net.CidrRange;
-import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.store.CassandraOffenderStore;
-import dev.spamtrap.core.store.Change;
 import dev.spamtrap.core.trap.TrapEntry;
 
-import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,11 +45,9 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<Page<TrapRecord>> listTraps(int offset, int limit) {
         checkPaging(offset, limit);
-        return store.trapRows().thenApply(rows -> {
+        return store.traps().thenApply(rows -> {
             List<TrapRecord> all = new ArrayList<>();
-            rows.stream().filter(r -> r.getString("entry") != null).sorted(Comparator.comparing(r -> r.getString("entry")))
-                .forEach(r -> all.add(new TrapRecord(r.getString("entry"), kindOf(r.getString("entry")), "table", r.getString("comment"),
-                    r.getInstant("added_at"))));
+            rows.forEach(r -> all.add(new TrapRecord(r.value(), kindOf(r.value()), "table", r.comment(), r.addedAt())));
             runtime.lists().fileTraps().entries().stream().map(TrapEntry::text).sorted()
                 .forEach(e -> all.add(new TrapRecord(e, kindOf(e), "file", null, null)));
             return page(all, offset, limit);
@@ -63,24 +57,13 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<Boolean> addTrap(String entry, String comment) {
         TrapEntry parsed = TrapEntry.parse(entry);
-        return store.tableRead("SELECT entry FROM %ks.traps WHERE entry = ?", parsed.text()).thenCompose(rows -> {
-            if (!rows.isEmpty()) {
-                return CompletableFuture.completedFuture(false);
-            }
-            return store.tableWrite("INSERT INTO %ks.traps (entry, comment, added_at) VALUES (?, ?, ?)", Change.TRAPS, parsed.text(), comment,
-                Instant.now()).thenApply(x -> synced(true));
-        });
+        return store.addTrap(parsed.text(), comment, Instant.now()).thenApply(added -> added ? synced(true) : false);
     }
 
     @Override
     public CompletionStage<Boolean> removeTrap(String entry) {
         String text = entry.trim();
-        return store.tableRead("SELECT entry FROM %ks.traps WHERE entry = ?", text).thenCompose(rows -> {
-            if (rows.isEmpty()) {
-                return CompletableFuture.completedFuture(false);
-            }
-            return store.tableWrite("DELETE FROM %ks.traps WHERE entry = ?", Change.TRAPS, text).thenApply(x -> synced(true));
-        });
+        return store.removeTrap(text).thenApply(removed -> removed ? synced(true) : false);
     }
 
     @Override
@@ -110,8 +93,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
                     continue;
                 }
                 added++;
-                writes.add(store.tableWrite("INSERT INTO %ks.traps (entry, comment, added_at) VALUES (?, ?, ?)", Change.TRAPS, e, comment, now)
-                    .toCompletableFuture());
+                writes.add(store.addTrap(e, comment, now).thenApply(x -> (Void) null).toCompletableFuture());
             }
             int a = added;
             int p = present;
@@ -132,9 +114,9 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         Optional<CidrRange> range = filter.prefix().map(CidrRange::parse);
         Instant now = runtime.clock().instant();
         List<OffenderSummary> matching = new ArrayList<>();
-        return store.forEachOffender((o, reason) -> {
-            if (o.isActiveAt(now) && matches(filter, range, o)) {
-                matching.add(summary(o, reason));
+        return store.forEachListing(l -> {
+            if (l.isActiveAt(now) && matches(filter, range, l.offender())) {
+                matching.add(summary(l.offender(), l.reason()));
             }
         }).thenApply(x -> {
             matching.sort(Comparator.comparing(OffenderSummary::key));
@@ -148,33 +130,24 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<CursorPage<OffenderSummary>> offenders(OffenderFilter filter, String cursor, int limit) {
         checkPaging(0, limit);
-        java.nio.ByteBuffer from;
-        try {
-            from = cursor == null ? null : java.nio.ByteBuffer.wrap(java.util.Base64.getUrlDecoder().decode(cursor));
-        } catch (IllegalArgumentException e) {
-            throw CursorPage.notACursor(cursor);
-        }
         Optional<CidrRange> range = filter.prefix().map(CidrRange::parse);
         Instant now = runtime.clock().instant();
         List<OffenderSummary> items = new ArrayList<>();
-        return nextPages(filter, range, now, from, limit, items, MAX_PAGES_PER_CALL).thenApply(next -> new CursorPage<>(items,
-            next == null ? null : java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes(next))));
+        try {
+            return nextPages(filter, range, now, cursor, limit, items, MAX_PAGES_PER_CALL).thenApply(next -> new CursorPage<>(items, next));
+        } catch (IllegalArgumentException e) {
+            throw CursorPage.notACursor(cursor);
+        }
     }
 
-    private CompletionStage<java.nio.ByteBuffer> nextPages(OffenderFilter filter, Optional<CidrRange> range, Instant now, java.nio.ByteBuffer from,
-                                                           int limit, List<OffenderSummary> items, int pagesLeft) {
-        return store.offenderPage(from, limit - items.size(), (o, reason) -> {
-            if (o.isActiveAt(now) && matches(filter, range, o)) {
-                items.add(summary(o, reason));
+    private CompletionStage<String> nextPages(OffenderFilter filter, Optional<CidrRange> range, Instant now, String from, int limit,
+                                              List<OffenderSummary> items, int pagesLeft) {
+        return store.listingPage(from, limit - items.size(), l -> {
+            if (l.isActiveAt(now) && matches(filter, range, l.offender())) {
+                items.add(summary(l.offender(), l.reason()));
             }
         }).thenCompose(next -> next == null || items.size() >= limit || pagesLeft <= 1 ? CompletableFuture.completedFuture(next)
             : nextPages(filter, range, now, next, limit, items, pagesLeft - 1));
-    }
-
-    private static byte[] bytes(java.nio.ByteBuffer b) {
-        byte[] out = new byte[b.remaining()];
-        b.duplicate().get(out);
-        return out;
     }
 
     private static boolean matches(OffenderFilter filter, Optional<CidrRange> range, Offender o) {
@@ -186,23 +159,13 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<Optional<OffenderEvidence>> offender(String key) {
         String k = canonicalKey(key);
-        return store.offenderRow(k).thenCompose(row -> {
-            if (row.isEmpty() || row.get().getInstant("expires_at") == null) {
-                return CompletableFuture.completedFuture(Optional.<OffenderEvidence>empty());
+        return store.offender(k).thenApply(found -> found.filter(l -> !"forgiven".equals(l.reason())).map(l -> {
+            List<OffenderEvidence.Hit> hits = new ArrayList<>();
+            for (dev.spamtrap.core.offender.TrapHit h : l.evidence()) {
+                hits.add(new OffenderEvidence.Hit(h.id(), h.at(), h.client(), h.trap(), h.helo(), h.mailFrom(), h.node()));
             }
-            Row r = row.get();
-            Offender o = new Offender(k, r.getInstant("first_hit"), r.getInstant("last_hit"), r.isNull("hit_count") ? 0 : r.getInt("hit_count"),
-                r.getString("trap"), r.getString("helo"), r.getString("mail_from"), r.getString("node"), r.getInstant("expires_at"));
-            OffenderSummary s = summary(o, r.getString("reason"));
-            return store.hitRows(k).thenApply(hits -> {
-                List<OffenderEvidence.Hit> list = new ArrayList<>();
-                for (Row h : hits) {
-                    list.add(new OffenderEvidence.Hit(h.getString("id"), h.getInstant("at"), h.getString("client"), h.getString("trap"),
-                        h.getString("helo"), h.getString("mail_from"), h.getString("node")));
-                }
-                return Optional.of(new OffenderEvidence(s, list));
-            });
-        });
+            return new OffenderEvidence(summary(l.offender(), l.reason()), hits);
+        }));
     }
 
     @Override
@@ -226,16 +189,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<Boolean> forgive(String key) {
         String k = canonicalKey(key);
-        return store.offenderRow(k).thenCompose(row -> {
-            boolean listed = row.isPresent() && row.get().getInstant("expires_at") != null
-                && row.get().getInstant("expires_at").isAfter(runtime.clock().instant());
-            Optional<String> legacy = legacySpelling(k);
-            if (legacy.isPresent()) {
-                // an IPv6 prefix listed by an older version under Java's uncompressed spelling: forgiven too
-                return store.remove(k).thenCompose(x -> store.remove(legacy.get())).thenApply(x -> synced(listed));
-            }
-            return store.remove(k).thenApply(x -> synced(listed));
-        });
+        return store.forgive(k).thenApply(this::synced);
     }
 
     // ---- allowlist ----
@@ -243,10 +197,9 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<Page<AllowlistRecord>> listAllowlist(int offset, int limit) {
         checkPaging(offset, limit);
-        return store.allowlistRows().thenApply(rows -> {
+        return store.allowlist().thenApply(rows -> {
             List<AllowlistRecord> all = new ArrayList<>();
-            rows.stream().filter(r -> r.getString("cidr") != null).sorted(Comparator.comparing(r -> r.getString("cidr")))
-                .forEach(r -> all.add(new AllowlistRecord(r.getString("cidr"), "table", r.getString("comment"), r.getInstant("added_at"))));
+            rows.forEach(r -> all.add(new AllowlistRecord(r.value(), "table", r.comment(), r.addedAt())));
             runtime.lists().fileAllowlist().ranges().stream().map(CidrRange::toString).sorted()
                 .forEach(c -> all.add(new AllowlistRecord(c, "file", null, null)));
             return page(all, offset, limit);
@@ -257,13 +210,13 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     public CompletionStage<Integer> addAllowlist(String cidr, String comment) {
         CidrRange range = CidrRange.parse(cidr);
         String text = range.toString();
-        return store.tableWrite("INSERT INTO %ks.allowlist (cidr, comment, added_at) VALUES (?, ?, ?)", Change.ALLOWLIST, text, comment,
-                Instant.now())
+        Instant now = Instant.now();
+        return store.addAllowed(text, comment, now)
             .thenCompose(x -> {
                 List<String> inside = new ArrayList<>();
-                return store.forEachOffender((o, reason) -> {
-                    if (inside(range, o.ip())) {
-                        inside.add(o.ip());
+                return store.forEachListing(l -> {
+                    if (l.isActiveAt(now) && inside(range, l.offender().ip())) {
+                        inside.add(l.offender().ip());
                     }
                 }).thenCompose(y -> {
                     List<CompletableFuture<Void>> removals = new ArrayList<>();
@@ -278,20 +231,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<Boolean> removeAllowlist(String cidr) {
         String text = CidrRange.parse(cidr).toString();
-        return removeAllowlistRow(text).thenCompose(removed -> {
-            // an IPv6 range added by an older version under Java's uncompressed spelling
-            Optional<String> legacy = legacySpelling(text);
-            return removed || legacy.isEmpty() ? CompletableFuture.completedFuture(removed) : removeAllowlistRow(legacy.get());
-        });
-    }
-
-    private CompletionStage<Boolean> removeAllowlistRow(String text) {
-        return store.tableRead("SELECT cidr FROM %ks.allowlist WHERE cidr = ?", text).thenCompose(rows -> {
-            if (rows.isEmpty()) {
-                return CompletableFuture.completedFuture(false);
-            }
-            return store.tableWrite("DELETE FROM %ks.allowlist WHERE cidr = ?", Change.ALLOWLIST, text).thenApply(x -> synced(true));
-        });
+        return store.removeAllowed(text).thenApply(removed -> removed ? synced(true) : false);
     }
 
     // ---- health ----
@@ -311,20 +251,6 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     private <T> T synced(T value) {
         runtime.syncSoon();
         return value;
-    }
-
-    /** The uncompressed spelling older versions stored IPv6 prefixes under ({@code 2001:db8:0:0:0:0:0:0/48}), if different. */
-    static Optional<String> legacySpelling(String key) {
-        int slash = key.indexOf('/');
-        if (slash < 0 || key.indexOf(':') < 0) {
-            return Optional.empty();
-        }
-        try {
-            String old = InetAddress.getByAddress(CidrRange.parse(key).network()).getHostAddress() + key.substring(slash);
-            return old.equals(key) ? Optional.empty() : Optional.of(old);
-        } catch (java.net.UnknownHostException e) {
-            return Optional.empty();
-        }
     }
 
     /** Any spelling of an address or prefix becomes the one key it is stored under ({@link dev.spamtrap.core.net.OffenderKeys#canonicalKey}). */

@@ -3,7 +3,7 @@ package dev.spamtrap.core.runtime;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderView;
 import dev.spamtrap.core.store.Change;
-import dev.spamtrap.core.store.ClientHistory;
+import dev.spamtrap.core.store.FeedSource;
 import dev.spamtrap.core.store.OffenderStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,21 +12,21 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Keeps this node's view in step with the store, at a cost proportional to changes, not to the table:
  * <ul>
- * <li>at start (and every {@code sync.fullInterval} as a safety net) one paged read of the offenders table
- *     builds a fresh view, into which this node's unconfirmed hits are put again;</li>
- * <li>every {@code sync.interval} (1 s) the change feed is read from the last successful read minus a
- *     {@link #LOOKBACK} (to absorb clock skew between nodes and late writes); entries already applied are
- *     recognised by their time UUID and skipped;</li>
+ * <li>at start (and every {@code sync.fullInterval} as a safety net) one paged read of the listings (one row per
+ *     offender key, no evidence) builds a fresh view and the forgive generations this node knows;</li>
+ * <li>every {@code sync.interval} (250 ms) each writer's part of the change feed is read after the last sequence number
+ *     applied from it; entries are applied in sequence order, and a gap (a later row seen before an earlier one, e.g.
+ *     across datacenters) holds that writer back until the row arrives or {@link #GAP_GIVE_UP} passes. No clock is
+ *     compared: an entry that lands late is simply read when it lands;</li>
  * <li>the small trap and allowlist tables are re-read when the feed says they changed, and every
  *     {@code refresh.interval} in case someone wrote them with plain CQL.</li>
  * </ul>
@@ -34,7 +34,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ChangeFeedSync {
     private static final Logger LOGGER = LoggerFactory.getLogger(ChangeFeedSync.class);
-    static final Duration LOOKBACK = Duration.ofSeconds(5);
+    /** A gap in a writer's sequence is waited for this long (by this node's monotonic clock), then stepped over and logged. */
+    static final Duration GAP_GIVE_UP = Duration.ofMinutes(2);
+    /** A writer no longer registered is still read for this long (late rows), then its progress is kept only. */
+    static final Duration SOURCE_LINGER = Duration.ofMinutes(10);
+    /** ... and forgotten after the feed's own TTL. */
+    static final Duration SOURCE_FORGET = Duration.ofHours(25);
+    /** {@code feed_writers} is read at most this often (a writer started since is found within it); known writers every tick. */
+    static final Duration WRITERS_EVERY = Duration.ofSeconds(1);
     /** Beyond this gap the feed is not replayed: a full load is cheaper and surely complete. */
     static final Duration MAX_FEED_GAP = Duration.ofMinutes(10);
 
@@ -46,8 +53,11 @@ final class ChangeFeedSync {
 
         void install(OffenderView view);
 
-        /** This node's hits the store has not confirmed yet (key to expiry). */
-        Map<String, Instant> unconfirmed();
+        /** Forgets this node's unconfirmed listing of a key that was forgiven. */
+        void dropUnconfirmed(String key);
+
+        /** Forgive generations known to this node (keys forgiven within the history kept); shared with the hit path. */
+        Map<String, Integer> generations();
     }
 
     private final OffenderStore store;
@@ -61,17 +71,28 @@ final class ChangeFeedSync {
     private final Duration fullInterval;
     private final Duration listsInterval;
     private final Duration wait;
-    private final Map<UUID, Long> seen = new LinkedHashMap<>();
+    /** Per writer: the last sequence number applied, and since when a gap after it has been seen. */
+    private static final class Progress {
+        long applied;
+        long gapSinceNanos = -1;
+        long registeredNanos;
+
+        Progress(long applied, long now) {
+            this.applied = applied;
+            this.registeredNanos = now;
+        }
+    }
+
+    private final Map<FeedSource, Progress> progress = new HashMap<>();
     private final AtomicLong rowsRead = new AtomicLong();
     private volatile long lastSyncMillis;
-    private Instant position;
+    private boolean loaded;
+    private long writersReadNanos;
     private long lastFullMillis;
     private long lastListsMillis;
     private boolean listsDirty = true;
-    private volatile ClientHistory history;
-    private volatile boolean scanning;
-    private long scanFailedMillis;
-    private long lastPurgeMillis;
+    /** Keys whose listing of a forgive generation >= 1 was applied since the last full load: a removal of that generation is older. */
+    private final Map<String, Integer> listedGenerations = new HashMap<>();
 
     ChangeFeedSync(OffenderStore store, StoreLink link, Lists lists, FileReloader files, ViewHolder views, Listeners listeners,
                    Clock clock, String nodeName, Duration fullInterval, Duration listsInterval, Duration wait) {
@@ -86,11 +107,6 @@ final class ChangeFeedSync {
         this.fullInterval = fullInterval;
         this.listsInterval = listsInterval;
         this.wait = wait;
-    }
-
-    /** Tells {@code history} every listing seen and fills it from the hit table once after start. */
-    void clientHistory(ClientHistory history) {
-        this.history = history;
     }
 
     /** Wall-clock millis of the last successful sync, 0 if none yet. */
@@ -117,12 +133,10 @@ final class ChangeFeedSync {
         }
         try {
             long now = clock.millis();
-            if (position == null || now - lastFullMillis >= fullInterval.toMillis()
-                || Duration.between(position, clock.instant()).compareTo(MAX_FEED_GAP) > 0) {
+            if (!loaded || now - lastFullMillis >= fullInterval.toMillis() || now - lastSyncMillis > MAX_FEED_GAP.toMillis()) {
                 fullLoad();
             }
             readFeed();
-            keepHistory(now);
             if (listsDirty || now - lastListsMillis >= listsInterval.toMillis()) {
                 reloadLists();
             }
@@ -137,76 +151,143 @@ final class ChangeFeedSync {
     }
 
     private void fullLoad() throws Exception {
-        Instant startedAt = clock.instant();
+        // Where each writer's feed stands before the table is read: what follows is applied after the load.
+        Map<FeedSource, Long> heads = new HashMap<>();
+        for (FeedSource s : get(store.feedSources())) {
+            heads.put(s, get(store.feedHead(s)));
+        }
+        rowsRead.addAndGet(heads.size() * 2L);
         OffenderView fresh = views.fresh();
         // Streamed page by page into the packed view: no list of a million records on the heap.
-        ClientHistory h = history;
-        long rows = store.forEachActive(o -> {
-            fresh.put(o);
-            if (h != null) {
-                h.remembered(o.ip(), o.expiresAt());
+        Instant now = clock.instant();
+        Map<String, Integer> generations = new HashMap<>();
+        long rows = store.forEachListing(l -> {
+            if (l.isActiveAt(now)) {
+                fresh.put(l.offender());
+            }
+            if (l.generation() > 0) {
+                generations.put(l.offender().ip(), l.generation());
             }
         }).toCompletableFuture().get(wait.toMillis() * 20, TimeUnit.MILLISECONDS);
+        // a generation is dropped only with its partition's listing (the store forgets it then too)
+        views.generations().keySet().retainAll(generations.keySet());
+        generations.forEach((k, g) -> views.generations().merge(k, g, Math::max));
+        listedGenerations.clear();
         rowsRead.addAndGet(rows);
-        for (Map.Entry<String, Instant> e : views.unconfirmed().entrySet()) {
-            fresh.put(e.getKey(), e.getValue());
-        }
+        // this node's unconfirmed hits are looked up beside the view (Spamtrap.unconfirmed), never put into it
         views.install(fresh);
-        // Changes made while the table was read are replayed from here.
-        position = startedAt;
+        long nanos = System.nanoTime();
+        for (Map.Entry<FeedSource, Long> head : heads.entrySet()) {
+            Progress p = progress.computeIfAbsent(head.getKey(), k -> new Progress(0, nanos));
+            p.applied = Math.max(p.applied, head.getValue());
+            p.gapSinceNanos = -1;
+        }
+        loaded = true;
         lastFullMillis = clock.millis();
         LOGGER.info("Spamtrap view loaded: {} rows read, {} active offenders ({} bytes)", rows, fresh.size(), fresh.bytes());
     }
 
+    private <T> T get(java.util.concurrent.CompletionStage<T> stage) throws Exception {
+        return stage.toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     private void readFeed() throws Exception {
-        Instant startedAt = clock.instant();
-        List<Change> changes = store.changesSince(position.minus(LOOKBACK)).toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
-        rowsRead.addAndGet(changes.size());
-        for (Change c : changes) {
-            if (seen.containsKey(c.id())) {
-                continue;
+        long nanos = System.nanoTime();
+        if (progress.isEmpty() || nanos - writersReadNanos >= WRITERS_EVERY.toNanos()) {
+            List<FeedSource> registered = get(store.feedSources());
+            writersReadNanos = nanos;
+            rowsRead.addAndGet(registered.size());
+            for (FeedSource s : registered) {
+                // a writer first seen now started after the last full load: all of its entries are new here
+                progress.computeIfAbsent(s, k -> new Progress(0, nanos)).registeredNanos = nanos;
             }
-            seen.put(c.id(), clock.millis());
-            apply(c);
         }
-        position = startedAt;
-        long horizon = clock.millis() - LOOKBACK.toMillis() * 4;
-        for (Iterator<Long> it = seen.values().iterator(); it.hasNext(); ) {
-            if (it.next() < horizon) {
+        for (Iterator<Map.Entry<FeedSource, Progress>> it = progress.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<FeedSource, Progress> e = it.next();
+            long idle = nanos - e.getValue().registeredNanos;
+            if (idle > SOURCE_FORGET.toNanos()) {
                 it.remove();
-            } else {
-                break;
+            } else if (idle <= SOURCE_LINGER.toNanos() + WRITERS_EVERY.toNanos()) {
+                readSource(e.getKey(), e.getValue(), nanos);
             }
+        }
+    }
+
+    /** Applies a writer's entries after the last one applied, in sequence order, holding back at a gap. */
+    private void readSource(FeedSource source, Progress p, long nanos) throws Exception {
+        List<Change> changes = get(store.changesAfter(source, p.applied));
+        long rows = 0;
+        long last = -1;
+        int i = 0;
+        while (i < changes.size()) {
+            long seq = changes.get(i).seq();
+            int end = i;
+            while (end < changes.size() && changes.get(end).seq() == seq) {
+                end++;
+            }
+            rows++;
+            if (seq > p.applied + 1) {
+                if (p.gapSinceNanos < 0) {
+                    p.gapSinceNanos = nanos;
+                }
+                if (nanos - p.gapSinceNanos < GAP_GIVE_UP.toNanos()) {
+                    break; // wait for the missing rows
+                }
+                LOGGER.warn("Change feed of {}: rows {}..{} never arrived within {}; stepped over (the next full load covers them)", source,
+                    p.applied + 1, seq - 1, GAP_GIVE_UP);
+            }
+            for (Change c : changes.subList(i, end)) {
+                apply(c);
+            }
+            p.applied = seq;
+            p.gapSinceNanos = -1;
+            last = seq;
+            i = end;
+        }
+        if (i == changes.size()) {
+            p.gapSinceNanos = -1;
+        }
+        rowsRead.addAndGet(rows);
+        if (last >= 0) {
+            LOGGER.debug("Change feed of {} applied up to {}", source, last);
         }
     }
 
     private void apply(Change c) {
         OffenderView view = views.current();
+        Map<String, Integer> generations = views.generations();
         switch (c.kind()) {
             case Change.LISTED:
                 if (c.key() == null || c.expiresAt() == null) {
                     return;
                 }
+                if (c.generation() < generations.getOrDefault(c.key(), 0)) {
+                    return; // a listing the key's forgive voided, read after it
+                }
+                if (c.generation() > 0) {
+                    generations.merge(c.key(), c.generation(), Math::max);
+                    listedGenerations.merge(c.key(), c.generation(), Math::max);
+                }
                 boolean longer = view.put(c.key(), c.expiresAt());
-                if (!nodeName.equals(c.node())) {
-                    ClientHistory h = history;
-                    if (h != null) {
-                        h.listedElsewhere(c.key(), c.expiresAt());
-                    }
-                    if (longer) {
-                        listeners.recorded(new Offender(c.key(), null, null, 0, null, null, null, c.node(), c.expiresAt()));
-                    }
+                if (!nodeName.equals(c.node()) && longer) {
+                    listeners.recorded(new Offender(c.key(), null, null, 0, null, null, null, c.node(), c.expiresAt()));
                 }
                 break;
             case Change.REMOVED:
                 if (c.key() == null) {
                     return;
                 }
+                generations.merge(c.key(), c.generation(), Math::max);
+                if (listedGenerations.getOrDefault(c.key(), 0) >= c.generation() && c.generation() > 0) {
+                    return; // a listing made after this forgive was applied first
+                }
                 view.remove(c.key());
-                views.unconfirmed().remove(c.key());
+                views.dropUnconfirmed(c.key());
                 LOGGER.info("Offender {} removed (by {})", c.key(), c.node());
                 listeners.removed(c.key());
                 break;
+            case "":
+                return; // a malformed entry (logged by the store) keeps its place in the sequence only
             case Change.TRAPS:
             case Change.ALLOWLIST:
                 listsDirty = true;
@@ -214,39 +295,6 @@ final class ChangeFeedSync {
             default:
                 LOGGER.debug("Unknown change kind '{}' ignored", c.kind());
         }
-    }
-
-    /**
-     * Sweeps the client history, and after start fills it from the hit table's keys (in the background: the feed keeps
-     * being read meanwhile); a failed scan is tried again a minute later.
-     */
-    private void keepHistory(long now) {
-        ClientHistory h = history;
-        if (h == null) {
-            return;
-        }
-        boolean purge = now - lastPurgeMillis >= Duration.ofMinutes(10).toMillis();
-        if (purge) {
-            lastPurgeMillis = now;
-        }
-        h.sweep(purge);
-        if (h.isComplete() || scanning || now - scanFailedMillis < Duration.ofMinutes(1).toMillis()) {
-            return;
-        }
-        scanning = true;
-        long started = clock.millis();
-        store.forEachClientWithHits(h::hasHits).whenComplete((keys, e) -> {
-            scanning = false;
-            if (e != null) {
-                scanFailedMillis = clock.millis();
-                LOGGER.warn("Spamtrap could not list the clients with hits ({}); new clients are read back until it can", StoreLink.rootMessage(e));
-                return;
-            }
-            rowsRead.addAndGet(keys);
-            h.complete();
-            LOGGER.info("Spamtrap client history ready: {} clients with hits ({} known in all, {} bytes) in {} ms", keys, h.size(), h.bytes(),
-                clock.millis() - started);
-        });
     }
 
     private void reloadLists() throws Exception {

@@ -35,6 +35,8 @@ final class HitRecorder implements AutoCloseable {
      * or the next one read, and stays well within the driver's requests per connection (a hit is about two requests).
      */
     static final int HITS_IN_FLIGHT = 2048;
+    /** Failed attempts at the batch after the checkpoint before its hits are tried one by one. */
+    static final int ATTEMPTS_BEFORE_ISOLATION = 3;
     private static final TrapHit STOP = new TrapHit("stop", java.time.Instant.EPOCH, "stop", "", "", "");
 
     private final HitSpool spool;
@@ -54,6 +56,10 @@ final class HitRecorder implements AutoCloseable {
     /** Batches being stored, oldest first, and the spool offset the next one starts at: the replay thread's alone. */
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     private long readFrom;
+    /** The checkpoint whose batch failed last, and how many times in a row. */
+    private long failedAt = -1;
+    private int failedAttempts;
+    private final AtomicLong skipped = new AtomicLong();
 
     HitRecorder(HitSpool spool, OffenderStore store, StoreLink link, Listeners listeners, java.util.function.Consumer<Offender> confirmed,
                 int batchSize, Duration retry, Duration storeWait) {
@@ -103,6 +109,10 @@ final class HitRecorder implements AutoCloseable {
                 if (!group.isEmpty()) {
                     spool.append(group);
                     wakeUp();
+                    for (TrapHit hit : group) {
+                        LOGGER.info("Spamtrap hit: client {} sent to trap <{}> (HELO '{}', MAIL FROM <{}>)", hit.client(), hit.trap(), hit.helo(),
+                            hit.mailFrom());
+                    }
                 }
                 if (stop) {
                     return;
@@ -178,7 +188,17 @@ final class HitRecorder implements AutoCloseable {
                 if (failure != null) {
                     // What is in flight may or may not land; the checkpoint did not move past it, so it is replayed.
                     link.failed(failure + "; " + spool.depth() + " hit(s) kept in " + spool.file());
-                    dropInFlight();
+                    long head = spool.checkpoint();
+                    failedAttempts = head == failedAt ? failedAttempts + 1 : 1;
+                    failedAt = head;
+                    inFlight.clear();
+                    readFrom = head;
+                    if (failedAttempts >= ATTEMPTS_BEFORE_ISOLATION && isolate(head, failure)) {
+                        failedAt = -1;
+                        failedAttempts = 0;
+                    } else {
+                        pause(retry.toMillis());
+                    }
                     continue;
                 }
                 // 2. start the next batch while there is room
@@ -201,6 +221,86 @@ final class HitRecorder implements AutoCloseable {
                 pause(inFlight.isEmpty() && spool.depth() > 0 ? retry.toMillis() : inFlight.isEmpty() ? 1000 : 50);
             }
         }
+    }
+
+    /**
+     * The batch after the checkpoint failed {@link #ATTEMPTS_BEFORE_ISOLATION} times: each of its hits is stored alone. If
+     * the store answers (some hit landed, or a read of the trap table does) and refuses a hit itself (an error that is not a
+     * timeout, an unavailable replica or a lost connection), that hit is poison: logged with the reason, counted and
+     * skipped, and the checkpoint moves past the batch. A hit without an answer or with a fault, or no answer at all, is
+     * an outage: nothing is skipped. Returns whether the batch was settled.
+     */
+    private boolean isolate(long head, String failure) {
+        HitSpool.Batch batch = spool.read(head, batchSize);
+        if (batch.hits.isEmpty()) {
+            return false;
+        }
+        List<CompletableFuture<List<Offender>>> each = new ArrayList<>(batch.hits.size());
+        for (TrapHit hit : batch.hits) {
+            each.add(storeGroup(List.of(hit)));
+        }
+        try {
+            CompletableFuture.allOf(each.toArray(new CompletableFuture[0])).get(storeWait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // some failed or hang: sorted out below
+        }
+        List<Offender> landed = new ArrayList<>();
+        List<Integer> bad = new ArrayList<>();
+        for (int i = 0; i < each.size(); i++) {
+            CompletableFuture<List<Offender>> f = each.get(i);
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                landed.addAll(f.join());
+            } else if (!f.isDone() || !isRefusal(f.handle((o, e) -> e).join())) {
+                return false; // no answer, or a timeout or unavailability: a fault, never a reason to skip a hit
+            } else {
+                bad.add(i);
+            }
+        }
+        boolean storeAnswers = !landed.isEmpty() || bad.isEmpty();
+        if (!storeAnswers) {
+            try {
+                store.loadTrapEntries().toCompletableFuture().get(storeWait.toMillis(), TimeUnit.MILLISECONDS);
+                storeAnswers = true;
+            } catch (Exception e) {
+                return false; // an outage: nothing is poison
+            }
+        }
+        for (int i : bad) {
+            CompletableFuture<List<Offender>> f = each.get(i);
+            String why = StoreLink.rootMessage(f.handle((o, e) -> e).join());
+            skipped.incrementAndGet();
+            LOGGER.error("Spamtrap hit skipped after {} failed attempts of its batch ({}) while the store answers other requests: {} ({})",
+                ATTEMPTS_BEFORE_ISOLATION, failure, batch.hits.get(i), why);
+        }
+        if (spool.confirm(batch.end, batch.hits.size())) {
+            readFrom = 0;
+        } else {
+            readFrom = batch.end;
+        }
+        stored.addAndGet(landed.size());
+        link.up();
+        for (Offender o : landed) {
+            confirmed.accept(o);
+            listeners.recorded(o);
+        }
+        return true;
+    }
+
+    /** Whether a failure is the store refusing the request itself (not a timeout, an unavailable replica or no connection). */
+    static boolean isRefusal(Throwable e) {
+        String root = StoreLink.rootMessage(e);
+        for (String fault : new String[] {"Timeout", "Unavailable", "NoNodeAvailable", "AllNodesFailed", "Closed", "ConnectionInit",
+            "not connected", "Overloaded", "Bootstrapping"}) {
+            if (root.contains(fault)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Hits skipped as poison since start (each logged). */
+    long skipped() {
+        return skipped.get();
     }
 
     /** Forgets what is in flight (it may or may not land) and reads again from the checkpoint after a pause. */

@@ -11,7 +11,6 @@ import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderView;
 import dev.spamtrap.core.offender.TrapHit;
 import dev.spamtrap.core.store.CassandraOffenderStore;
-import dev.spamtrap.core.store.ClientHistory;
 import dev.spamtrap.core.store.HitSpool;
 import dev.spamtrap.core.store.OffenderStore;
 import dev.spamtrap.core.trap.TrapEntry;
@@ -67,11 +66,32 @@ public final class Spamtrap implements AutoCloseable {
     private final HitSpool spool;
     private final HitRecorder recorder;
     private final ChangeFeedSync sync;
-    private final Map<String, Instant> unconfirmed = new ConcurrentHashMap<>();
+    /**
+     * This node's hits not yet confirmed by the store, per offender key: lists their clients at once (lookups read it
+     * lock-free; recordHit never touches the view, whose tables rehash under a lock). An entry goes when its last hit
+     * is confirmed; the confirmed listing then goes into the view.
+     */
+    private final Map<String, Pending> unconfirmed = new ConcurrentHashMap<>();
+    /** Forgive generations this node knows of (keys forgiven within the history kept), stamped on their new hits. */
+    private final Map<String, Integer> generations = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
     private volatile OffenderView view;
     private volatile SpamtrapAdmin admin;
-    private volatile ClientHistory history;
+
+    /** A key's unconfirmed hits: how many, and the latest end they list it until locally. */
+    static final class Pending {
+        final Instant until;
+        final int hits;
+
+        Pending(Instant until, int hits) {
+            this.until = until;
+            this.hits = hits;
+        }
+
+        Pending plus(Pending other) {
+            return new Pending(until.isAfter(other.until) ? until : other.until, hits + other.hits);
+        }
+    }
 
     /** Connects a store, or says why not; called on background threads only. */
     public interface Connector {
@@ -113,8 +133,13 @@ public final class Spamtrap implements AutoCloseable {
             }
 
             @Override
-            public Map<String, Instant> unconfirmed() {
-                return unconfirmed;
+            public void dropUnconfirmed(String key) {
+                unconfirmed.remove(key);
+            }
+
+            @Override
+            public Map<String, Integer> generations() {
+                return generations;
             }
         }, listeners, clock, config.nodeName(), config.fullSyncInterval(), config.refreshInterval(), storeWait);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -130,8 +155,7 @@ public final class Spamtrap implements AutoCloseable {
      * there yet, start goes on: mail flows, hits are spooled, and the connection is retried.
      */
     public static Spamtrap start(SpamtrapConfig config, Clock clock) {
-        CassandraOffenderStore store = new CassandraOffenderStore(config.cassandra(), config.policy(), clock);
-        store.nodeName(config.nodeName());
+        CassandraOffenderStore store = new CassandraOffenderStore(config.cassandra(), config.policy(), clock, config.nodeName());
         Spamtrap spamtrap = new Spamtrap(config, clock, store, new Connector() {
             @Override
             public boolean isConnected() {
@@ -144,13 +168,6 @@ public final class Spamtrap implements AutoCloseable {
             }
         });
         store.escalation(config.prefixEscalation(), spamtrap.lists::overlapsAllowlist);
-        // This node's own unconfirmed hits list their clients in the view at once; only a listing beyond those (made
-        // elsewhere, by hand or by an earlier escalation) is worth reading back before the trap listing is written.
-        store.listingHint(key -> spamtrap.view().listedBeyond(key, spamtrap.unconfirmed.get(key)));
-        ClientHistory history = new ClientHistory(clock, config.policy().historyLifetime());
-        store.clientHistory(history);
-        spamtrap.sync.clientHistory(history);
-        spamtrap.history = history;
         spamtrap.admin = new CassandraSpamtrapAdmin(spamtrap, store);
         if (config.firewallAgent().isPresent()) {
             // Offenders this node records are sent to the firewall agent; the client never blocks the caller.
@@ -189,7 +206,14 @@ public final class Spamtrap implements AutoCloseable {
         }
         long every = config.syncInterval().toMillis();
         scheduler.scheduleWithFixedDelay(this::tickSafely, every, every, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(() -> view.purgeExpired(), 10, 10, TimeUnit.MINUTES);
+        scheduler.scheduleWithFixedDelay(this::purgeExpired, 10, 10, TimeUnit.MINUTES);
+    }
+
+    /** Expired view entries, and unconfirmed entries past their end (a hit skipped as poison is never confirmed). */
+    private void purgeExpired() {
+        view.purgeExpired();
+        Instant now = clock.instant();
+        unconfirmed.values().removeIf(p -> !p.until.isAfter(now));
     }
 
     private void tickSafely() {
@@ -212,8 +236,7 @@ public final class Spamtrap implements AutoCloseable {
         }
         for (Map.Entry<String, List<Instant>> e : byKey.entrySet()) {
             Instant until = config.policy().listedUntil(e.getValue());
-            view.put(e.getKey(), until, java.util.Collections.max(e.getValue()));
-            unconfirmed.merge(e.getKey(), until, (a, b) -> a.isAfter(b) ? a : b);
+            unconfirmed.merge(e.getKey(), new Pending(until, e.getValue().size()), Pending::plus);
         }
         LOGGER.info("Spamtrap spool {}: {} hit(s) of {} client(s) waiting for the store, listed locally", spool.file(), spooled.size(),
             byKey.size());
@@ -290,7 +313,15 @@ public final class Spamtrap implements AutoCloseable {
      * (see {@link #admin()}).
      */
     public Optional<Offender> activeOffender(InetAddress address) {
-        return view.active(address);
+        Optional<Offender> listed = view.active(address);
+        return listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(offenderKey(address));
+    }
+
+    /** This node's own unconfirmed listing of {@code key}, if still active (lock-free). */
+    private Optional<Offender> pendingListing(String key) {
+        Pending p = unconfirmed.get(key);
+        return p == null || !p.until.isAfter(clock.instant()) ? Optional.empty()
+            : Optional.of(new Offender(key, null, null, 0, null, null, null, config.nodeName(), p.until));
     }
 
     /** How this node names the client in its offender records (an IPv4 address, an IPv6 /64 by default). */
@@ -300,7 +331,8 @@ public final class Spamtrap implements AutoCloseable {
 
     /** The listing stored under exactly this key, if active (key and expiry only, as above). */
     public Optional<Offender> activeOffender(String ip) {
-        return view.active(ip);
+        Optional<Offender> listed = view.active(ip);
+        return listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(ip);
     }
 
     public SpamtrapConfig config() {
@@ -334,11 +366,11 @@ public final class Spamtrap implements AutoCloseable {
      * spool and then stored by the recorder's threads.
      */
     public void recordHit(TrapHit hit) {
-        Instant until = hit.at().plus(config.policy().lifetime());
-        view.put(hit.ip(), until, hit.at());
-        unconfirmed.merge(hit.ip(), until, (a, b) -> a.isAfter(b) ? a : b);
-        LOGGER.debug("Spamtrap hit: client {} sent to trap <{}> (HELO '{}', MAIL FROM <{}>)", hit.client(), hit.trap(), hit.helo(), hit.mailFrom());
-        recorder.submit(hit);
+        // Safe on the event loop: a map merge and a queue add; the view (whose tables rehash under a lock) and the log
+        // line are the recorder's threads' business.
+        Integer generation = generations.get(hit.ip());
+        unconfirmed.merge(hit.ip(), new Pending(hit.at().plus(config.policy().lifetime()), 1), Pending::plus);
+        recorder.submit(generation == null ? hit : hit.withGeneration(generation));
     }
 
     /**
@@ -350,17 +382,15 @@ public final class Spamtrap implements AutoCloseable {
         listeners.recorded(o);
     }
 
+    /** A hit the store confirmed, with its key's listing after it: into the view; the key's pending entry counted down. */
     private void confirmed(Offender o) {
-        view.put(o);
-        unconfirmed.computeIfPresent(o.ip(), (k, until) -> until.isAfter(o.expiresAt()) ? until : null);
+        if (o.isActiveAt(clock.instant())) {
+            view.put(o);
+        }
+        unconfirmed.computeIfPresent(o.ip(), (k, p) -> p.hits <= 1 ? null : new Pending(p.until, p.hits - 1));
     }
 
     // ---- administration and health (read by the admin routes and metrics) ----
-
-    /** What this node knows of clients' history in the store (empty when started without Cassandra). */
-    public Optional<ClientHistory> clientHistory() {
-        return Optional.ofNullable(history);
-    }
 
     /** What an administrator can see and change; null when started without Cassandra (unit tests). */
     public SpamtrapAdmin admin() {

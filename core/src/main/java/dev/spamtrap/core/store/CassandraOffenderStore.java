@@ -37,7 +37,7 @@ import java.util.function.Predicate;
  *
  * <p>This class connects, keeps the schema and reads; the rooms beside it do the rest: {@link HitRecording} records
  * hits and derives listings from them, {@link PrefixListing} lists prefixes on evidence, {@link Listings} writes a
- * listing and its entry on the {@code changes} feed (time-bucketed by minute) that every node tails,
+ * listing and its entry on the change feed ({@link Feed}: one partition per writer, numbered rows) that every node tails,
  * {@link Statements} holds the prepared statements and consistency levels.
  */
 public final class CassandraOffenderStore implements OffenderStore {
@@ -49,49 +49,33 @@ public final class CassandraOffenderStore implements OffenderStore {
     private final Listings listings;
     private final PrefixListing prefixes;
     private final HitRecording recording;
-    private volatile String nodeName = "admin";
+    private final String nodeName;
+    private final Feed feed;
     private final ConsistencyLevel writeLevel;
     private final ConsistencyLevel readLevel;
     private volatile Statements prepared;
 
+    /** A store that writes as "admin" (administration tools, the firewall agent's reads). */
     public CassandraOffenderStore(CassandraSettings settings, OffenderPolicy policy, Clock clock) {
+        this(settings, policy, clock, "admin");
+    }
+
+    /** A store whose changes are written on the feed under {@code nodeName} (a new epoch each time it is built). */
+    public CassandraOffenderStore(CassandraSettings settings, OffenderPolicy policy, Clock clock, String nodeName) {
         this.settings = settings;
+        this.nodeName = nodeName;
+        this.feed = new Feed(nodeName);
         this.clock = clock;
         this.writeLevel = DefaultConsistencyLevel.valueOf(settings.writeConsistency());
         this.readLevel = DefaultConsistencyLevel.valueOf(settings.readConsistency());
-        this.listings = new Listings(clock, () -> nodeName);
+        this.listings = new Listings(clock, policy, feed);
         this.prefixes = new PrefixListing(policy, clock, listings);
-        this.recording = new HitRecording(policy, clock, listings, prefixes, this::toOffender);
+        this.recording = new HitRecording(policy, clock, listings, prefixes);
     }
 
     /** Prefix escalation rule and the allowlist test it must respect; set before recording. */
     public void escalation(PrefixEscalation rule, Predicate<CidrRange> coversAllowlisted) {
         prefixes.rule(rule, coversAllowlisted);
-    }
-
-    /**
-     * What this node's view knows of current listings, to spare a read per new client: a key the view does not
-     * list has no listing row worth comparing, and its trap listing is written at once. The view lags the store by
-     * at most a sync interval, so a listing made by hand on another node within that second may be replaced by the
-     * trap listing (docs/store.md). Without a hint every listing is read first.
-     */
-    public void listingHint(Predicate<String> maybeListed) {
-        recording.listingHint(maybeListed);
-    }
-
-    /** What this node knows of clients' history: clients it knows nothing of are recorded without a read. */
-    public void clientHistory(ClientHistory history) {
-        history.recountWith(key -> recount(key).whenComplete((x, e) -> {
-            if (e != null) {
-                LOGGER.warn("Recount of {} failed ({}); its hits are all stored, its listing may count fewer", key, e.toString());
-            }
-        }));
-        recording.clientHistory(history);
-    }
-
-    /** The node name written with changes this store makes (default "admin"). */
-    public void nodeName(String name) {
-        this.nodeName = name;
     }
 
     public boolean isConnected() {
@@ -157,6 +141,12 @@ public final class CassandraOffenderStore implements OffenderStore {
             "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", ks))) {
             present.add(r.getString("table_name"));
         }
+        if (present.contains(Schema.OFFENDERS) && session.execute(SimpleStatement.newInstance(
+            "SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ? AND column_name = 'slot'", ks,
+            Schema.OFFENDERS)).one() == null) {
+            LOGGER.error(Schema.previousVersion(ks));
+            throw new IllegalStateException(Schema.previousVersion(ks));
+        }
         for (Map.Entry<String, String> t : Schema.tables(ks).entrySet()) {
             if (!present.contains(t.getKey())) {
                 ddl(session, t.getValue());
@@ -208,115 +198,95 @@ public final class CassandraOffenderStore implements OffenderStore {
         return recordAll(List.of(hit)).thenApply(all -> all.get(0));
     }
 
-    /** Records a group of hits in few requests ({@link HitRecording}). */
+    /** Records a group of hits: per offender key one read and one write ({@link HitRecording}). */
     @Override
     public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
         return ready().thenCompose(p -> recording.recordAll(p, hits));
     }
 
-    /**
-     * Derives {@code key}'s listing again from every stored hit and rewrites it if the stored listing is shorter or counts
-     * fewer hits: after another node listed a client this node had recorded as fresh at the same time.
-     */
-    public CompletionStage<Void> recount(String key) {
-        return ready().thenCompose(p -> recording.recount(p, key));
-    }
-
-    /**
-     * Every client key with hits in the store (a paged scan of the hit table's partition keys), for {@link ClientHistory}
-     * after start. Completes with the number of keys read.
-     */
-    @Override
-    public CompletionStage<Long> forEachClientWithHits(java.util.function.Consumer<String> visitor) {
-        java.util.concurrent.atomic.AtomicLong n = new java.util.concurrent.atomic.AtomicLong();
-        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readHitKeys.bind())))
-            .thenCompose(rs -> Paging.eachRow(rs, row -> {
-                String key = row.getString("ip");
-                n.incrementAndGet();
-                if (key != null && !key.isEmpty()) {
-                    visitor.accept(key);
-                }
-            }))
-            .thenApply(x -> n.get());
-    }
-
     // ---- offenders ----
+
+    /** Visits every well-formed listing row (one per offender key, its evidence not read), page by page. */
+    private CompletionStage<Long> eachListing(Statements p, java.util.function.Consumer<Listing> visitor) {
+        java.util.concurrent.atomic.AtomicLong rows = new java.util.concurrent.atomic.AtomicLong();
+        return p.session.executeAsync(p.read(p.readListings.bind())).thenCompose(rs -> Paging.eachRow(rs, row -> {
+            rows.incrementAndGet();
+            Listing l = listingOrNull(row);
+            if (l != null) {
+                visitor.accept(l);
+            }
+        })).thenApply(x -> rows.get());
+    }
 
     @Override
     public CompletionStage<List<Offender>> loadActive() {
-        Instant now = clock.instant();
         List<Offender> out = new ArrayList<>();
-        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffenders.bind())))
-            .thenCompose(rs -> Paging.eachRow(rs, row -> {
-                Offender o = offenderOrNull(row);
-                if (o != null && o.isActiveAt(now)) {
-                    out.add(o);
-                }
-            }))
-            .thenApply(x -> out);
+        return forEachActive(out::add).thenApply(x -> out);
     }
 
     @Override
     public CompletionStage<Long> forEachActive(java.util.function.Consumer<Offender> visitor) {
         Instant now = clock.instant();
-        java.util.concurrent.atomic.AtomicLong rows = new java.util.concurrent.atomic.AtomicLong();
-        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffenders.bind())))
-            .thenCompose(rs -> Paging.eachRow(rs, row -> {
-                rows.incrementAndGet();
-                Offender o = offenderOrNull(row);
-                if (o != null && o.isActiveAt(now)) {
-                    visitor.accept(o);
-                }
-            }))
-            .thenApply(x -> rows.get());
+        return forEachListing(l -> {
+            if (l.isActiveAt(now)) {
+                visitor.accept(l.offender());
+            }
+        });
     }
 
-    /** Visits every offender row (page by page); malformed rows are skipped and logged once. */
-    /** Visits every well-formed offender row with its reason ({@code trap}, {@code prefix-escalation}, {@code manual} or the one given). */
-    public CompletionStage<Void> forEachOffender(java.util.function.BiConsumer<Offender, String> visitor) {
-        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffenders.bind())))
-            .thenCompose(rs -> Paging.eachRow(rs, row -> {
-                Offender o = offenderOrNull(row);
-                if (o != null) {
-                    visitor.accept(o, row.getString("reason"));
-                }
-            }));
+    @Override
+    public CompletionStage<Long> forEachListing(java.util.function.Consumer<Listing> visitor) {
+        return ready().thenCompose(p -> eachListing(p, visitor));
     }
 
     /**
-     * Visits one page of offender rows (at most {@code size}) from the driver's paging state {@code from} (null: the
-     * start), well-formed rows only. Completes with the paging state that continues, or null at the end.
+     * One page of listings (at most {@code size}, well-formed only) after {@code cursor} (null: the start). Completes with
+     * the cursor that continues, or null at the end.
+     *
+     * @throws IllegalArgumentException if {@code cursor} is not one this method returned
      */
-    public CompletionStage<java.nio.ByteBuffer> offenderPage(java.nio.ByteBuffer from, int size,
-                                                             java.util.function.BiConsumer<Offender, String> visitor) {
+    public CompletionStage<String> listingPage(String cursor, int size, java.util.function.Consumer<Listing> visitor) {
+        java.nio.ByteBuffer from;
+        try {
+            from = cursor == null ? null : java.nio.ByteBuffer.wrap(java.util.Base64.getUrlDecoder().decode(cursor));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + cursor + "' is not a cursor", e);
+        }
         return ready().thenCompose(p -> {
-            BoundStatement st = p.read(p.readOffenders.bind()).setPageSize(size);
+            BoundStatement st = p.read(p.readListings.bind()).setPageSize(size);
             if (from != null) {
                 st = st.setPagingState(from);
             }
             return p.session.executeAsync(st);
         }).thenApply(rs -> {
             for (Row row : rs.currentPage()) {
-                Offender o = offenderOrNull(row);
-                if (o != null) {
-                    visitor.accept(o, row.getString("reason"));
+                Listing l = listingOrNull(row);
+                if (l != null) {
+                    visitor.accept(l);
                 }
             }
-            return rs.hasMorePages() ? rs.getExecutionInfo().getPagingState() : null;
+            if (!rs.hasMorePages()) {
+                return null;
+            }
+            java.nio.ByteBuffer state = rs.getExecutionInfo().getPagingState();
+            byte[] bytes = new byte[state.remaining()];
+            state.duplicate().get(bytes);
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
         });
     }
 
-    /** The row as an Offender, or null (logged once) if it lacks its key or expiry. */
-    Offender offenderOrNull(Row row) {
+    /** The row's listing, or null (logged once) if it lacks its key or expiry, or its key is no address or prefix. */
+    Listing listingOrNull(Row row) {
         String ip = row.getString("ip");
-        Instant expires = row.getInstant("expires_at");
         if (ip == null || ip.isBlank()) {
             problems.skip(Schema.OFFENDERS, "(no key)", "no ip");
             return null;
         }
-        if (expires == null) {
-            problems.skip(Schema.OFFENDERS, ip, "no expires_at (insert rows with expires_at and a TTL)");
-            return null;
+        if (row.getInstant("expires_at") == null) {
+            if (row.getString("reason") != null || row.getString("trap") != null || !row.isNull("hit_count")) {
+                problems.skip(Schema.OFFENDERS, ip, "no expires_at (insert rows with expires_at and a TTL)");
+            }
+            return null; // without any listing column: evidence alone, no listing (nothing to say)
         }
         try {
             CidrRange.parse(ip);
@@ -324,79 +294,59 @@ public final class CassandraOffenderStore implements OffenderStore {
             problems.skip(Schema.OFFENDERS, ip, e.getMessage());
             return null;
         }
-        Integer count = row.isNull("hit_count") ? 0 : row.getInt("hit_count");
-        return new Offender(ip, row.getInstant("first_hit"), row.getInstant("last_hit"), count, row.getString("trap"),
-            row.getString("helo"), row.getString("mail_from"), row.getString("node"), expires);
+        ClientRecord r = new ClientRecord(ip).readListing(row);
+        return new Listing(r.offender(), r.reason == null ? "trap" : r.reason, r.cause, r.generation, r.forgivenAt);
     }
 
-    Offender toOffender(Row row, Instant expires) {
-        Offender o = offenderOrNull(row);
-        return o != null ? o : new Offender(row.getString("ip"), null, null, 0, null, null, null, null, expires);
+    /** One offender's listing and evidence (the newest hit of each evidence slot, newest first), if it has a listing row. */
+    public CompletionStage<java.util.Optional<Listing>> offender(String key) {
+        return ready().thenCompose(p -> listings.read(p, key).thenCombine(
+            Paging.collect(p.session.executeAsync(p.read(p.readEvidence.bind(key))), row -> row.getString("hit_id") == null || row.getInstant("hit_at") == null
+                ? null : new TrapHit(row.getString("hit_id"), key, row.getString("hit_client") == null ? key : row.getString("hit_client"),
+                row.getInstant("hit_at"), row.getString("hit_trap") == null ? "" : row.getString("hit_trap"), row.getString("hit_helo"),
+                row.getString("hit_mail_from"), row.getString("hit_node"))),
+            (r, hits) -> {
+                if (r.expiresAt == null) {
+                    return java.util.Optional.<Listing>empty();
+                }
+                hits.removeIf(java.util.Objects::isNull);
+                hits.sort(java.util.Comparator.comparing(TrapHit::at).reversed());
+                return java.util.Optional.of(new Listing(r.offender(), r.reason == null ? "trap" : r.reason, r.cause, r.generation, r.forgivenAt, hits));
+            }));
     }
 
+    /** Forgives {@code key} ({@link Listings#forgive}); announced on the change feed. */
     @Override
     public CompletionStage<Void> remove(String ip) {
-        return ready().thenCompose(p -> p.session.executeAsync(p.write(p.deleteOffender.bind(ip)))
-            .thenCompose(x -> p.session.executeAsync(p.write(p.deleteHits.bind(ip))))
-            .thenCompose(x -> listings.announce(p, Change.REMOVED, ip, null)));
+        return forgive(ip).thenApply(x -> null);
     }
 
-    /** Writes a listing by hand (reason {@code manual}) and announces it. */
-    public CompletionStage<Offender> listByHand(String key, Instant until, String reason) {
-        Instant now = clock.instant();
-        Offender o = new Offender(key, now, now, 0, "", "", "", nodeName, until);
-        return ready().thenCompose(p -> {
-            int ttl = Statements.ttlSeconds(now, until);
-            // a null reason clears a cause the replaced row held
-            return p.session.executeAsync(p.write(Listings.listingRow(p, o, "manual", reason, ttl, true)))
-                .thenCompose(x -> listings.announce(p, Change.LISTED, key, until));
-        }).thenApply(x -> o);
+    /** Forgives {@code key}; completes with whether it was listed. */
+    public CompletionStage<Boolean> forgive(String key) {
+        return ready().thenCompose(p -> listings.forgive(p, key));
     }
 
-    /** One offender row, if present and well-formed. */
-    public CompletionStage<java.util.Optional<Row>> offenderRow(String key) {
-        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readOffender.bind(key))))
-            .thenApply(rs -> java.util.Optional.ofNullable(rs.one()));
-    }
-
-    /** Every remembered hit of a key (time, id, client, trap, helo, mail_from, node). */
-    public CompletionStage<List<Row>> hitRows(String key) {
-        return ready().thenCompose(p -> Paging.collect(p.session.executeAsync(p.read(p.readHits.bind(key))), r -> r));
+    /** Lists {@code key} by hand (reason {@code manual}, {@code note} kept as its cause) until {@code until}, unless listed longer. */
+    public CompletionStage<Offender> listByHand(String key, Instant until, String note) {
+        return ready().thenCompose(p -> listings.list(p, key, until, "manual", note == null || note.isEmpty() ? null : note, nodeName, 0, false))
+            .thenApply(java.util.Optional::get);
     }
 
     // ---- change feed ----
 
     @Override
-    public CompletionStage<List<Change>> changesSince(Instant from) {
-        long first = from.toEpochMilli() / 60_000L;
-        long last = clock.millis() / 60_000L + 1;
-        UUID start = Uuids.startOf(from.toEpochMilli());
-        return ready().thenCompose(p -> {
-            List<Change> out = new ArrayList<>();
-            CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
-            for (long b = first; b <= last; b++) {
-                long bucket = b;
-                chain = chain.thenCompose(x -> p.session.executeAsync(p.read(p.readChanges.bind(bucket, start)))
-                    .thenCompose(rs -> Paging.eachRow(rs, row -> {
-                        UUID id = row.getUuid("id");
-                        String kind = row.getString("kind");
-                        if (id == null || kind == null) {
-                            problems.skip(Schema.CHANGES, bucket + "/" + id, "no id or kind");
-                            return;
-                        }
-                        if ((Change.LISTED.equals(kind) || Change.REMOVED.equals(kind)) && (row.getString("key") == null || row.getString("key").isEmpty())) {
-                            problems.skip(Schema.CHANGES, bucket + "/" + id, "no key");
-                            return;
-                        }
-                        if (Change.LISTED.equals(kind) && row.getInstant("expires_at") == null) {
-                            problems.skip(Schema.CHANGES, bucket + "/" + id, "no expires_at");
-                            return;
-                        }
-                        out.add(new Change(id, kind, row.getString("key"), row.getInstant("expires_at"), row.getString("node")));
-                    })));
-            }
-            return chain.thenApply(x -> out);
-        });
+    public CompletionStage<List<FeedSource>> feedSources() {
+        return ready().thenCompose(Feed::sources);
+    }
+
+    @Override
+    public CompletionStage<Long> feedHead(FeedSource source) {
+        return ready().thenCompose(p -> Feed.head(p, source));
+    }
+
+    @Override
+    public CompletionStage<List<Change>> changesAfter(FeedSource source, long seq) {
+        return ready().thenCompose(p -> Feed.after(p, source, seq, problems));
     }
 
     // ---- traps and allowlist ----
@@ -413,31 +363,62 @@ public final class CassandraOffenderStore implements OffenderStore {
             .thenApply(l -> { l.removeIf(java.util.Objects::isNull); return l; });
     }
 
-    /** Trap table rows: entry, comment, added_at. */
-    public CompletionStage<List<Row>> trapRows() {
-        return ready().thenCompose(p -> Paging.collect(p.session.executeAsync(p.read(p.readTraps.bind())), r -> r));
+    private static TableEntry tableEntry(Row r, String column) {
+        return r.getString(column) == null ? null : new TableEntry(r.getString(column), r.getString("comment"), r.getInstant("added_at"));
     }
 
-    /** Allowlist table rows: cidr, comment, added_at. */
-    public CompletionStage<List<Row>> allowlistRows() {
-        return ready().thenCompose(p -> Paging.collect(p.session.executeAsync(p.read(p.readAllowlist.bind())), r -> r));
+    /** The trap table's entries, sorted. */
+    public CompletionStage<List<TableEntry>> traps() {
+        return ready().thenCompose(p -> Paging.collect(p.session.executeAsync(p.read(p.readTraps.bind())), r -> tableEntry(r, "entry")))
+            .thenApply(CassandraOffenderStore::sorted);
     }
 
-    /** Runs an administrator's write on a small table (traps, allowlist) and announces the change. */
-    public CompletionStage<Void> tableWrite(String cql, String changeKind, Object... values) {
-        return ready().thenCompose(p -> p.session.executeAsync(SimpleStatement.newInstance(cql.replace("%ks", p.ks), values)
-                .setConsistencyLevel(writeLevel))
-            .thenCompose(x -> listings.announce(p, changeKind, "", null)));
+    /** The allowlist table's ranges, sorted. */
+    public CompletionStage<List<TableEntry>> allowlist() {
+        return ready().thenCompose(p -> Paging.collect(p.session.executeAsync(p.read(p.readAllowlist.bind())), r -> tableEntry(r, "cidr")))
+            .thenApply(CassandraOffenderStore::sorted);
     }
 
-    /** Runs a read on a small table ({@code %ks} is the keyspace). */
-    public CompletionStage<List<Row>> tableRead(String cql, Object... values) {
-        return ready().thenCompose(p -> Paging.collect(p.session.executeAsync(SimpleStatement.newInstance(cql.replace("%ks", p.ks), values)
-            .setConsistencyLevel(readLevel)), r -> r));
+    /** Adds a trap entry (already validated) unless present; announced. Completes with whether it was added. */
+    public CompletionStage<Boolean> addTrap(String entry, String comment, Instant at) {
+        return ready().thenCompose(p -> putIfAbsent(p, p.readTrap.bind(entry), p.writeTrap.bind(entry, comment, at), Change.TRAPS));
+    }
+
+    /** Removes a trap entry if present; announced. */
+    public CompletionStage<Boolean> removeTrap(String entry) {
+        return ready().thenCompose(p -> deleteIfPresent(p, p.readTrap.bind(entry), p.deleteTrap.bind(entry), Change.TRAPS));
+    }
+
+    /** Adds an allowlisted range (already normalised), or replaces its comment; announced. */
+    public CompletionStage<Void> addAllowed(String cidr, String comment, Instant at) {
+        return ready().thenCompose(p -> p.session.executeAsync(p.write(p.writeAllowed.bind(cidr, comment, at)))
+            .thenCompose(x -> listings.announce(p, Change.ALLOWLIST)));
+    }
+
+    /** Removes an allowlisted range if present; announced. */
+    public CompletionStage<Boolean> removeAllowed(String cidr) {
+        return ready().thenCompose(p -> deleteIfPresent(p, p.readAllowed.bind(cidr), p.deleteAllowed.bind(cidr), Change.ALLOWLIST));
+    }
+
+    private CompletionStage<Boolean> putIfAbsent(Statements p, BoundStatement read, BoundStatement write, String kind) {
+        return p.session.executeAsync(p.read(read)).thenCompose(rs -> rs.one() != null ? CompletableFuture.completedFuture(false)
+            : p.session.executeAsync(p.write(write)).thenCompose(x -> listings.announce(p, kind)).thenApply(x -> true));
+    }
+
+    private CompletionStage<Boolean> deleteIfPresent(Statements p, BoundStatement read, BoundStatement delete, String kind) {
+        return p.session.executeAsync(p.read(read)).thenCompose(rs -> rs.one() == null ? CompletableFuture.completedFuture(false)
+            : p.session.executeAsync(p.write(delete)).thenCompose(x -> listings.announce(p, kind)).thenApply(x -> true));
+    }
+
+    private static List<TableEntry> sorted(List<TableEntry> entries) {
+        entries.removeIf(java.util.Objects::isNull);
+        entries.sort(java.util.Comparator.comparing(TableEntry::value));
+        return entries;
     }
 
     @Override
     public synchronized void close() {
+        feed.close();
         Statements p = prepared;
         prepared = null;
         if (p != null) {

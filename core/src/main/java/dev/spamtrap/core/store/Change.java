@@ -1,41 +1,52 @@
 package dev.spamtrap.core.store;
 
 import java.time.Instant;
-import java.util.UUID;
 
-/** One entry of the change feed: an offender listed or removed, or the trap / allowlist table changed. */
+/**
+ * One entry of the change feed: an offender listed or removed, or the trap / allowlist table changed. Entries are
+ * ordered per writer ({@link #source()}) by {@link #seq()}: 1, 2, 3 ... without gaps within one source.
+ */
 public final class Change {
     public static final String LISTED = "listed";
     public static final String REMOVED = "removed";
     public static final String TRAPS = "traps";
     public static final String ALLOWLIST = "allowlist";
 
-    private final UUID id;
+    private final FeedSource source;
+    private final long seq;
     private final String kind;
     private final String key;
     private final Instant expiresAt;
-    private final String node;
+    private final int generation;
 
-    public Change(UUID id, String kind, String key, Instant expiresAt, String node) {
-        this.id = id;
+    public Change(FeedSource source, long seq, String kind, String key, Instant expiresAt, int generation) {
+        this.source = source;
+        this.seq = seq;
         this.kind = kind;
-        this.key = key;
+        this.key = key == null ? "" : key;
         this.expiresAt = expiresAt;
-        this.node = node;
+        this.generation = generation;
     }
 
-    /** A time-based UUID: orders the feed. */
-    public UUID id() { return id; }
+    /** The writer (a James node, or an administrator's store) and its epoch. */
+    public FeedSource source() { return source; }
+    /** This entry's place in its source's sequence (from 1). */
+    public long seq() { return seq; }
     public String kind() { return kind; }
     /** The offender key for {@code listed} / {@code removed}; empty otherwise. */
     public String key() { return key; }
     /** For {@code listed}: until when; null otherwise. */
     public Instant expiresAt() { return expiresAt; }
+    /**
+     * The key's forgive generation the entry belongs to: a {@code removed} entry of generation g voids every
+     * {@code listed} entry of a lower generation, whatever order they are read in.
+     */
+    public int generation() { return generation; }
     /** The James node that made the change ("admin" for administrator changes). */
-    public String node() { return node; }
+    public String node() { return source.writer(); }
 
     @Override
     public String toString() {
-        return "Change{" + kind + " " + key + " until " + expiresAt + " by " + node + "}";
+        return "Change{" + source + "#" + seq + " " + kind + " " + key + " until " + expiresAt + " gen " + generation + "}";
     }
 }

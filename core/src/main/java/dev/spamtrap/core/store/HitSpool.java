@@ -300,7 +300,7 @@ public final class HitSpool implements AutoCloseable {
 
     public static String encode(TrapHit hit) {
         return String.join("\t", enc(hit.ip()), hit.at().toString(), enc(hit.trap()), enc(hit.helo()), enc(hit.mailFrom()), enc(hit.node()),
-            enc(hit.id()), enc(hit.client()));
+            enc(hit.id()), enc(hit.client()), Integer.toString(hit.generation()));
     }
 
     public static TrapHit decode(String line) {
@@ -308,10 +308,11 @@ public final class HitSpool implements AutoCloseable {
         if (f.length == 6) {
             return new TrapHit(dec(f[0]), Instant.parse(f[1]), dec(f[2]), dec(f[3]), dec(f[4]), dec(f[5]));
         }
-        if (f.length != 8) {
-            throw new IllegalArgumentException("expected 8 fields, got " + f.length);
+        if (f.length != 8 && f.length != 9) {
+            throw new IllegalArgumentException("expected 9 fields, got " + f.length);
         }
-        return new TrapHit(dec(f[6]), dec(f[0]), dec(f[7]), Instant.parse(f[1]), dec(f[2]), dec(f[3]), dec(f[4]), dec(f[5]));
+        TrapHit hit = new TrapHit(dec(f[6]), dec(f[0]), dec(f[7]), Instant.parse(f[1]), dec(f[2]), dec(f[3]), dec(f[4]), dec(f[5]));
+        return f.length == 9 ? hit.withGeneration(Integer.parseInt(f[8])) : hit;
     }
 
     private static String enc(String s) {

@@ -1,89 +1,112 @@
 package dev.spamtrap.core.store;
 
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
-import com.datastax.oss.driver.api.core.uuid.Uuids;
 import dev.spamtrap.core.offender.Offender;
+import dev.spamtrap.core.offender.OffenderPolicy;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 
 /**
- * A listing's {@code offenders} row and the {@code changes} feed entry that tells every node of it: how both are
- * built and written. The feed is bucketed by minute; an entry's id is a time-based UUID.
+ * A listing's static columns in its key's {@code offenders} partition and the feed entries that tell every node of it:
+ * how they are written for a trap listing, a listing by hand or by prefix escalation, and a forgive.
  */
 final class Listings {
-    /** Change-feed rows per batch: one partition, well under Cassandra's 5 KB batch warning. */
-    static final int CHANGES_PER_BATCH = 25;
-
     private final Clock clock;
-    private final Supplier<String> nodeName;
+    private final OffenderPolicy policy;
+    private final Feed feed;
 
-    Listings(Clock clock, Supplier<String> nodeName) {
+    Listings(Clock clock, OffenderPolicy policy, Feed feed) {
         this.clock = clock;
-        this.nodeName = nodeName;
-    }
-
-    /** This node's name, written with the changes it makes. */
-    String nodeName() {
-        return nodeName.get();
+        this.policy = policy;
+        this.feed = feed;
     }
 
     /**
-     * The {@code offenders} row of a listing. A null {@code cause} is left unset (a bound null writes a tombstone)
-     * unless {@code clearCause}: the row being replaced holds one.
+     * The static columns of {@code r}'s listing, at {@link ClientRecord#writeTime}, kept until the listing's end plus the
+     * policy's history lifetime (a repeat offence within it escalates). A null cause is left unset unless
+     * {@code clearCause} (the replaced listing held one): a bound null is a tombstone.
      */
-    static BoundStatement listingRow(Statements p, Offender o, String reason, String cause, int ttl, boolean clearCause) {
-        BoundStatement row = p.writeOffender.bind(o.ip(), o.expiresAt(), reason, o.firstHit(), o.lastHit(), o.hitCount(), o.trap(),
-            o.helo(), o.mailFrom(), o.node(), cause, ttl);
-        return cause == null && !clearCause ? row.unset("cause") : row;
+    static BoundStatement listingRow(Statements p, ClientRecord r, Instant now, OffenderPolicy policy, boolean clearCause) {
+        int ttl = Math.max(1, Statements.ttlSeconds(now, r.expiresAt.plus(policy.historyLifetime())));
+        BoundStatement row = p.writeListing.bind(r.key, r.expiresAt, r.listedAt, r.offences, r.hitCount, r.firstHit, r.lastHit, r.trap, r.helo,
+            r.mailFrom, r.node, r.reason, r.cause, r.generation, ttl, ClientRecord.writeTime(r.generation, r.expiresAt, r.hitCount));
+        return r.cause == null && !clearCause ? row.unset("cause") : row;
     }
 
-    /** A feed entry. */
-    static BoundStatement change(Statements p, String kind, String key, Instant expiresAt, String node) {
-        UUID id = Uuids.timeBased();
-        long bucket = Uuids.unixTimestamp(id) / 60_000L;
-        return p.writeChange.bind(bucket, id, kind, key == null ? "" : key, expiresAt, node);
+    CompletableFuture<Void> announceListed(Statements p, ClientRecord r) {
+        return feed.publish(p, Change.LISTED, r.key, r.expiresAt, r.generation);
     }
 
-    /** The feed entry announcing a listing (by its hit's node, else this one). */
-    BoundStatement listed(Statements p, Offender o) {
-        return change(p, Change.LISTED, o.ip(), o.expiresAt(), o.node() == null ? nodeName() : o.node());
+    /** Writes one feed entry about a small table (traps, allowlist). */
+    CompletionStage<Void> announce(Statements p, String kind) {
+        return feed.publish(p, kind, "", null, 0);
     }
 
-    /** Writes one feed entry by this node. */
-    CompletionStage<Void> announce(Statements p, String kind, String key, Instant expiresAt) {
-        return p.session.executeAsync(p.write(change(p, kind, key, expiresAt, nodeName()))).thenApply(x -> null);
+    CompletionStage<ClientRecord> read(Statements p, String key) {
+        return Paging.collect(p.session.executeAsync(p.read(p.readClient.bind(key))), r -> r).thenApply(rows -> ClientRecord.of(key, rows));
     }
 
-    /** Feed entries in single-partition batches (one per minute bucket, a few dozen rows each): one request per batch. */
-    List<CompletableFuture<?>> announceAll(Statements p, List<BoundStatement> changes) {
-        Map<Long, List<BoundStatement>> byBucket = new LinkedHashMap<>();
-        for (BoundStatement c : changes) {
-            byBucket.computeIfAbsent(c.getLong(0), k -> new ArrayList<>()).add(c);
-        }
-        List<CompletableFuture<?>> out = new ArrayList<>();
-        for (List<BoundStatement> same : byBucket.values()) {
-            for (int i = 0; i < same.size(); i += CHANGES_PER_BATCH) {
-                out.add(p.session.executeAsync(p.write(same.subList(i, Math.min(same.size(), i + CHANGES_PER_BATCH)))).toCompletableFuture());
+    /**
+     * Lists {@code key} until {@code until} for {@code reason} (manual, prefix-escalation) unless {@code onlyIfUnlisted}
+     * and it is listed now; a longer listing already there stays (the longer end wins). Completes with the listing
+     * stored, or empty when nothing was written.
+     */
+    CompletionStage<java.util.Optional<Offender>> list(Statements p, String key, Instant until, String reason, String cause, String node,
+                                                       int hits, boolean onlyIfUnlisted) {
+        Instant now = clock.instant();
+        return read(p, key).thenCompose(r -> {
+            if (onlyIfUnlisted && r.activeAt(now)) {
+                return CompletableFuture.completedFuture(java.util.Optional.<Offender>empty());
             }
-        }
-        return out;
+            boolean hadCause = r.cause != null;
+            boolean longer = r.activeAt(now) && r.expiresAt.isAfter(until);
+            if (!longer) {
+                if (r.isForgiven()) {
+                    r.offences = 0;
+                    r.hitCount = 0;
+                    r.firstHit = null;
+                    r.lastHit = null;
+                }
+                r.expiresAt = until;
+                r.listedAt = now;
+                r.reason = reason;
+                r.cause = cause;
+                r.node = node;
+                r.hitCount = Math.max(r.hitCount, hits);
+                r.firstHit = r.firstHit == null ? now : r.firstHit;
+                r.lastHit = r.lastHit == null ? now : r.lastHit;
+            }
+            if (longer) {
+                return CompletableFuture.completedFuture(java.util.Optional.of(r.offender()));
+            }
+            return p.session.executeAsync(p.write(listingRow(p, r, now, policy, hadCause)))
+                .thenCompose(x -> announceListed(p, r))
+                .thenApply(x -> java.util.Optional.of(r.offender()));
+        });
     }
 
-    /** Writes a listing's row and its feed entry in one request (unlogged: a replay rewrites both idempotently anyway). */
-    CompletionStage<Void> write(Statements p, Offender o, String reason, String cause) {
-        int ttl = Statements.ttlSeconds(clock.instant(), o.expiresAt());
-        if (ttl <= 0) {
-            return CompletableFuture.completedFuture(null);
-        }
-        return p.session.executeAsync(p.write(List.of(listingRow(p, o, reason, cause, ttl, false), listed(p, o)))).thenApply(x -> null);
+    /**
+     * Forgives {@code key}: its listing is replaced, one generation up, by a forgiven marker (no delete: nothing for a
+     * replica that missed it to resurrect), and every node is told. Hits its nodes made before they knew of it are
+     * ignored from then on (their generation is lower). Completes with whether it was listed.
+     */
+    CompletionStage<Boolean> forgive(Statements p, String key) {
+        Instant now = clock.instant();
+        return read(p, key).thenCompose(r -> {
+            boolean wasListed = r.activeAt(now);
+            int generation = r.generation + 1;
+            int ttl = Math.max(1, Statements.ttlSeconds(now, now.plus(policy.maxLifetime()).plus(policy.historyLifetime())));
+            BoundStatement marker = p.writeForgiven.bind(key, now, now, null, generation, now, ttl, ClientRecord.forgiveWriteTime(generation));
+            if (r.cause == null) {
+                marker = marker.unset("cause");
+            }
+            return p.session.executeAsync(p.write(marker))
+                .thenCompose(x -> feed.publish(p, Change.REMOVED, key, null, generation))
+                .thenApply(x -> wasListed);
+        });
     }
 }

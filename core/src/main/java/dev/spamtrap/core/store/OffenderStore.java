@@ -3,7 +3,6 @@ package dev.spamtrap.core.store;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.TrapHit;
 
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -14,7 +13,8 @@ import java.util.concurrent.CompletionStage;
 public interface OffenderStore extends AutoCloseable {
     /**
      * Records a hit and returns the offender's listing. Idempotent by {@link TrapHit#id()}: recording the same
-     * hit again changes nothing; hits of one client recorded concurrently by several nodes are all counted.
+     * hit again changes nothing. A listing only grows (a write computed from an older read never shortens it) until
+     * forgiven.
      */
     CompletionStage<Offender> record(TrapHit hit);
 
@@ -50,18 +50,24 @@ public interface OffenderStore extends AutoCloseable {
     }
 
     /**
-     * Visits the key of every client with hits stored (once after start, for {@link ClientHistory}). A store that
-     * cannot list them fails, and its clients are then always recorded the careful way.
+     * Visits every listing row, active or not (forgiven keys carry their generation), page by page: a node's full load.
+     * Malformed rows are skipped. Completes with the number of rows read.
      */
-    default CompletionStage<Long> forEachClientWithHits(java.util.function.Consumer<String> visitor) {
-        return java.util.concurrent.CompletableFuture.failedFuture(new UnsupportedOperationException("this store cannot list its clients"));
+    default CompletionStage<Long> forEachListing(java.util.function.Consumer<Listing> visitor) {
+        return forEachActive(o -> visitor.accept(new Listing(o, "trap", null, 0, null)));
     }
 
-    /** Removes an offender (and its escalation history) before its entry expires; announced on the change feed. */
+    /** Forgives an offender: unlisted now, its hits made before their node knew of it never count again; announced on the change feed. */
     CompletionStage<Void> remove(String ip);
 
-    /** Change-feed entries made at or after {@code from}, oldest first. */
-    CompletionStage<List<Change>> changesSince(Instant from);
+    /** Every writer of the change feed, as registered (a writer appears before its first entry lands). */
+    CompletionStage<List<FeedSource>> feedSources();
+
+    /** The last sequence number {@code source} has written (0 if none). */
+    CompletionStage<Long> feedHead(FeedSource source);
+
+    /** {@code source}'s entries after sequence number {@code seq}, in order (a row's entries share its number). */
+    CompletionStage<List<Change>> changesAfter(FeedSource source, long seq);
 
     /** Raw trap entries from the store's trap table (validated by the caller). */
     CompletionStage<List<String>> loadTrapEntries();

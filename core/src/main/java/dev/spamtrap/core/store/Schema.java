@@ -9,7 +9,7 @@ import java.util.stream.Collectors;
  * statements for what is missing, then checks that the keyspace uses NetworkTopologyStrategy with the
  * configured replication (a mismatch is logged, never "fixed" behind the administrator's back).
  *
- * <p>Compaction (see docs/store.md): {@code hits}, {@code prefix_hits} and {@code changes} are written
+ * <p>Compaction (see docs/store.md): {@code feed} is written
  * once with one TTL per table, so TimeWindowCompactionStrategy drops whole expired SSTables. {@code offenders}
  * holds rows of mixed lifetimes (24 h to 7 days, manual listings), overwritten on escalation and deleted on
  * forgive: LeveledCompactionStrategy keeps each key in few SSTables and purges overwritten, expired and
@@ -17,9 +17,9 @@ import java.util.stream.Collectors;
  */
 final class Schema {
     static final String OFFENDERS = "offenders";
-    static final String HITS = "hits";
     static final String PREFIX_HITS = "prefix_hits";
-    static final String CHANGES = "changes";
+    static final String FEED = "feed";
+    static final String FEED_WRITERS = "feed_writers";
     static final String TRAPS = "traps";
     static final String ALLOWLIST = "allowlist";
 
@@ -37,27 +37,43 @@ final class Schema {
     static Map<String, String> tables(String keyspace) {
         String ks = quote(keyspace);
         Map<String, String> t = new LinkedHashMap<>();
+        // One partition per offender key: the listing in static columns, beside at most EVIDENCE_SLOTS rows of evidence.
         t.put(OFFENDERS, "CREATE TABLE IF NOT EXISTS " + ks + ".offenders ("
-            + "ip text PRIMARY KEY, expires_at timestamp, reason text, first_hit timestamp, last_hit timestamp, hit_count int,"
-            + " trap text, helo text, mail_from text, node text, cause text)"
+            + "ip text, slot int,"
+            + " expires_at timestamp static, listed_at timestamp static, offences int static, hit_count int static,"
+            + " first_hit timestamp static, last_hit timestamp static, trap text static, helo text static, mail_from text static,"
+            + " node text static, reason text static, cause text static, generation int static, forgiven_at timestamp static,"
+            + " hit_at timestamp, hit_id text, hit_client text, hit_trap text, hit_helo text, hit_mail_from text, hit_node text,"
+            + " PRIMARY KEY (ip, slot))"
             + " WITH compaction = {'class': 'LeveledCompactionStrategy', 'unchecked_tombstone_compaction': 'true'}"
             + " AND gc_grace_seconds = 10800");
-        t.put(HITS, "CREATE TABLE IF NOT EXISTS " + ks + ".hits ("
-            + "ip text, at timestamp, id text, client text, trap text, helo text, mail_from text, node text,"
-            + " PRIMARY KEY (ip, at, id))"
-            + " WITH compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}"
-            + " AND gc_grace_seconds = 10800");
+        // one row per trapping client of a prefix (the newest hit's time and id), kept for the escalation window
         t.put(PREFIX_HITS, "CREATE TABLE IF NOT EXISTS " + ks + ".prefix_hits ("
-            + "prefix text, at timestamp, id text, client text, PRIMARY KEY (prefix, at, id))"
-            + " WITH compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'HOURS', 'compaction_window_size': 1}"
+            + "prefix text, client text, at timestamp, id text, PRIMARY KEY (prefix, client))"
+            + " WITH compaction = {'class': 'LeveledCompactionStrategy', 'unchecked_tombstone_compaction': 'true'}"
             + " AND gc_grace_seconds = 3600");
-        t.put(CHANGES, "CREATE TABLE IF NOT EXISTS " + ks + ".changes ("
-            + "bucket bigint, id timeuuid, kind text, key text, expires_at timestamp, node text, PRIMARY KEY (bucket, id))"
+        t.put(FEED, "CREATE TABLE IF NOT EXISTS " + ks + ".feed ("
+            + "writer text, epoch timeuuid, seq bigint, changes list<frozen<tuple<text, text, timestamp, int>>>, PRIMARY KEY ((writer, epoch), seq))"
             + " WITH compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'HOURS', 'compaction_window_size': 1}"
             + " AND default_time_to_live = 86400 AND gc_grace_seconds = 3600");
+        t.put(FEED_WRITERS, "CREATE TABLE IF NOT EXISTS " + ks + ".feed_writers ("
+            + "ring int, writer text, epoch timeuuid, PRIMARY KEY (ring, writer, epoch)) WITH gc_grace_seconds = 3600");
         t.put(TRAPS, "CREATE TABLE IF NOT EXISTS " + ks + ".traps (entry text PRIMARY KEY, comment text, added_at timestamp)");
         t.put(ALLOWLIST, "CREATE TABLE IF NOT EXISTS " + ks + ".allowlist (cidr text PRIMARY KEY, comment text, added_at timestamp)");
         return t;
+    }
+
+    /** Rows of evidence kept per offender key: the 16 newest hits counted (a new one takes an empty slot, else the oldest). */
+    static final int EVIDENCE_SLOTS = 16;
+
+    /**
+     * The refusal of a keyspace written by the previous version (an {@code offenders} table keyed by address alone beside
+     * {@code hits} and {@code changes}), which this version neither reads nor converts.
+     */
+    static String previousVersion(String ks) {
+        return "Cassandra keyspace '" + ks + "' holds the previous spamtrap schema (offenders keyed by ip alone, hits, changes), which this"
+            + " version does not read. Drop it with: cqlsh -e \"DROP KEYSPACE " + ks + "\" (its listings go; offenders that trap again are"
+            + " listed again), or set cassandra.keyspace to a new name.";
     }
 
     static String quote(String identifier) {

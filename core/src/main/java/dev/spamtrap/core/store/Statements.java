@@ -15,6 +15,9 @@ import java.util.List;
 
 /** One session's prepared statements and the consistency levels every request of the store goes out at. */
 final class Statements {
+    /** The static columns of a listing, as every read of one selects them. */
+    static final String LISTING_COLUMNS = "expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap, helo, mail_from, node, reason,"
+        + " cause, generation, forgiven_at";
     /** Rows per page of every read. */
     static final int PAGE_SIZE = 5000;
 
@@ -23,45 +26,57 @@ final class Statements {
     final String ks;
     final ConsistencyLevel writeLevel;
     final ConsistencyLevel readLevel;
-    final PreparedStatement insertHit;
-    final PreparedStatement readHitTimesIn;
-    final PreparedStatement readOffendersIn;
-    final PreparedStatement readHits;
-    final PreparedStatement readHitKeys;
-    final PreparedStatement readOffender;
-    final PreparedStatement writeOffender;
-    final PreparedStatement readOffenders;
-    final PreparedStatement deleteOffender;
-    final PreparedStatement deleteHits;
-    final PreparedStatement writeChange;
-    final PreparedStatement readChanges;
+    final PreparedStatement readClient;
+    final PreparedStatement writeEvidence;
+    final PreparedStatement writeListing;
+    final PreparedStatement writeForgiven;
+    final PreparedStatement readListings;
+    final PreparedStatement readEvidence;
+    final PreparedStatement writeFeed;
+    final PreparedStatement readFeedAfter;
+    final PreparedStatement readFeedHead;
+    final PreparedStatement registerWriter;
+    final PreparedStatement readWriters;
     final PreparedStatement insertPrefixHit;
     final PreparedStatement readPrefixHits;
     final PreparedStatement readTraps;
+    final PreparedStatement readTrap;
+    final PreparedStatement writeTrap;
+    final PreparedStatement deleteTrap;
     final PreparedStatement readAllowlist;
+    final PreparedStatement readAllowed;
+    final PreparedStatement writeAllowed;
+    final PreparedStatement deleteAllowed;
 
     Statements(CqlSession s, String ks, ConsistencyLevel writeLevel, ConsistencyLevel readLevel) {
         this.session = s;
         this.ks = ks;
         this.writeLevel = writeLevel;
         this.readLevel = readLevel;
-        String offenderColumns = "ip, expires_at, reason, first_hit, last_hit, hit_count, trap, helo, mail_from, node, cause";
-        insertHit = s.prepare("INSERT INTO " + ks + ".hits (ip, at, id, client, trap, helo, mail_from, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
-        readHitTimesIn = s.prepare("SELECT ip, at FROM " + ks + ".hits WHERE ip IN ?");
-        readOffendersIn = s.prepare("SELECT " + offenderColumns + " FROM " + ks + ".offenders WHERE ip IN ?");
-        readHits = s.prepare("SELECT at, id, client, trap, helo, mail_from, node FROM " + ks + ".hits WHERE ip = ?");
-        readHitKeys = s.prepare("SELECT DISTINCT ip FROM " + ks + ".hits");
-        readOffender = s.prepare("SELECT " + offenderColumns + " FROM " + ks + ".offenders WHERE ip = ?");
-        writeOffender = s.prepare("INSERT INTO " + ks + ".offenders (" + offenderColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
-        readOffenders = s.prepare("SELECT " + offenderColumns + " FROM " + ks + ".offenders");
-        deleteOffender = s.prepare("DELETE FROM " + ks + ".offenders WHERE ip = ?");
-        deleteHits = s.prepare("DELETE FROM " + ks + ".hits WHERE ip = ?");
-        writeChange = s.prepare("INSERT INTO " + ks + ".changes (bucket, id, kind, key, expires_at, node) VALUES (?, ?, ?, ?, ?, ?)");
-        readChanges = s.prepare("SELECT id, kind, key, expires_at, node FROM " + ks + ".changes WHERE bucket = ? AND id >= ?");
-        insertPrefixHit = s.prepare("INSERT INTO " + ks + ".prefix_hits (prefix, at, id, client) VALUES (?, ?, ?, ?) USING TTL ?");
-        readPrefixHits = s.prepare("SELECT id, client FROM " + ks + ".prefix_hits WHERE prefix = ? AND at >= ?");
+        readClient = s.prepare("SELECT slot, hit_id, hit_at, " + LISTING_COLUMNS + " FROM " + ks + ".offenders WHERE ip = ?");
+        writeEvidence = s.prepare("INSERT INTO " + ks + ".offenders (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo, hit_mail_from, hit_node)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        writeListing = s.prepare("INSERT INTO " + ks + ".offenders (ip, expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap, helo,"
+            + " mail_from, node, reason, cause, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        writeForgiven = s.prepare("INSERT INTO " + ks + ".offenders (ip, expires_at, listed_at, offences, hit_count, reason, cause, generation, forgiven_at)"
+            + " VALUES (?, ?, ?, 0, 0, 'forgiven', ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        readListings = s.prepare("SELECT DISTINCT ip, " + LISTING_COLUMNS + " FROM " + ks + ".offenders");
+        readEvidence = s.prepare("SELECT hit_at, hit_id, hit_client, hit_trap, hit_helo, hit_mail_from, hit_node FROM " + ks + ".offenders WHERE ip = ?");
+        writeFeed = s.prepare("INSERT INTO " + ks + ".feed (writer, epoch, seq, changes) VALUES (?, ?, ?, ?)");
+        readFeedAfter = s.prepare("SELECT seq, changes FROM " + ks + ".feed WHERE writer = ? AND epoch = ? AND seq > ?");
+        readFeedHead = s.prepare("SELECT seq FROM " + ks + ".feed WHERE writer = ? AND epoch = ? ORDER BY seq DESC LIMIT 1");
+        registerWriter = s.prepare("INSERT INTO " + ks + ".feed_writers (ring, writer, epoch) VALUES (0, ?, ?) USING TTL ?");
+        readWriters = s.prepare("SELECT writer, epoch FROM " + ks + ".feed_writers WHERE ring = 0");
+        insertPrefixHit = s.prepare("INSERT INTO " + ks + ".prefix_hits (prefix, client, at, id) VALUES (?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        readPrefixHits = s.prepare("SELECT client, id FROM " + ks + ".prefix_hits WHERE prefix = ?");
         readTraps = s.prepare("SELECT entry, comment, added_at FROM " + ks + ".traps");
+        readTrap = s.prepare("SELECT entry FROM " + ks + ".traps WHERE entry = ?");
+        writeTrap = s.prepare("INSERT INTO " + ks + ".traps (entry, comment, added_at) VALUES (?, ?, ?)");
+        deleteTrap = s.prepare("DELETE FROM " + ks + ".traps WHERE entry = ?");
         readAllowlist = s.prepare("SELECT cidr, comment, added_at FROM " + ks + ".allowlist");
+        readAllowed = s.prepare("SELECT cidr FROM " + ks + ".allowlist WHERE cidr = ?");
+        writeAllowed = s.prepare("INSERT INTO " + ks + ".allowlist (cidr, comment, added_at) VALUES (?, ?, ?)");
+        deleteAllowed = s.prepare("DELETE FROM " + ks + ".allowlist WHERE cidr = ?");
     }
 
     BoundStatement write(BoundStatement b) {

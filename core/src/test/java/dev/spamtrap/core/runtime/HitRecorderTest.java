@@ -142,4 +142,118 @@ class HitRecorderTest {
             assertThat(spool.readAll()).isEmpty();
         }
     }
+
+    /**
+     * A hit the store always refuses (a poison hit) fails its batch; after a bounded number of attempts the batch's hits
+     * are stored one by one, the poison one is skipped and logged, every other hit is stored, and recording goes on.
+     */
+    @Test
+    void aPoisonHitIsIsolatedAndSkippedAndRecordingGoesOn() throws Exception {
+        HeldStore store = new HeldStore() {
+            @Override
+            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+                CompletionStage<List<Offender>> f = super.recordAll(hits);
+                int call = calls.size() - 1;
+                if (hits.stream().anyMatch(h -> h.id().equals("hit-13"))) {
+                    pending.get(call).completeExceptionally(new IllegalArgumentException("Batch too large"));
+                } else {
+                    pending.get(call).complete(List.of());
+                }
+                return f;
+            }
+        };
+        try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            recorder.start();
+            for (int i = 0; i < 50; i++) {
+                recorder.submit(hit(i));
+            }
+            await(() -> recorder.depth() == 0 && recorder.stored() + recorder.skipped() == 50);
+            assertThat(recorder.skipped()).isEqualTo(1);
+            assertThat(recorder.stored()).isEqualTo(49);
+            for (int i = 0; i < 50; i++) {
+                if (i != 13) {
+                    assertThat(store.stored).contains("hit-" + i);
+                }
+            }
+            assertThat(store.stored).doesNotContain("hit-13");
+            // attempts at the poisoned batch were bounded
+            assertThat(store.calls.stream().filter(c -> c.stream().anyMatch(h -> h.id().equals("hit-13"))).count())
+                .isEqualTo(HitRecorder.ATTEMPTS_BEFORE_ISOLATION + 1L);
+            recorder.submit(hit(60));
+            await(() -> store.stored.contains("hit-60"));
+            recorder.close();
+        }
+    }
+
+    /** During an outage (nothing answers) nothing is ever skipped, however many attempts fail. */
+    @Test
+    void anOutageSkipsNothing() throws Exception {
+        AtomicBoolean down = new AtomicBoolean(true);
+        HeldStore store = new HeldStore() {
+            @Override
+            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+                CompletionStage<List<Offender>> f = super.recordAll(hits);
+                int call = calls.size() - 1;
+                if (down.get()) {
+                    pending.get(call).completeExceptionally(new IllegalStateException("connection refused"));
+                } else {
+                    pending.get(call).complete(List.of());
+                }
+                return f;
+            }
+
+            @Override
+            public CompletionStage<List<String>> loadTrapEntries() {
+                return down.get() ? CompletableFuture.failedFuture(new IllegalStateException("connection refused")) : super.loadTrapEntries();
+            }
+        };
+        try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            recorder.start();
+            for (int i = 0; i < 20; i++) {
+                recorder.submit(hit(i));
+            }
+            await(() -> store.calls.size() > 20 && spool.depth() == 20);
+            assertThat(recorder.skipped()).isZero();
+            assertThat(spool.depth()).isEqualTo(20);
+            down.set(false);
+            await(() -> spool.depth() == 0 && recorder.stored() == 20);
+            assertThat(recorder.skipped()).isZero();
+            recorder.close();
+        }
+    }
+
+    /** A hit that times out (or finds no replica) is a fault, not poison: it is never skipped, however often it fails. */
+    @Test
+    void aHitThatTimesOutIsNeverSkipped() throws Exception {
+        AtomicBoolean slow = new AtomicBoolean(true);
+        HeldStore store = new HeldStore() {
+            @Override
+            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+                CompletionStage<List<Offender>> f = super.recordAll(hits);
+                int call = calls.size() - 1;
+                if (slow.get() && hits.stream().anyMatch(h -> h.id().equals("hit-3"))) {
+                    pending.get(call).completeExceptionally(new IllegalStateException("WriteTimeoutException: Cassandra timeout during write query"));
+                } else {
+                    pending.get(call).complete(List.of());
+                }
+                return f;
+            }
+        };
+        try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            recorder.start();
+            for (int i = 0; i < 10; i++) {
+                recorder.submit(hit(i));
+            }
+            await(() -> store.calls.stream().filter(c -> c.size() == 1).count() >= 3);
+            assertThat(recorder.skipped()).isZero();
+            assertThat(store.stored).doesNotContain("hit-3");
+            slow.set(false);
+            await(() -> recorder.depth() == 0 && store.stored.contains("hit-3"));
+            assertThat(recorder.skipped()).isZero();
+            recorder.close();
+        }
+    }
 }

@@ -69,7 +69,7 @@ class SpamtrapStoreOutageTest {
 
 
         @Override
-        public CompletionStage<List<dev.spamtrap.core.store.Change>> changesSince(Instant from) {
+        public CompletionStage<List<dev.spamtrap.core.store.FeedSource>> feedSources() {
             return up.get() ? CompletableFuture.completedFuture(List.of()) : CompletableFuture.failedFuture(new IllegalStateException("down"));
         }
 
@@ -166,6 +166,38 @@ class SpamtrapStoreOutageTest {
             return Files.readAllLines(p).stream().filter(l -> !l.isBlank()).count();
         } catch (Exception e) {
             return -1;
+        }
+    }
+
+    /**
+     * recordHit runs on the Netty event loop: it must not wait for the view's lock (held while its tables grow or are
+     * purged) nor for anything else. Here another thread holds that lock for 2 s; the hit is taken at once and its client
+     * refused at once.
+     */
+    @Test
+    void recordHitNeverWaitsForTheViewsLock() throws Exception {
+        FakeStore store = new FakeStore();
+        try (Spamtrap spamtrap = Spamtrap.startWith(config(), Clock.systemUTC(), store, store)) {
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            Thread holder = new Thread(() -> {
+                synchronized (spamtrap.view()) {
+                    held.countDown();
+                    try {
+                        Thread.sleep(2000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            holder.start();
+            held.await();
+            long t0 = System.nanoTime();
+            spamtrap.recordHit(hit("192.0.2.99", 1));
+            boolean refused = spamtrap.activeOffender(java.net.InetAddress.getByName("192.0.2.99")).isPresent();
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(millis).as("recordHit and the lookup, while the view's lock is held").isLessThan(500);
+            assertThat(refused).isTrue();
+            holder.join();
         }
     }
 }

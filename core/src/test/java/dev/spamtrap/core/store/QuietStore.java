@@ -3,7 +3,6 @@ package dev.spamtrap.core.store;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.TrapHit;
 
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -31,7 +30,17 @@ public abstract class QuietStore implements OffenderStore {
     }
 
     @Override
-    public CompletionStage<List<Change>> changesSince(Instant from) {
+    public CompletionStage<List<FeedSource>> feedSources() {
+        return CompletableFuture.completedFuture(List.of());
+    }
+
+    @Override
+    public CompletionStage<Long> feedHead(FeedSource source) {
+        return CompletableFuture.completedFuture(0L);
+    }
+
+    @Override
+    public CompletionStage<List<Change>> changesAfter(FeedSource source, long seq) {
         return CompletableFuture.completedFuture(List.of());
     }
 

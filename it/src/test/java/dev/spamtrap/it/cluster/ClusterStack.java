@@ -18,11 +18,15 @@ import java.util.stream.Collectors;
 
 /**
  * Three Cassandra nodes on 127.0.0.11-13 (same ports, one token each, keyspace replication 3) and two James
- * nodes sharing them. Each node's data stays in it/target/cluster, so a killed node restarts with it.
+ * nodes sharing them, B's clock 10 s behind A's (libfaketime). Each node's data stays in it/target/cluster, so a killed node restarts with it.
  */
 final class ClusterStack implements AutoCloseable {
     static final String KS = "it_cluster";
     static final Duration START = Duration.ofSeconds(240);
+    /** Debian's libfaketime (package faketime), preloaded through env so the JVM keeps its own PID (kill signals reach it). */
+    static final String LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    /** James B's clock offset. */
+    static final String B_CLOCK = "-10s";
 
     final List<CassandraProcess> cassandra = new ArrayList<>();
     final JamesProcess jamesA;
@@ -43,7 +47,9 @@ final class ClusterStack implements AutoCloseable {
         }
         String contactPoints = cassandra.stream().map(CassandraProcess::contactPoint).collect(Collectors.joining(","));
         jamesA = james(base, "a", contactPoints);
-        jamesB = james(base, "b", contactPoints);
+        // B's whole JVM (its hits, its driver's write timestamps) runs 10 s behind A: nothing may depend on clocks agreeing
+        jamesB = james(base, "b", contactPoints).prefix(List.of("env", "LD_PRELOAD=" + LIBFAKETIME, "FAKETIME=" + B_CLOCK,
+            "FAKETIME_DONT_FAKE_MONOTONIC=1", "FAKETIME_FORCE_MONOTONIC_FIX=0"));
     }
 
     private static JamesProcess james(Path base, String name, String contactPoints) {

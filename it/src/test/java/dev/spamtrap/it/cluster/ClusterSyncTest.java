@@ -65,8 +65,10 @@ class ClusterSyncTest {
         return JamesFixture.connectionAnswer(client, james.smtpPort()).get(0).startsWith("450 ");
     }
 
-    private static long hitRows(String key) {
-        return stack.cql().execute("SELECT count(*) AS n FROM " + ClusterStack.KS + ".hits WHERE ip = ?", key).one().getLong("n");
+    /** The hits counted in {@code key}'s listing (0 when it has none). */
+    static long hitRows(String key) {
+        Row r = stack.cql().execute("SELECT hit_count FROM " + ClusterStack.KS + ".offenders WHERE ip = ?", key).one();
+        return r == null || r.isNull("hit_count") ? 0 : r.getInt("hit_count");
     }
 
     @Test
@@ -93,18 +95,76 @@ class ClusterSyncTest {
         System.out.printf("removal to both nodes: %d ms%n", (System.nanoTime() - removedAt) / 1_000_000);
     }
 
+    /** Within this, a change made on one node is applied on the other (sync.interval is 500 ms). */
+    static final Duration PROPAGATION = Duration.ofSeconds(5);
+
+    @Test
+    @Order(1)
+    void listingsAndRemovalsOfANodeWhoseClockIs10SecondsBehindReachTheOtherNode() {
+        String client = "127.0.0.52";
+        assertThat(refused(client, stack.jamesA)).isFalse();
+        assertThat(trapRcpt(client, stack.jamesB)).startsWith("250");
+        long hitAt = System.nanoTime();
+        Await.until(PROPAGATION, "A refuses the client B (10 s behind) recorded", () -> refused(client, stack.jamesA), x -> x);
+        System.out.printf("propagation B (clock %s) -> A: %d ms%n", ClusterStack.B_CLOCK, (System.nanoTime() - hitAt) / 1_000_000);
+        // forgiven on B, through B's WebAdmin: its removal reaches A
+        assertThat(new dev.spamtrap.it.stack.WebAdmin(stack.jamesB.webAdminPort()).request("DELETE", "/spamtrap/offenders/" + client, "")
+            .statusCode()).isEqualTo(204);
+        long removedAt = System.nanoTime();
+        Await.until(PROPAGATION, "A accepts the client forgiven on B", () -> refused(client, stack.jamesA), x -> !x);
+        Await.until(PROPAGATION, "B accepts the client forgiven on B", () -> refused(client, stack.jamesB), x -> !x);
+        System.out.printf("removal B -> A: %d ms%n", (System.nanoTime() - removedAt) / 1_000_000);
+    }
+
+    private static void feedRow(String writer, java.util.UUID epoch, long seq, String kind, String key, long expiresMillis) {
+        stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".feed_writers (ring, writer, epoch) VALUES (0, ?, ?) USING TTL 7200", writer, epoch);
+        stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".feed (writer, epoch, seq, changes) VALUES (?, ?, ?, [('" + kind + "', '" + key
+            + "', " + expiresMillis + ", 0)])", writer, epoch, seq);
+    }
+
+    /**
+     * A feed row that lands 20 s after it was made (a slow or paused writer, a clock behind) is applied when it lands; a
+     * row that lands before an earlier one waits for it, then both are applied.
+     */
     @Test
     @Order(2)
+    void aFeedRowLanding20SecondsLateIsStillAppliedAndALaterOneWaitsForIt() throws Exception {
+        java.util.UUID epoch = com.datastax.oss.driver.api.core.uuid.Uuids.timeBased();
+        long madeAt = System.currentTimeMillis();
+        feedRow("late-writer", epoch, 1, "listed", "127.0.0.60", madeAt + 3_600_000);
+        Await.until(PROPAGATION, "A applies row 1", () -> refused("127.0.0.60", stack.jamesA), x -> x);
+        Await.until(PROPAGATION, "B applies row 1", () -> refused("127.0.0.60", stack.jamesB), x -> x);
+        Thread.sleep(20_000);
+        // made 20 s ago, lands now
+        feedRow("late-writer", epoch, 2, "listed", "127.0.0.61", madeAt + 3_600_000);
+        Await.until(PROPAGATION, "A applies row 2, 20 s late", () -> refused("127.0.0.61", stack.jamesA), x -> x);
+        Await.until(PROPAGATION, "B applies row 2, 20 s late", () -> refused("127.0.0.61", stack.jamesB), x -> x);
+        // row 4 lands before row 3
+        feedRow("late-writer", epoch, 4, "listed", "127.0.0.63", madeAt + 3_600_000);
+        Thread.sleep(2_000);
+        assertThat(refused("127.0.0.63", stack.jamesA)).as("row 4 waits for row 3").isFalse();
+        feedRow("late-writer", epoch, 3, "removed", "127.0.0.60", 0);
+        Await.until(PROPAGATION, "A applies rows 3 and 4", () -> refused("127.0.0.63", stack.jamesA) && !refused("127.0.0.60", stack.jamesA),
+            x -> x);
+        Await.until(PROPAGATION, "B applies rows 3 and 4", () -> refused("127.0.0.63", stack.jamesB) && !refused("127.0.0.60", stack.jamesB),
+            x -> x);
+    }
+
+    @Test
+    @Order(3)
     void aRowWithoutExpiryWrittenByHandBreaksNothing() {
         stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".offenders (ip, trap) VALUES ('127.0.0.77', 'by-hand')");
         stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".offenders (ip, expires_at) VALUES ('not-an-address', toTimestamp(now()))");
-        long bucket = System.currentTimeMillis() / 60_000L;
-        stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".changes (bucket, id, kind, key) VALUES (?, now(), 'listed', '127.0.0.77')", bucket);
+        stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".feed_writers (ring, writer, epoch) VALUES (0, 'by-hand', now()) USING TTL 7200");
+        java.util.UUID epoch = stack.cql().execute("SELECT epoch FROM " + ClusterStack.KS + ".feed_writers WHERE ring = 0 AND writer = 'by-hand'")
+            .one().getUuid("epoch");
+        stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".feed (writer, epoch, seq, changes) VALUES ('by-hand', ?, 1, [('listed', '127.0.0.77', null, 0)])",
+            epoch);
         String client = "127.0.0.51";
         assertThat(trapRcpt(client, stack.jamesB)).startsWith("250");
         Await.until(Duration.ofSeconds(20), "A still syncs after the bad rows", () -> refused(client, stack.jamesA), x -> x);
         assertThat(refused("127.0.0.77", stack.jamesA)).as("a row without expiry lists nobody").isFalse();
-        assertThat(stack.jamesA.log()).contains("changes: row").contains("no expires_at");
+        assertThat(stack.jamesA.log()).contains("feed: row by-hand/").contains("no expires_at");
     }
 
     /** One delivery per client address (a trap plus a real mailbox), on alternating nodes; returns the clients whose trap RCPT got 250. */
@@ -145,7 +205,7 @@ class ClusterSyncTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aCassandraNodeKilledMidFloodLosesNoHitAndMailKeepsFlowing() throws Exception {
         List<String> clients = new ArrayList<>();
         for (int i = 1; i <= 120; i++) {
@@ -161,7 +221,7 @@ class ClusterSyncTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aJamesNodeKilledMidFloodReplaysItsSpoolOnceAfterRestart() throws Exception {
         List<String> clients = new ArrayList<>();
         for (int i = 1; i <= 150; i++) {
@@ -200,19 +260,51 @@ class ClusterSyncTest {
             spooled = spool.readAll();
         }
         System.out.printf("James A killed with %d unconfirmed hit(s) in its spool%n", spooled.size());
+        // While A is down, B (its clock 10 s behind A's) forgives some of the clients whose hits sit in A's spool, and one
+        // more whose hit (made on A a moment ago) never left A's spool: their hits, replayed by A, must not list them again.
+        String spooledOnly = "127.2.1.1";
+        try (HitSpool spool = new HitSpool(stack.jamesA.root().resolve("var/spamtrap"), Long.MAX_VALUE)) {
+            spool.append(List.of(new TrapHit("killed-a-1", spooledOnly, spooledOnly, java.time.Instant.now().minusSeconds(2), "trap@example.com",
+                "bot.test", "bot@spam.test", "it-cluster-a")));
+        }
+        assertThat(trapRcpt(spooledOnly, stack.jamesB)).startsWith("250");
+        Await.until(Duration.ofSeconds(20), "B's hit of " + spooledOnly + " stored", () -> hitRows(spooledOnly), n -> n == 1);
+        Set<String> forgiven = new java.util.TreeSet<>();
+        forgiven.add(spooledOnly);
+        spooled.stream().map(TrapHit::ip).filter(k -> !k.equals(clients.get(0))).limit(10).forEach(forgiven::add);
+        dev.spamtrap.it.stack.WebAdmin adminB = new dev.spamtrap.it.stack.WebAdmin(stack.jamesB.webAdminPort());
+        for (String key : forgiven) {
+            // 204 when it was listed, 404 when its hit never reached the store: forgiven (generation 1) either way
+            assertThat(adminB.request("DELETE", "/spamtrap/offenders/" + key, "").statusCode()).isIn(204, 404);
+        }
         stack.jamesA.start(ClusterStack.START);
         Set<String> spooledKeys = spooled.stream().map(TrapHit::ip).collect(Collectors.toSet());
+        spooledKeys.removeAll(forgiven);
         for (String key : spooledKeys) {
             Await.until(Duration.ofSeconds(60), "spooled hit of " + key + " stored", () -> hitRows(key), n -> n >= 1);
         }
+        Await.until(Duration.ofSeconds(60), "A replayed its spool, the forgiven hits ignored", () -> stack.jamesA.log(),
+            log -> log.contains("Offender " + spooledOnly + ": 1 hit(s) made before their node knew of its forgive ignored"));
+        for (String key : forgiven) {
+            Row r = stack.cql().execute("SELECT reason, hit_count, generation FROM " + ClusterStack.KS + ".offenders WHERE ip = ?", key).one();
+            assertThat(r.getString("reason")).as(key + " stays forgiven after A replayed its spool").isEqualTo("forgiven");
+            assertThat(r.getInt("hit_count")).as(key + " hits counted after the forgive").isZero();
+            assertThat(r.getInt("generation")).isEqualTo(1);
+            Await.until(Duration.ofSeconds(30), "A accepts forgiven " + key, () -> refused(key, stack.jamesA), x -> !x);
+            assertThat(refused(key, stack.jamesB)).as("B accepts forgiven " + key).isFalse();
+        }
         // Hits answered well before the kill had time for their group commit: all must be stored.
         for (Map.Entry<String, Long> e : answeredAt.entrySet()) {
-            if (killedAt[0] - e.getValue() > TimeUnit.MILLISECONDS.toNanos(500)) {
+            if (!forgiven.contains(e.getKey()) && killedAt[0] - e.getValue() > TimeUnit.MILLISECONDS.toNanos(500)) {
                 Await.until(Duration.ofSeconds(60), "hit of " + e.getKey() + " stored", () -> hitRows(e.getKey()), n -> n >= 1);
             }
         }
         for (String c : clients) {
             assertThat(hitRows(c)).as("hit of " + c + " counted at most once").isLessThanOrEqualTo(1);
+            if (!forgiven.contains(c) && hitRows(c) == 1) {
+                Row r = stack.cql().execute("SELECT expires_at, first_hit FROM " + ClusterStack.KS + ".offenders WHERE ip = ?", c).one();
+                assertThat(Duration.between(r.getInstant("first_hit"), r.getInstant("expires_at"))).as("listing of " + c).isEqualTo(Duration.ofHours(24));
+            }
         }
         Row row = Await.until(Duration.ofSeconds(30), "A refuses a client it recorded before the kill",
             () -> stack.cql().execute("SELECT ip FROM " + ClusterStack.KS + ".offenders WHERE ip = ?", clients.get(0)).one(), r -> r != null);

@@ -219,8 +219,8 @@ class HostileClientTest {
             c.command("QUIT");
         }
         awaitOffenderRow("127.0.1.7");
-        Row hit = SharedCassandra.cql().execute("SELECT helo FROM " + KS + ".hits WHERE ip = ?", "127.0.1.7").one();
-        assertThat(hit.getString("helo")).hasSize(256).startsWith("?[2J?]0;owned?xxx").endsWith("...")
+        Row hit = SharedCassandra.cql().execute("SELECT hit_helo FROM " + KS + ".offenders WHERE ip = ?", "127.0.1.7").one();
+        assertThat(hit.getString("hit_helo")).hasSize(256).startsWith("?[2J?]0;owned?xxx").endsWith("...")
             .doesNotContain("\u001b").doesNotContain("\u0007");
         String log = Await.until(Duration.ofSeconds(10), "the hit's event in James's log", james::log,
             l -> l.contains("spamtrap hit client=\"127.0.1.7\" "));

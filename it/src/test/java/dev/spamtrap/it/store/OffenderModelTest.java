@@ -1,0 +1,218 @@
+package dev.spamtrap.it.store;
+
+import com.datastax.oss.driver.api.core.cql.Row;
+import dev.spamtrap.core.offender.Offender;
+import dev.spamtrap.core.offender.OffenderPolicy;
+import dev.spamtrap.core.offender.TrapHit;
+import dev.spamtrap.core.store.CassandraOffenderStore;
+import dev.spamtrap.core.store.CassandraSettings;
+import dev.spamtrap.core.store.Change;
+import dev.spamtrap.core.store.FeedSource;
+import dev.spamtrap.it.SharedCassandra;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The offender model on a real Cassandra, through the store API of two nodes' stores and an administrator's: a
+ * listing's end and hit count after escalations, replays and another node's hits; forgive is final for the hits it
+ * forgives, replayed by any node; a client with 200,000 hits costs a hit what a fresh one does; the feed numbers
+ * each writer's rows without gaps; the previous version's keyspace is refused by name.
+ */
+class OffenderModelTest {
+    static final String KS = "it_model";
+    /** Lifetimes in hours so hit times in the past can build an escalation that is active now. */
+    static final OffenderPolicy POLICY = new OffenderPolicy(Duration.ofHours(1), Duration.ofHours(8), Duration.ofDays(2));
+    static CassandraOffenderStore nodeA;
+    static CassandraOffenderStore nodeB;
+    static CassandraOffenderStore admin;
+
+    static CassandraSettings settings(String ks) {
+        return new CassandraSettings(List.of(new InetSocketAddress("127.0.0.1", SharedCassandra.get().nativePort())), "datacenter1", ks, 1,
+            Duration.ofSeconds(20), Optional.empty(), Optional.empty());
+    }
+
+    @BeforeAll
+    static void connect() {
+        // the shared Cassandra keeps its data between runs: each run starts from an empty keyspace
+        SharedCassandra.cql().execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("DROP KEYSPACE IF EXISTS " + KS)
+            .setTimeout(Duration.ofSeconds(60)));
+        SharedCassandra.cql().execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("DROP KEYSPACE IF EXISTS it_model_old")
+            .setTimeout(Duration.ofSeconds(60)));
+        nodeA = new CassandraOffenderStore(settings(KS), POLICY, Clock.systemUTC(), "node-a");
+        nodeB = new CassandraOffenderStore(settings(KS), POLICY, Clock.systemUTC(), "node-b");
+        admin = new CassandraOffenderStore(settings(KS), POLICY, Clock.systemUTC());
+        nodeA.connect();
+        nodeB.connect();
+        admin.connect();
+    }
+
+    @AfterAll
+    static void close() {
+        for (CassandraOffenderStore s : Arrays.asList(nodeA, nodeB, admin)) {
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+
+    static TrapHit hit(String key, String id, Instant at, String node) {
+        return new TrapHit(id, key, key, at, "trap@example.com", "helo.test", "bot@spam.test", node);
+    }
+
+    static Row listing(String key) {
+        return SharedCassandra.cql().execute("SELECT hit_count, offences, expires_at, reason, generation FROM " + KS + ".offenders WHERE ip = ?", key).one();
+    }
+
+    static List<Offender> record(CassandraOffenderStore store, TrapHit... hits) {
+        return store.recordAll(List.of(hits)).toCompletableFuture().join();
+    }
+
+    @Test
+    void anEscalatedListingIsNeverShortenedByALaterHitOnAnotherNodeNorByReplays() {
+        String key = "198.51.100.1";
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        // 1 h, then repeats after each listing ended: 2 h, 4 h, 8 h (the maximum), the last one active now
+        TrapHit h1 = hit(key, "a1", now.minus(Duration.ofHours(10)), "node-a");
+        TrapHit h2 = hit(key, "a2", now.minus(Duration.ofHours(8)), "node-a");
+        TrapHit h3 = hit(key, "a3", now.minus(Duration.ofHours(5)), "node-a");
+        TrapHit h4 = hit(key, "a4", now.minus(Duration.ofMinutes(30)), "node-a");
+        record(nodeA, h1);
+        record(nodeA, h2);
+        record(nodeA, h3);
+        record(nodeA, h4);
+        Instant escalatedUntil = h4.at().plus(Duration.ofHours(8));
+        assertThat(listing(key).getInstant("expires_at")).isEqualTo(escalatedUntil);
+        assertThat(listing(key).getInt("offences")).isEqualTo(4);
+        assertThat(listing(key).getInt("hit_count")).isEqualTo(4);
+
+        // a later hit on node B (which never saw the client) while listed: counted, the 8 h end kept
+        Offender afterB = record(nodeB, hit(key, "b1", now, "node-b")).get(0);
+        assertThat(afterB.expiresAt()).isEqualTo(escalatedUntil);
+        assertThat(listing(key).getInstant("expires_at")).isEqualTo(escalatedUntil);
+        assertThat(listing(key).getInt("hit_count")).isEqualTo(5);
+
+        // every hit replayed, on both nodes, in any order: nothing changes
+        record(nodeB, h4, h1, h3, h2);
+        record(nodeA, hit(key, "b1", now, "node-b"), h2);
+        assertThat(listing(key).getInstant("expires_at")).isEqualTo(escalatedUntil);
+        assertThat(listing(key).getInt("hit_count")).isEqualTo(5);
+        assertThat(listing(key).getInt("offences")).isEqualTo(4);
+
+        // an older hit never seen before (a spool replayed after an outage) while listed: counted, nothing shortened
+        record(nodeB, hit(key, "late", now.minus(Duration.ofMinutes(20)), "node-b"));
+        assertThat(listing(key).getInstant("expires_at")).isEqualTo(escalatedUntil);
+        assertThat(listing(key).getInt("hit_count")).isEqualTo(6);
+        assertThat(nodeA.loadActive().toCompletableFuture().join()).filteredOn(o -> o.ip().equals(key))
+            .extracting(Offender::expiresAt).containsExactly(escalatedUntil);
+    }
+
+    @Test
+    void forgiveIsFinalForTheHitsItForgivesWhicheverNodeReplaysThem() {
+        String key = "198.51.100.2";
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        TrapHit h1 = hit(key, "f1", now.minusSeconds(60), "node-a");
+        TrapHit h2 = hit(key, "f2", now.minusSeconds(30), "node-b");
+        record(nodeA, h1);
+        record(nodeB, h2);
+        assertThat(listing(key).getInt("hit_count")).isEqualTo(2);
+        assertThat(admin.forgive(key).toCompletableFuture().join()).as("was listed").isTrue();
+        assertThat(listing(key).getString("reason")).isEqualTo("forgiven");
+        assertThat(listing(key).getInt("generation")).isEqualTo(1);
+
+        // replays of the forgiven hits, and hits made (even after the forgive, by a fast clock) by nodes that had not
+        // heard of it yet (generation 0): never listed again
+        record(nodeB, h1, h2);
+        record(nodeA, h2, hit(key, "f3", now.plusSeconds(30), "node-a"));
+        assertThat(listing(key).getString("reason")).isEqualTo("forgiven");
+        assertThat(listing(key).getInt("hit_count")).isZero();
+        assertThat(admin.loadActive().toCompletableFuture().join()).extracting(Offender::ip).doesNotContain(key);
+
+        // a hit by a node that knew of the forgive lists it again, as a first offence
+        TrapHit after = hit(key, "f4", now.plusSeconds(1), "node-a").withGeneration(1);
+        Offender relisted = record(nodeA, after).get(0);
+        assertThat(relisted.expiresAt()).isEqualTo(after.at().plus(Duration.ofHours(1)));
+        assertThat(listing(key).getInt("hit_count")).isEqualTo(1);
+        assertThat(listing(key).getInt("offences")).isEqualTo(1);
+        // ... and old replays still change nothing
+        record(nodeB, h1, h2);
+        assertThat(listing(key).getInt("hit_count")).isEqualTo(1);
+        assertThat(listing(key).getInstant("expires_at")).isEqualTo(after.at().plus(Duration.ofHours(1)));
+    }
+
+    @Test
+    void aClientWith200000HitsCostsAHitWhatAFreshClientDoes() {
+        String heavy = "198.51.100.3";
+        Instant start = Instant.now().minus(Duration.ofHours(6)).truncatedTo(ChronoUnit.MILLIS);
+        for (int group = 0; group < 200; group++) {
+            List<TrapHit> hits = new ArrayList<>(1000);
+            for (int i = 0; i < 1000; i++) {
+                int n = group * 1000 + i;
+                hits.add(hit(heavy, "h" + n, start.plusMillis(n * 50L), "node-a"));
+            }
+            nodeA.recordAll(hits).toCompletableFuture().join();
+        }
+        assertThat(listing(heavy).getInt("hit_count")).isEqualTo(200_000);
+        long rows = SharedCassandra.cql().execute("SELECT count(*) AS n FROM " + KS + ".offenders WHERE ip = ?", heavy).one().getLong("n");
+        assertThat(rows).as("evidence rows of the partition").isLessThanOrEqualTo(16);
+
+        long[] heavyNanos = new long[30];
+        long[] freshNanos = new long[30];
+        for (int i = 0; i < 30; i++) {
+            long t0 = System.nanoTime();
+            record(nodeA, hit(heavy, "x" + i, Instant.now(), "node-a"));
+            heavyNanos[i] = System.nanoTime() - t0;
+            long t1 = System.nanoTime();
+            record(nodeA, hit("198.51.101." + i, "y" + i, Instant.now(), "node-a"));
+            freshNanos[i] = System.nanoTime() - t1;
+        }
+        Arrays.sort(heavyNanos);
+        Arrays.sort(freshNanos);
+        System.out.printf("one hit: client with 200,000 hits p50 %.2f ms, fresh client p50 %.2f ms%n", heavyNanos[15] / 1e6, freshNanos[15] / 1e6);
+        assertThat(heavyNanos[15]).as("p50 of a hit of the heavy client vs a fresh one").isLessThan(freshNanos[15] * 2 + 2_000_000);
+        assertThat(listing(heavy).getInt("hit_count")).isEqualTo(200_030);
+    }
+
+    @Test
+    void eachWritersFeedRowsAreNumberedWithoutGapsAndReadAfterASequenceNumber() {
+        String key = "198.51.100.4";
+        record(nodeB, hit(key, "c1", Instant.now(), "node-b"));
+        admin.forgive(key).toCompletableFuture().join();
+        List<FeedSource> sources = admin.feedSources().toCompletableFuture().join();
+        FeedSource b = sources.stream().filter(s -> s.writer().equals("node-b")).findFirst().orElseThrow();
+        FeedSource a = sources.stream().filter(s -> s.writer().equals("admin")).findFirst().orElseThrow();
+        List<Change> fromB = admin.changesAfter(b, 0).toCompletableFuture().join();
+        assertThat(fromB).filteredOn(c -> c.key().equals(key)).extracting(Change::kind).containsExactly(Change.LISTED);
+        long head = admin.feedHead(b).toCompletableFuture().join();
+        assertThat(fromB).extracting(Change::seq).isSorted().last().isEqualTo(head);
+        for (int i = 1; i < fromB.size(); i++) {
+            assertThat(fromB.get(i).seq() - fromB.get(i - 1).seq()).isBetween(0L, 1L);
+        }
+        assertThat(admin.changesAfter(b, head).toCompletableFuture().join()).isEmpty();
+        assertThat(admin.changesAfter(a, 0).toCompletableFuture().join()).filteredOn(c -> c.key().equals(key))
+            .extracting(Change::kind, Change::generation).containsExactly(org.assertj.core.groups.Tuple.tuple(Change.REMOVED, 1));
+    }
+
+    @Test
+    void aKeyspaceOfThePreviousVersionIsRefusedWithTheCommandThatClearsIt() {
+        SharedCassandra.cql().execute("CREATE KEYSPACE IF NOT EXISTS it_model_old WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 1}");
+        SharedCassandra.cql().execute("CREATE TABLE IF NOT EXISTS it_model_old.offenders (ip text PRIMARY KEY, expires_at timestamp, hit_count int)");
+        try (CassandraOffenderStore old = new CassandraOffenderStore(settings("it_model_old"), POLICY, Clock.systemUTC(), "node-a")) {
+            assertThatThrownBy(old::connect).hasMessageContaining("previous spamtrap schema").hasMessageContaining("DROP KEYSPACE it_model_old");
+            assertThat(old.isConnected()).isFalse();
+        }
+    }
+}

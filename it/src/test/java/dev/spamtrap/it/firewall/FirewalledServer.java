@@ -117,6 +117,11 @@ public final class FirewalledServer implements AutoCloseable {
         return Netns.run(Netns.in(srv, "nft", "list", "set", "inet", "spamtrap", "block4")).output;
     }
 
+    /** The agent's IPv4 prefix set (prefixes listed by escalation or by hand) as nft lists it. */
+    public String wideSet() {
+        return Netns.run(Netns.in(srv, "nft", "list", "set", "inet", "spamtrap", "wide4")).output;
+    }
+
     /** WebAdmin listens inside the server host: curl from there; returns only the status code. */
     public String webAdmin(String method, String path) {
         return Netns.run(Netns.in(srv, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method,

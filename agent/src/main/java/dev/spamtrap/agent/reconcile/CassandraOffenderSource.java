@@ -1,5 +1,7 @@
 package dev.spamtrap.agent.reconcile;
 
+import dev.spamtrap.core.net.CidrRange;
+
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.store.CassandraOffenderStore;
@@ -10,7 +12,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** Active offenders from the shared Cassandra keyspace, through the same store James writes with. */
+/**
+ * Active offenders from the shared Cassandra keyspace, through the same store James writes with, without any whose
+ * key overlaps a range of the shared allowlist table (what administrators add through WebAdmin): the agent's own
+ * allowlist file is a rail of its own, and this keeps a prefix listed around a shared allowlisted range out of the
+ * kernel at every rebuild and reconcile, as James's firewall client keeps it out of live commands.
+ */
 public final class CassandraOffenderSource implements ActiveOffenderSource {
     private final CassandraSettings settings;
     private final CassandraOffenderStore store;
@@ -29,7 +36,44 @@ public final class CassandraOffenderSource implements ActiveOffenderSource {
                 return CompletableFuture.failedFuture(e);
             }
         }
-        return store.loadActive();
+        return store.loadActive().thenCombine(store.loadAllowlistEntries(), CassandraOffenderSource::withoutAllowlisted);
+    }
+
+    /** The offenders whose key (an address or prefix) overlaps none of the allowlisted ranges (unreadable ones are ignored). */
+    static List<Offender> withoutAllowlisted(List<Offender> offenders, List<String> allowlisted) {
+        List<CidrRange> ranges = new java.util.ArrayList<>();
+        for (String entry : allowlisted) {
+            try {
+                ranges.add(CidrRange.parse(entry));
+            } catch (IllegalArgumentException e) {
+                // a row the store would refuse to write; James's own load says so
+            }
+        }
+        if (ranges.isEmpty()) {
+            return offenders;
+        }
+        List<Offender> kept = new java.util.ArrayList<>(offenders.size());
+        for (Offender o : offenders) {
+            if (!overlapsAny(o.ip(), ranges)) {
+                kept.add(o);
+            }
+        }
+        return kept;
+    }
+
+    private static boolean overlapsAny(String key, List<CidrRange> ranges) {
+        CidrRange range;
+        try {
+            range = CidrRange.parse(key);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        for (CidrRange a : ranges) {
+            if (a.network().length == range.network().length && (a.contains(range.network()) || range.contains(a.network()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

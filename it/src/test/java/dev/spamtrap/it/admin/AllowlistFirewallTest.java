@@ -15,7 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a range allowlisted through WebAdmin (not the agent's own file) is never blocked in the kernel, not even by a
  * prefix listed around it, and a client inside it that sends to a trap is neither listed nor blocked. A prefix
  * listed by hand that covers no allowlisted address, sent after the one that does, reaches the kernel: the
- * channel applies in order, so the first one would be there too had it been sent.
+ * channel applies in order, so the first one would be there too had it been sent. The agent's rebuild from
+ * Cassandra, after its prefix set was emptied, puts back the control prefix and not the other.
  */
 class AllowlistFirewallTest {
     static final String ALLOWED_IP = "10.231.93.130";
@@ -36,6 +37,14 @@ class AllowlistFirewallTest {
             assertThat(server.wideSet()).as("the prefix around the allowlisted range").doesNotContain("10.231.93.0/24");
             assertThat(server.blockSet()).as("the allowlisted client").doesNotContain(ALLOWED_IP);
             assertThat(server.probe("connect", ALLOWED_IP)).as("the allowlisted client connects and is greeted").startsWith("CONNECTED 220");
+
+            // The agent's rebuild from Cassandra honours the shared allowlist too: with the prefix set emptied while it
+            // was stopped, it puts back the control prefix from the store, never the one around the allowlisted range.
+            server.agent().close();
+            server.inServer("nft", "flush", "set", "inet", "spamtrap", "wide4");
+            server.startAgent();
+            Await.until(Duration.ofSeconds(60), "the control prefix rebuilt from Cassandra", server::wideSet, s -> s.contains("10.231.94.0/24"));
+            assertThat(server.wideSet()).as("after the rebuild").doesNotContain("10.231.93.0/24");
         }
     }
 }

@@ -128,8 +128,13 @@ class ComposeStackTest {
         log("other client served");
 
         // Lift the packet block: James itself refuses the returning offender (the sample's tarpit mode:
-        // every reply late, the refusal after the message).
-        assertThat(Compose.docker("exec", agent, "nft", "delete", "element", "inet", "spamtrap", "block4", "{ " + OFFENDER + " }").ok()).isTrue();
+        // every reply late, the refusal after the message). The agent is stopped first, or its drift check would
+        // put the element back within a second; a stopped agent leaves the kernel's blocks as they are.
+        String agentImage = Compose.docker("inspect", "-f", "{{.Config.Image}}", agent).out().strip();
+        compose.must(120, "stop", "agent");
+        Scripts.Result lifted = Compose.docker("run", "--rm", "--network", "container:" + compose.container("james"), "--cap-add", "NET_ADMIN",
+            "--entrypoint", "nft", agentImage, "delete", "element", "inet", "spamtrap", "block4", "{ " + OFFENDER + " }");
+        assertThat(lifted.ok()).as("element deleted by hand: %s", lifted.why()).isTrue();
         Scripts.Result back = offender.swaks(smtpPort, "bot@spam.test", "alice@example.com", "again", 180);
         assertThat(back.out()).as(back.out()).contains("450 4.7.1 Your address " + OFFENDER).doesNotContainIgnoringCase("trap@");
         log("returning offender refused by James");

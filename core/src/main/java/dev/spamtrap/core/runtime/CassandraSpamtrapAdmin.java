@@ -215,7 +215,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
             .thenCompose(x -> {
                 List<String> inside = new ArrayList<>();
                 return store.forEachListing(l -> {
-                    if (l.isActiveAt(now) && inside(range, l.offender().ip())) {
+                    if (l.isActiveAt(now) && overlaps(range, l.offender().ip())) {
                         inside.add(l.offender().ip());
                     }
                 }).thenCompose(y -> {
@@ -262,6 +262,19 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         try {
             CidrRange k = CidrRange.parse(key);
             return k.network().length == range.network().length && k.prefixLength() >= range.prefixLength() && range.contains(k.network());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether a listed key and a new allowlist range share an address: a key inside the range, and a listed prefix
+     * around it (which would otherwise keep refusing and blocking the allowlisted addresses inside it).
+     */
+    private static boolean overlaps(CidrRange range, String key) {
+        try {
+            CidrRange k = CidrRange.parse(key);
+            return k.network().length == range.network().length && (range.contains(k.network()) || k.contains(range.network()));
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -69,7 +69,7 @@ public final class CassandraOffenderSource implements ActiveOffenderSource {
             return false;
         }
         for (CidrRange a : ranges) {
-            if (a.network().length == range.network().length && (a.contains(range.network()) || range.contains(a.network()))) {
+            if (a.overlaps(range)) {
                 return true;
             }
         }

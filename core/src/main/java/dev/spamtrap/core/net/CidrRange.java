@@ -91,6 +91,11 @@ public final class CidrRange {
         return java.util.Optional.empty();
     }
 
+    /** Whether the two ranges share an address: same family, and one holds the other's network. */
+    public boolean overlaps(CidrRange other) {
+        return network.length == other.network.length && (contains(other.network) || other.contains(network));
+    }
+
     public boolean contains(InetAddress address) {
         return contains(address.getAddress());
     }

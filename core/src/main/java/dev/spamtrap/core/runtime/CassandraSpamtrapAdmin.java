@@ -274,7 +274,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     private static boolean overlaps(CidrRange range, String key) {
         try {
             CidrRange k = CidrRange.parse(key);
-            return k.network().length == range.network().length && (range.contains(k.network()) || k.contains(range.network()));
+            return range.overlaps(k);
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -83,10 +83,7 @@ final class Lists {
     /** Whether {@code range} contains, or lies inside, one of the list's ranges. */
     static boolean overlaps(Allowlist list, CidrRange range) {
         for (CidrRange a : list.ranges()) {
-            if (a.network().length != range.network().length) {
-                continue;
-            }
-            if (a.contains(range.network()) || range.contains(a.network())) {
+            if (a.overlaps(range)) {
                 return true;
             }
         }

@@ -133,7 +133,7 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     private Tarpit tarpit;
     private Allowlist trustedRelays = Allowlist.EMPTY;
 
-    /** The runtime and events come from the node's one runtime ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
+    /** The runtime and events come from the node's one runtime ({@code dev.spamtrap.james.SpamtrapModule}). */
     @Inject
     public OffenderConnectHandler(Spamtrap spamtrap, SpamtrapEvents events, MetricFactory metricFactory, GaugeRegistry gaugeRegistry) {
         this.spamtrap = spamtrap;

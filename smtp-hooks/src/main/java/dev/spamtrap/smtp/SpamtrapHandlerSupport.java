@@ -12,7 +12,7 @@ import java.net.InetAddress;
 /**
  * What every spamtrap handler shares: the exemption rule, error messages naming the parameter, and a
  * check that no handler still asks for its own configuration file (the node has one runtime, provided by
- * {@code dev.spamtrap.webadmin.SpamtrapModule} from {@code conf/spamtrap.properties}).
+ * {@code dev.spamtrap.james.SpamtrapModule} from {@code conf/spamtrap.properties}).
  */
 final class SpamtrapHandlerSupport {
     static final String CONFIG_PARAMETER = "spamtrapConfiguration";

@@ -89,7 +89,7 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
     private Bounces bounces = Bounces.EVIDENCE;
     private Allowlist trustedRelays = Allowlist.EMPTY;
 
-    /** The runtime, events and accounts come from the node's one runtime ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
+    /** The runtime, events and accounts come from the node's one runtime ({@code dev.spamtrap.james.SpamtrapModule}). */
     @Inject
     public TrapRcptHook(Spamtrap spamtrap, SpamtrapEvents events, CompromisedAccounts compromisedAccounts, DomainList domains,
                         ConfigurationProvider configurations) {

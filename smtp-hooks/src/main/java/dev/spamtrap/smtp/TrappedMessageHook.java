@@ -41,7 +41,7 @@ public class TrappedMessageHook implements JamesMessageHook {
     private final Spamtrap spamtrap;
     private final SpamtrapEvents events;
 
-    /** The node's one runtime and events ({@code dev.spamtrap.webadmin.SpamtrapModule}). */
+    /** The node's one runtime and events ({@code dev.spamtrap.james.SpamtrapModule}). */
     @Inject
     public TrappedMessageHook(Spamtrap spamtrap, SpamtrapEvents events) {
         this.spamtrap = spamtrap;

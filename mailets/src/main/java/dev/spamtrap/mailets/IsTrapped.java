@@ -27,7 +27,7 @@ import java.util.Set;
  *
  *
  * <pre>{@code
- * <mailet match="dev.spamtrap.mailets.IsTrapped" class="dev.spamtrap.mailets.Quarantine">
+ * <mailet match="dev.spamtrap.mailets.IsTrapped" class="ToRepository">
  *   <repositoryPath>memory://var/mail/spamtrap/</repositoryPath>
  * </mailet>
  * }</pre>

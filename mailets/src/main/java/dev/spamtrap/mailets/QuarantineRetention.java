@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>{@code
  * <mailet match="All" class="dev.spamtrap.mailets.QuarantineRetention">
- *   <repositoryPath>memory://var/mail/spamtrap/</repositoryPath>   <!-- the Quarantine's repository -->
+ *   <repositoryPath>memory://var/mail/spamtrap/</repositoryPath>   <!-- the quarantine ToRepository's path -->
  *   <maxAge>30d</maxAge>                                            <!-- default 30d -->
  *   <interval>1h</interval>                                         <!-- default 1h -->
  * </mailet>
@@ -39,6 +39,8 @@ import java.util.concurrent.TimeUnit;
  */
 public class QuarantineRetention extends GenericMailet {
     private static final Logger LOGGER = LoggerFactory.getLogger(QuarantineRetention.class);
+    /** The repository of the quarantine in the sample mailetcontainer.xml. */
+    static final String DEFAULT_REPOSITORY = "memory://var/mail/spamtrap/";
 
     private final MailRepositoryStore repositories;
     private final Clock clock;
@@ -59,7 +61,7 @@ public class QuarantineRetention extends GenericMailet {
 
     @Override
     public void init() throws MessagingException {
-        path = getInitParameter("repositoryPath", Quarantine.DEFAULT_REPOSITORY);
+        path = getInitParameter("repositoryPath", DEFAULT_REPOSITORY);
         maxAge = duration("maxAge", "30d");
         Duration interval = duration("interval", "1h");
         try {

@@ -8,6 +8,7 @@ import org.apache.james.protocols.smtp.core.fastfail.AbstractValidRcptHandler;
 import org.apache.james.server.core.configuration.ConfigurationProvider;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * The start-time checks that make a trapped message impossible to deliver or bounce by a configuration
@@ -17,13 +18,16 @@ import java.util.List;
  * ({@code ValidRcptHandler} ...), or a trap could be answered "unknown user" without being recorded;</li>
  * <li>smtpserver.xml: {@code TrappedMessageHook} present and the first message hook, or a trapped message
  * is queued unmarked;</li>
- * <li>mailetcontainer.xml: {@code IsTrapped}/{@code Quarantine} the first mailet of the root processor,
- * or an earlier mailet could deliver or bounce it.</li>
+ * <li>mailetcontainer.xml: {@code IsTrapped} with James's {@code ToRepository} (a repository, no {@code passThrough})
+ * the first mailet of the root processor, or an earlier mailet could deliver or bounce it.</li>
  * </ul>
  */
 final class QuarantineWiring {
     static final String MATCHER = "dev.spamtrap.mailets.IsTrapped";
-    static final String MAILET = "dev.spamtrap.mailets.Quarantine";
+    /** James's own mailet, by its short and full names. */
+    static final Set<String> MAILETS = Set.of("ToRepository", "org.apache.james.transport.mailets.ToRepository");
+    static final String EXAMPLE_REPOSITORY = "memory://var/mail/spamtrap/";
+    static final String EXPECTED = "<mailet match=\"" + MATCHER + "\" class=\"ToRepository\"> with a <repositoryPath>";
 
     private QuarantineWiring() {
     }
@@ -53,24 +57,45 @@ final class QuarantineWiring {
     }
 
     static void checkMailetContainer(ConfigurationProvider configurations) throws ConfigurationException {
-        HierarchicalConfiguration<ImmutableNode> container = configurations.getConfiguration("mailetcontainer");
+        checkRootProcessor(configurations.getConfiguration("mailetcontainer"));
+    }
+
+    /**
+     * The root processor's first mailet must be {@code IsTrapped} with James's {@code ToRepository} storing into a
+     * repository and ending the mail ({@code passThrough} would hand it on to delivery).
+     */
+    static void checkRootProcessor(HierarchicalConfiguration<ImmutableNode> container) throws ConfigurationException {
         for (HierarchicalConfiguration<ImmutableNode> processor : container.configurationsAt("processors.processor")) {
             if (!"root".equals(processor.getString("[@state]"))) {
                 continue;
             }
             List<HierarchicalConfiguration<ImmutableNode>> mailets = processor.configurationsAt("mailet");
-            String match = mailets.isEmpty() ? null : mailets.get(0).getString("[@match]", "");
-            String clazz = mailets.isEmpty() ? null : mailets.get(0).getString("[@class]", "");
-            if (MATCHER.equals(match) && MAILET.equals(clazz)) {
-                return;
+            if (mailets.isEmpty()) {
+                throw notFirst("no mailet");
             }
-            throw new ConfigurationException("mailetcontainer.xml: the first mailet of processor 'root' must be "
-                + "<mailet match=\"" + MATCHER + "\" class=\"" + MAILET + "\"> (found "
-                + (mailets.isEmpty() ? "no mailet" : "match=\"" + match + "\" class=\"" + clazz + "\"")
-                + "): add or move it to the top of the root processor, or trapped messages are delivered or bounced");
+            HierarchicalConfiguration<ImmutableNode> first = mailets.get(0);
+            String match = first.getString("[@match]", "");
+            String clazz = first.getString("[@class]", "");
+            if (!MATCHER.equals(match) || !MAILETS.contains(clazz)) {
+                throw notFirst("match=\"" + match + "\" class=\"" + clazz + "\"");
+            }
+            if (first.getString("repositoryPath", "").isBlank()) {
+                throw new ConfigurationException("mailetcontainer.xml: the first mailet of processor 'root' (" + MATCHER + " / " + clazz
+                    + ") has no <repositoryPath>: add e.g. <repositoryPath>" + EXAMPLE_REPOSITORY + "</repositoryPath>, the quarantine");
+            }
+            if (first.getBoolean("passThrough", false)) {
+                throw new ConfigurationException("mailetcontainer.xml: the first mailet of processor 'root' (" + MATCHER + " / " + clazz
+                    + ") has <passThrough>true</passThrough>: remove it, or trapped messages are delivered after being stored");
+            }
+            return;
         }
         throw new ConfigurationException("mailetcontainer.xml: no processor with state=\"root\": add one whose first mailet is "
-            + "<mailet match=\"" + MATCHER + "\" class=\"" + MAILET + "\">");
+            + EXPECTED);
+    }
+
+    private static ConfigurationException notFirst(String found) {
+        return new ConfigurationException("mailetcontainer.xml: the first mailet of processor 'root' must be " + EXPECTED
+            + " (found " + found + "): add or move it to the top of the root processor, or trapped messages are delivered or bounced");
     }
 
     private static int indexOf(List<?> handlers, Class<?> type) {

@@ -37,7 +37,7 @@ class QuarantineMisconfigurationTest {
         String log = failingStart("quarantine-order", j -> j.edit("mailetcontainer.xml",
             s -> s.replace("<processor state=\"root\" enableJmx=\"false\">", "<processor state=\"root\" enableJmx=\"false\">\n<mailet match=\"All\" class=\"PostmasterAlias\"/>")));
         assertThat(log).contains("mailetcontainer.xml: the first mailet of processor 'root' must be "
-            + "<mailet match=\"dev.spamtrap.mailets.IsTrapped\" class=\"dev.spamtrap.mailets.Quarantine\"> (found match=\"All\" class=\"PostmasterAlias\")");
+            + "<mailet match=\"dev.spamtrap.mailets.IsTrapped\" class=\"ToRepository\"> with a <repositoryPath> (found match=\"All\" class=\"PostmasterAlias\")");
     }
 
     @Test

@@ -175,7 +175,6 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         if (mode == Mode.TARPIT) {
             tarpit = new Tarpit(settings, metricFactory, gaugeRegistry);
         }
-        SpamtrapHandlerSupport.checkNoOwnConfiguration(config, getClass());
         LOGGER.info("Returning offenders are {}", mode == Mode.TARPIT ? "tarpitted (" + settings + ")" : "refused at once with " + code);
     }
 

@@ -117,7 +117,6 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
         trustedRelays = parseRelays(config.getString("trustedRelays", ""));
         spamtrap.spareTrustedRelays(trustedRelays);
         QuarantineWiring.checkMailetContainer(configurations);
-        SpamtrapHandlerSupport.checkNoOwnConfiguration(config, getClass());
         LOGGER.info("Trap recipients are {}; {} trusted relay range(s)", mode == Mode.ACCEPT ? "accepted and quarantined" : "rejected as unknown users",
             trustedRelays.ranges().size());
     }

@@ -4,8 +4,6 @@ import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.offender.TrapHit;
 import dev.spamtrap.core.runtime.Spamtrap;
-import org.apache.commons.configuration2.Configuration;
-import org.apache.commons.configuration2.ex.ConfigurationException;
 import org.apache.james.protocols.api.ProtocolSession.State;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.hook.HookResult;
@@ -46,11 +44,6 @@ public class TrappedMessageHook implements JamesMessageHook {
     public TrappedMessageHook(Spamtrap spamtrap, SpamtrapEvents events) {
         this.spamtrap = spamtrap;
         this.events = events;
-    }
-
-    @Override
-    public void init(Configuration config) throws ConfigurationException {
-        SpamtrapHandlerSupport.checkNoOwnConfiguration(config, getClass());
     }
 
     @Override

@@ -1,5 +1,9 @@
 package dev.spamtrap.it.deploy;
 
+import org.testcontainers.containers.Container.ExecResult;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.utility.DockerImageName;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,18 +16,19 @@ import java.util.List;
  */
 final class ClientContainer implements AutoCloseable {
     static final String HOST_ADDRESS = "198.51.100.1";
-    private final String name;
+    private final GenericContainer<?> container;
     private final String address;
     private final String hostSide;
 
-    ClientContainer(String name, String image, String address, String hostSide) {
-        this.name = name;
+    ClientContainer(String image, String address, String hostSide) {
         this.address = address;
         this.hostSide = hostSide;
-        Compose.docker("rm", "-f", name);
         Scripts.run(List.of("ip", "link", "del", hostSide), 30);
-        check(Compose.docker("run", "-d", "--rm", "--network", "none", "--name", name, image, "sleep", "3600"));
-        String pid = check(Compose.docker("inspect", "-f", "{{.State.Pid}}", name)).out().strip();
+        container = new GenericContainer<>(DockerImageName.parse(image))
+            .withNetworkMode("none")
+            .withCommand("sleep", "3600");
+        container.start();
+        String pid = Long.toString(container.getContainerInfo().getState().getPidLong());
         String peer = hostSide + "c";
         ip("link", "add", hostSide, "type", "veth", "peer", "name", peer);
         ip("link", "set", peer, "netns", pid);
@@ -42,23 +47,28 @@ final class ClientContainer implements AutoCloseable {
     }
 
     /** Runs a command inside the client container. */
-    Scripts.Result exec(int timeoutSeconds, String... cmd) {
-        List<String> all = new ArrayList<>(List.of("docker", "exec", name));
-        all.addAll(List.of(cmd));
-        return Scripts.run(all, timeoutSeconds);
+    ExecResult exec(String... cmd) {
+        try {
+            return container.execInContainer(cmd);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("exec " + String.join(" ", cmd) + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** swaks from this client to HOST_ADDRESS:port; returns the whole transcript. */
-    Scripts.Result swaks(int port, String from, String to, String subject, int timeoutSeconds) {
-        return exec(timeoutSeconds + 30, "swaks", "--server", HOST_ADDRESS + ":" + port, "--timeout", timeoutSeconds + "s",
-            "--helo", "client.test", "--from", from, "--to", to, "--header", "Subject: " + subject);
+    ExecResult swaks(int port, String from, String to, String subject, int timeoutSeconds) {
+        return exec("timeout", Integer.toString(timeoutSeconds + 30), "swaks", "--server", HOST_ADDRESS + ":" + port,
+            "--timeout", timeoutSeconds + "s", "--helo", "client.test", "--from", from, "--to", to, "--header", "Subject: " + subject);
     }
 
     /** True when a TCP connection to HOST_ADDRESS:port opens and the server greets within the time. */
     boolean greeted(int port, int seconds) {
-        Scripts.Result r = exec(seconds + 30, "timeout", Integer.toString(seconds), "bash", "-c",
+        ExecResult r = exec("timeout", Integer.toString(seconds), "bash", "-c",
             "exec 3<>/dev/tcp/" + HOST_ADDRESS + "/" + port + " && head -c 3 <&3");
-        return r.ok() && r.out().startsWith("220");
+        return r.getExitCode() == 0 && r.getStdout().startsWith("220");
     }
 
     private static void ip(String... args) {
@@ -82,7 +92,7 @@ final class ClientContainer implements AutoCloseable {
 
     @Override
     public void close() {
-        Compose.docker("rm", "-f", name);
+        container.stop();
         Scripts.run(List.of("ip", "link", "del", hostSide), 30);
     }
 }

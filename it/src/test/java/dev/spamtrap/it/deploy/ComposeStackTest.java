@@ -7,6 +7,10 @@ import dev.spamtrap.it.stack.WebAdmin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.testcontainers.containers.Container.ExecResult;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy;
+import org.testcontainers.utility.DockerImageName;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +29,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * trap, its message is quarantined, the agent's nftables rule in James's namespace then drops its next
  * connection (so it sees forwarded, published-port traffic with the client's own address) while the second
  * client is still served; with the packet block lifted James itself refuses the first. {@code down -v}
- * leaves no container, network or volume behind.
+ * leaves no container, network or volume behind. Testcontainers drives the engine (the stack through the local
+ * docker-compose, the client and one-off containers, exec and inspection).
  */
 class ComposeStackTest {
     static final String PROJECT = "spamtrapit";
@@ -34,7 +39,7 @@ class ComposeStackTest {
     static final String QUARANTINE = "var/mail/spamtrap";
     static final long T0 = System.nanoTime();
     static String startedEngine;
-    static Compose compose;
+    static ComposeStack stack;
     static ClientContainer offender;
     static ClientContainer good;
     static int smtpPort;
@@ -71,13 +76,12 @@ class ComposeStackTest {
         env.put("SMTP_PUBLISH", ClientContainer.HOST_ADDRESS + ":" + smtpPort);
         env.put("WEBADMIN_PUBLISH", "127.0.0.1:" + webAdminPort);
         env.put("IMAP_PUBLISH", "127.0.0.1:" + Ports.free());
-        compose = new Compose(PROJECT, env);
-        compose.run(300, "down", "-v", "--remove-orphans");
 
         // The clients first: the published address lives on their veth pairs.
-        offender = new ClientContainer(PROJECT + "-offender", "local/spamtrap-client:bookworm", OFFENDER, "stitoff");
-        good = new ClientContainer(PROJECT + "-good", "local/spamtrap-client:bookworm", GOOD, "stitgood");
-        compose.must(900, "up", "-d", "--build");
+        offender = new ClientContainer("local/spamtrap-client:bookworm", OFFENDER, "stitoff");
+        good = new ClientContainer("local/spamtrap-client:bookworm", GOOD, "stitgood");
+        stack = new ComposeStack(layout.root().resolve("docker-compose.yml").toFile(), PROJECT, env);
+        stack.up();
         log("docker-compose up done");
     }
 
@@ -89,8 +93,8 @@ class ComposeStackTest {
         if (good != null) {
             good.close();
         }
-        if (compose != null) {
-            compose.run(300, "down", "-v", "--remove-orphans");
+        if (stack != null) {
+            stack.close();
         }
         if (startedEngine != null) {
             Scripts.run(List.of("kill", startedEngine), 30);
@@ -100,16 +104,17 @@ class ComposeStackTest {
 
     @Test
     void trapHitQuarantineAgentDropAndNothingLeftBehind() {
-        String init = Await.until(Duration.ofSeconds(120), "the init step to finish",
-            () -> Compose.docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", compose.container("james-init")).out().strip(),
-            s -> s.startsWith("exited"));
-        assertThat(init).as("james-init created the demo mailbox: %s", compose.run(60, "logs", "--no-color", "james-init").out()).isEqualTo("exited 0");
-        String agent = compose.container("agent");
-        assertThat(Compose.docker("inspect", "-f", "{{.HostConfig.NetworkMode}}", agent).out().strip())
-            .isEqualTo("container:" + compose.container("james"));
+        String init = Await.until(Duration.ofSeconds(120), "the init step to finish", () -> {
+            var state = ComposeStack.inspect(stack.container("james-init")).getState();
+            return state.getStatus() + " " + state.getExitCodeLong();
+        }, s -> s.startsWith("exited"));
+        assertThat(init).as("james-init created the demo mailbox: %s", stack.logs("james-init")).isEqualTo("exited 0");
+        String agent = stack.container("agent");
+        String james = stack.container("james");
+        assertThat(ComposeStack.inspect(agent).getHostConfig().getNetworkMode()).isEqualTo("container:" + james);
 
-        Scripts.Result hit = offender.swaks(smtpPort, "bot@spam.test", "trap@example.com", "compose-trap", 120);
-        assertThat(hit.out()).as(hit.out()).contains("<-  250 2.1.5 Recipient <trap@example.com> OK").contains("<-  250 2.6.0");
+        ExecResult hit = offender.swaks(smtpPort, "bot@spam.test", "trap@example.com", "compose-trap", 120);
+        assertThat(hit.getStdout()).as(hit.getStdout()).contains("<-  250 2.1.5 Recipient <trap@example.com> OK").contains("<-  250 2.6.0");
         log("trap hit delivered");
 
         WebAdmin webAdmin = new WebAdmin(webAdminPort);
@@ -117,35 +122,42 @@ class ComposeStackTest {
         assertThat(webAdmin.getMail(QUARANTINE, listed.replaceAll("^\\[\"|\"]$", ""))).contains("Subject: compose-trap");
 
         Await.until(Duration.ofSeconds(60), "the agent's block of " + OFFENDER,
-            () -> Compose.docker("exec", agent, "nft", "list", "set", "inet", "spamtrap", "block4").out(), s -> s.contains(OFFENDER));
+            () -> ComposeStack.exec(agent, "nft", "list", "set", "inet", "spamtrap", "block4").getStdout(), s -> s.contains(OFFENDER));
         long droppedBefore = dropCounter(agent);
         assertThat(offender.greeted(smtpPort, 8)).as("the offender's next connection is dropped").isFalse();
         assertThat(dropCounter(agent)).as("dropped by the agent's rule in James's namespace").isGreaterThan(droppedBefore);
         log("offender dropped by the agent");
 
-        Scripts.Result served = good.swaks(smtpPort, "friend@good.test", "alice@example.com", "hello-alice", 120);
-        assertThat(served.out()).as(served.out()).contains("<-  250 2.6.0");
+        ExecResult served = good.swaks(smtpPort, "friend@good.test", "alice@example.com", "hello-alice", 120);
+        assertThat(served.getStdout()).as(served.getStdout()).contains("<-  250 2.6.0");
         log("other client served");
 
         // Lift the packet block: James itself refuses the returning offender (the sample's tarpit mode:
         // every reply late, the refusal after the message). The agent is stopped first, or its drift check would
         // put the element back within a second; a stopped agent leaves the kernel's blocks as they are.
-        String agentImage = Compose.docker("inspect", "-f", "{{.Config.Image}}", agent).out().strip();
-        compose.must(120, "stop", "agent");
-        Scripts.Result lifted = Compose.docker("run", "--rm", "--network", "container:" + compose.container("james"), "--cap-add", "NET_ADMIN",
-            "--entrypoint", "nft", agentImage, "delete", "element", "inet", "spamtrap", "block4", "{ " + OFFENDER + " }");
-        assertThat(lifted.ok()).as("element deleted by hand: %s", lifted.why()).isTrue();
-        Scripts.Result back = offender.swaks(smtpPort, "bot@spam.test", "alice@example.com", "again", 180);
-        assertThat(back.out()).as(back.out()).contains("450 4.7.1 Your address " + OFFENDER).doesNotContainIgnoringCase("trap@");
+        String agentImage = ComposeStack.inspect(agent).getConfig().getImage();
+        stack.stop("agent");
+        try (GenericContainer<?> nft = new GenericContainer<>(DockerImageName.parse(agentImage))
+                 .withNetworkMode("container:" + james)
+                 .withCreateContainerCmdModifier(cmd -> cmd.withEntrypoint("nft").getHostConfig()
+                     .withCapAdd(com.github.dockerjava.api.model.Capability.NET_ADMIN))
+                 .withCommand("delete", "element", "inet", "spamtrap", "block4", "{ " + OFFENDER + " }")
+                 .withStartupCheckStrategy(new OneShotStartupCheckStrategy().withTimeout(Duration.ofSeconds(60)))) {
+            nft.start();    // fails unless nft exits 0
+        }
+        ExecResult back = offender.swaks(smtpPort, "bot@spam.test", "alice@example.com", "again", 180);
+        assertThat(back.getStdout()).as(back.getStdout()).contains("450 4.7.1 Your address " + OFFENDER).doesNotContainIgnoringCase("trap@");
         log("returning offender refused by James");
 
-        List<String> volumes = projectVolumes();
-        compose.must(300, "down", "-v");
-        assertThat(Compose.docker("ps", "-aq", "--filter", "label=com.docker.compose.project=" + PROJECT).out().strip()).as("containers").isEmpty();
-        assertThat(Compose.docker("network", "ls", "-q", "--filter", "label=com.docker.compose.project=" + PROJECT).out().strip()).as("networks").isEmpty();
+        String project = stack.project();
+        List<String> volumes = stack.volumes();
+        assertThat(volumes).as("the stack's containers have volumes to check").isNotEmpty();
+        stack.down();
+        assertThat(stack.containers()).as("containers").isEmpty();
+        assertThat(ComposeStack.networks(project)).as("networks").isEmpty();
         List<String> left = new ArrayList<>();
         for (String v : volumes) {
-            if (Compose.docker("volume", "inspect", v).ok()) {
+            if (ComposeStack.volumeExists(v)) {
                 left.add(v);
             }
         }
@@ -154,26 +166,9 @@ class ComposeStackTest {
     }
 
     static long dropCounter(String agent) {
-        String chain = Compose.docker("exec", agent, "nft", "list", "chain", "inet", "spamtrap", "prerouting").out();
+        String chain = ComposeStack.exec(agent, "nft", "list", "chain", "inet", "spamtrap", "prerouting").getStdout();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("ip saddr @block4 counter packets (\\d+)").matcher(chain);
         assertThat(m.find()).as(chain).isTrue();
         return Long.parseLong(m.group(1));
-    }
-
-    static List<String> projectVolumes() {
-        List<String> volumes = new ArrayList<>();
-        for (String id : Compose.docker("ps", "-aq", "--filter", "label=com.docker.compose.project=" + PROJECT).out().strip().split("\\s+")) {
-            if (id.isBlank()) {
-                continue;
-            }
-            String names = Compose.docker("inspect", "-f", "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Name}} {{end}}{{end}}", id).out().strip();
-            for (String n : names.split("\\s+")) {
-                if (!n.isBlank()) {
-                    volumes.add(n);
-                }
-            }
-        }
-        assertThat(volumes).as("the stack's containers have volumes to check").isNotEmpty();
-        return volumes;
     }
 }

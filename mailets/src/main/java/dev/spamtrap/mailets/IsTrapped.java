@@ -1,5 +1,6 @@
 package dev.spamtrap.mailets;
 
+import dev.spamtrap.core.trap.TrappedMailAttributes;
 import org.apache.james.core.MailAddress;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeName;
@@ -33,8 +34,8 @@ import java.util.Set;
  * }</pre>
  */
 public class IsTrapped extends GenericMatcher {
-    static final AttributeName TRAPPED = AttributeName.of("dev.spamtrap.trapped");
-    static final AttributeName TRAPPED_RECIPIENTS = AttributeName.of("dev.spamtrap.trappedRecipients");
+    static final AttributeName TRAPPED = AttributeName.of(TrappedMailAttributes.TRAPPED);
+    static final AttributeName TRAPPED_RECIPIENTS = AttributeName.of(TrappedMailAttributes.TRAPPED_RECIPIENTS);
 
     @Override
     public Collection<MailAddress> match(Mail mail) {

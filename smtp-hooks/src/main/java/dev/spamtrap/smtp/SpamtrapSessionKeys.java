@@ -26,12 +26,6 @@ public final class SpamtrapSessionKeys {
      */
     static final AttachmentKey<TrappedRecipients> TRAPPED_RECIPIENTS = AttachmentKey.of("dev.spamtrap.trappedRecipients", TrappedRecipients.class);
 
-    /** Name of the Mail attribute that marks a whole message as trapped for the {@code IsTrapped} matcher. */
-    public static final String MAIL_ATTRIBUTE = "dev.spamtrap.trapped";
-
-    /** Name of the Mail attribute listing the only recipients whose copies {@code IsTrapped} keeps back. */
-    public static final String RECIPIENTS_ATTRIBUTE = "dev.spamtrap.trappedRecipients";
-
     /** The trap recipients of one transaction, in RCPT order. */
     static final class TrappedRecipients {
         final java.util.Set<String> addresses = new java.util.LinkedHashSet<>();

@@ -1,5 +1,6 @@
 package dev.spamtrap.smtp;
 
+import dev.spamtrap.core.trap.TrappedMailAttributes;
 import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.offender.TrapHit;
@@ -55,14 +56,14 @@ public class TrappedMessageHook implements JamesMessageHook {
             .or(() -> session.getAttachment(SpamtrapSessionKeys.TRAPPED_TRANSACTION, State.Transaction))
             .or(() -> relayed.map(RelayedTrap::trap));
         if (trap.isPresent()) {
-            mail.setAttribute(new Attribute(AttributeName.of(SpamtrapSessionKeys.MAIL_ATTRIBUTE), AttributeValue.of(trap.get())));
+            mail.setAttribute(new Attribute(AttributeName.of(TrappedMailAttributes.TRAPPED), AttributeValue.of(trap.get())));
             return HookResult.DECLINED;
         }
         // an exempt client's trap copies only: its other recipients get the message
         session.getAttachment(SpamtrapSessionKeys.TRAPPED_RECIPIENTS, State.Transaction).ifPresent(r -> {
             List<AttributeValue<?>> addresses = new ArrayList<>();
             r.addresses.forEach(a -> addresses.add(AttributeValue.of(a)));
-            mail.setAttribute(new Attribute(AttributeName.of(SpamtrapSessionKeys.RECIPIENTS_ATTRIBUTE), AttributeValue.of(addresses)));
+            mail.setAttribute(new Attribute(AttributeName.of(TrappedMailAttributes.TRAPPED_RECIPIENTS), AttributeValue.of(addresses)));
         });
         return HookResult.DECLINED;
     }

@@ -1,5 +1,6 @@
 package dev.spamtrap.smtp;
 
+import dev.spamtrap.core.trap.TrappedMailAttributes;
 import dev.spamtrap.core.net.Allowlist;
 import dev.spamtrap.core.net.CidrRange;
 import org.apache.james.core.MailAddress;
@@ -20,8 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** What TrappedMessageHook puts on the Mail for the IsTrapped matcher, on a fake SMTP session. */
 class TrappedMessageHookTest {
-    static final AttributeName WHOLE = AttributeName.of(SpamtrapSessionKeys.MAIL_ATTRIBUTE);
-    static final AttributeName ONLY = AttributeName.of(SpamtrapSessionKeys.RECIPIENTS_ATTRIBUTE);
+    static final AttributeName WHOLE = AttributeName.of(TrappedMailAttributes.TRAPPED);
+    static final AttributeName ONLY = AttributeName.of(TrappedMailAttributes.TRAPPED_RECIPIENTS);
     // the runtime is only asked for a relayed message whose chain can be read
     final TrappedMessageHook hook = new TrappedMessageHook(null, null);
 

@@ -287,7 +287,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
 
     private static String kindOf(String entry) {
         try {
-            return TrapEntry.parse(entry).kind().name().toLowerCase(Locale.ROOT).replace("regex", "pattern");
+            return TrapEntry.parse(entry).kind().name().toLowerCase(Locale.ROOT);
         } catch (IllegalArgumentException e) {
             return "invalid";
         }

@@ -15,7 +15,7 @@ import com.google.re2j.PatternSyntaxException;
  * look-around, possessive quantifiers) are refused with the engine's reason.
  */
 public final class TrapEntry {
-    public enum Kind { ADDRESS, DOMAIN, REGEX }
+    public enum Kind { ADDRESS, DOMAIN, PATTERN }
 
     private final Kind kind;
     private final String text;
@@ -77,7 +77,7 @@ public final class TrapEntry {
             throw new IllegalArgumentException("'" + text + "': empty regular expression");
         }
         try {
-            return new TrapEntry(Kind.REGEX, text, text, Pattern.compile(body, postfixFlags(text, flags)));
+            return new TrapEntry(Kind.PATTERN, text, text, Pattern.compile(body, postfixFlags(text, flags)));
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("'" + text + "': invalid regular expression: " + e.getDescription()
                 + (e.getPattern().isEmpty() ? "" : " in '" + e.getPattern() + "'"));

@@ -38,8 +38,8 @@ class SpamtrapMetricsTest {
         try (CassandraProcess cassandra = new CassandraProcess(dir.resolve("cassandra"), nativePort, Ports.free());
              JamesProcess james = JamesFixture.james("metrics", "it_metrics")
                  .cassandra("127.0.0.1:" + nativePort)
-                 .edit("smtpserver.xml", s -> s.replace("<mode>refuse</mode>", "<mode>tarpit</mode>")
-                     .replace("<delay>10s</delay>", "<delay>1s</delay>").replace("<maxDuration>10m</maxDuration>", "<maxDuration>5s</maxDuration>"))
+                 .offenderCheckAt("connect")
+                 .edit("smtpserver.xml", s -> s.replace("<delay>10s</delay>", "<delay>1s</delay>").replace("<maxDuration>10m</maxDuration>", "<maxDuration>5s</maxDuration>"))
                  .spamtrapProperty("startup.timeout", "2s")
                  .spamtrapProperty("cassandra.requestTimeout", "2s")
                  .spamtrapProperty("firewall.agent", "tcp:127.0.0.1:" + agentPort)
@@ -56,7 +56,7 @@ class SpamtrapMetricsTest {
 
             Scrape start = scrape(web);
             steps.add(start);
-            for (String counter : List.of("spamtrap_hits", "spamtrap_hits_address", "spamtrap_hits_domain", "spamtrap_hits_regex",
+            for (String counter : List.of("spamtrap_hits", "spamtrap_hits_address", "spamtrap_hits_domain", "spamtrap_hits_pattern",
                     "spamtrap_refusals", "spamtrap_refusals_tarpit", "spamtrap_refusals_refuse", "spamtrap_tarpit_connections")) {
                 assertThat(start.counter(counter)).as(counter + " at start in\n" + start).isEqualTo(0.0);
             }
@@ -93,7 +93,7 @@ class SpamtrapMetricsTest {
             SmtpClient.deliver("127.0.0.51", smtp, "bot@spam.test", List.of("someone@traps.example.com"), "metrics-2");
             SmtpClient.deliver("127.0.0.52", smtp, "bot@spam.test", List.of("spammaster@anywhere.test"), "metrics-3");
             waitFor(web, "spamtrap_hits_domain", 1.0, true);
-            waitFor(web, "spamtrap_hits_regex", 1.0, true);
+            waitFor(web, "spamtrap_hits_pattern", 1.0, true);
             waitFor(web, "spamtrap_hits", 3.0, true);
             Await.until(WAIT, "firewall dropped", () -> scrape(web).value("spamtrap_firewall_dropped"), v -> v >= 1.0);
             assertThat(Await.until(WAIT, "event lines", james::log, l -> l.contains("spamtrap refusal client=\"127.0.0.50\""))).contains(

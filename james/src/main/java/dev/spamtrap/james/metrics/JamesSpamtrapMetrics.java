@@ -50,7 +50,7 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
         this.hits = factory.generate(HITS);
         this.refusals = factory.generate(REFUSALS);
         // Registered up front so /metrics lists every series from the start, at zero.
-        for (String kind : new String[] {"address", "domain", "regex"}) {
+        for (String kind : new String[] {"address", "domain", "pattern"}) {
             hitsOf(kind);
         }
         for (String how : new String[] {"refuse", "tarpit", "tarpit-full"}) {

@@ -42,7 +42,7 @@ final class FakeSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<Boolean> addTrap(String entry, String comment) {
         TrapEntry parsed = TrapEntry.parse(entry);
-        String kind = parsed.kind() == TrapEntry.Kind.REGEX ? "pattern" : parsed.kind().name().toLowerCase();
+        String kind = parsed.kind().name().toLowerCase();
         return done(traps.putIfAbsent(parsed.text(), new TrapRecord(parsed.text(), kind, "table", comment, NOW)) == null);
     }
 

@@ -63,7 +63,7 @@ class SpamtrapRoutesTest {
 
         assertThat(server.get("/spamtrap/traps/check?address=x@traps.example.com").body())
             .contains("\"trap\":true", "\"entry\":\"@traps.example.com\"", "\"kind\":\"domain\"");
-        assertThat(server.get("/spamtrap/traps/check?address=spammaster@a.test").body()).contains("\"trap\":true", "\"kind\":\"regex\"");
+        assertThat(server.get("/spamtrap/traps/check?address=spammaster@a.test").body()).contains("\"trap\":true", "\"kind\":\"pattern\"");
         assertThat(server.get("/spamtrap/traps/check?address=alice@example.com").body()).contains("\"trap\":false");
 
         assertThat(server.delete("/spamtrap/traps/trap@example.com").statusCode()).isEqualTo(204);

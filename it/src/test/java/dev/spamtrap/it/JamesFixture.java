@@ -16,7 +16,10 @@ public final class JamesFixture {
     private JamesFixture() {
     }
 
-    /** A James root under it/target, wiped, with random ports, the shared Cassandra and its own keyspace. */
+    /**
+     * A James root under it/target, wiped, with random ports, the shared Cassandra, its own keyspace and the shipped
+     * sample configuration (a test that wants another says so, e.g. {@link JamesProcess#refusingAtConnect()}).
+     */
     public static JamesProcess james(String name, String keyspace) {
         Path root = ProjectLayout.locate().root().resolve("it/target/james-" + name);
         Dirs.deleteRecursively(root);
@@ -26,11 +29,6 @@ public final class JamesFixture {
         return new JamesProcess(root).randomPorts()
             .cassandra(SharedCassandra.get().contactPoint())
             .spamtrapProperty("cassandra.keyspace", keyspace)
-            // These tests look at the refusal itself; the tarpit (the sample's default) has its own tests.
-            .edit("smtpserver.xml", s -> s.replace("<mode>tarpit</mode>", "<mode>refuse</mode>"))
-            // These tests look at connect-time refusals; the deferred check (the default where AUTH is offered)
-            // has its own tests (hostile/).
-            .edit("smtpserver.xml", s -> s.replace("<checkAt>auto</checkAt>", "<checkAt>connect</checkAt>"))
             .spamtrapProperty("node.name", "it-" + name)
             .spamtrapProperty("refresh.interval", "1s")
             .spamtrapProperty("retry.interval", "1s");

@@ -1,10 +1,8 @@
 package dev.spamtrap.it;
 
 import com.datastax.oss.driver.api.core.cql.Row;
-import dev.spamtrap.it.stack.JamesProcess;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 
@@ -15,29 +13,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * lifetime doubles per hit up to the maximum. Lifetimes are seconds here so the test can watch them pass.
  */
 class OffenderLifetimeTest {
-    static final String KS = "it_lifetime";
-    static JamesProcess james;
-
-    @BeforeAll
-    static void start() {
-        james = JamesFixture.james("lifetime", KS)
+    @RegisterExtension
+    static final RealJames james = RealJames.named("lifetime")
+        .with(j -> j.refusingAtConnect()
             .spamtrapProperty("offender.lifetime", "3s")
             .spamtrapProperty("offender.maxLifetime", "9s")
-            .spamtrapProperty("offender.historyLifetime", "1h")
-            .prepare()
-            .start(JamesFixture.START);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
-    }
+            .spamtrapProperty("offender.historyLifetime", "1h"));
 
     static Row row(String ip) {
-        return SharedCassandra.cql().execute("SELECT hit_count, offences, last_hit, expires_at, TTL(trap) AS ttl FROM " + KS + ".offenders WHERE ip = ?", ip)
-            .one();
+        return james.offenderRow("hit_count, offences, last_hit, expires_at, TTL(trap) AS ttl", ip);
     }
 
     /** Hits the trap, checks the refusal and the record, waits until the client is welcome again. */
@@ -59,7 +43,7 @@ class OffenderLifetimeTest {
         offendAndServe("127.0.0.30", 1, Duration.ofSeconds(3));
         offendAndServe("127.0.0.30", 2, Duration.ofSeconds(6));
         offendAndServe("127.0.0.30", 3, Duration.ofSeconds(9));
-        Row history = SharedCassandra.cql().execute("SELECT count(*) AS n FROM " + KS + ".offenders WHERE ip = '127.0.0.30'").one();
+        Row history = SharedCassandra.cql().execute("SELECT count(*) AS n FROM " + james.keyspace() + ".offenders WHERE ip = '127.0.0.30'").one();
         assertThat(history.getLong("n")).as("evidence rows").isEqualTo(3);
     }
 }

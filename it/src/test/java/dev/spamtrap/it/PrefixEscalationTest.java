@@ -1,10 +1,8 @@
 package dev.spamtrap.it;
 
 import com.datastax.oss.driver.api.core.cql.Row;
-import dev.spamtrap.it.stack.JamesProcess;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 
@@ -16,28 +14,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * hits of four addresses in a /24 that overlaps the allowlist list only those four addresses.
  */
 class PrefixEscalationTest {
-    static final String KS = "it_prefix";
-    static JamesProcess james;
-
-    @BeforeAll
-    static void start() {
-        james = JamesFixture.james("prefix", KS)
+    @RegisterExtension
+    static final RealJames james = RealJames.named("prefix")
+        .with(j -> j.refusingAtConnect()
             .spamtrapProperty("prefix.escalation.addresses", "3")
             .spamtrapProperty("prefix.escalation.window", "1h")
-            .edit("allowlist.txt", s -> s + "\n127.0.78.240/28\n")
-            .prepare()
-            .start(JamesFixture.START);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
-    }
+            .edit("allowlist.txt", s -> s + "\n127.0.78.240/28\n"));
 
     static Row row(String key) {
-        return SharedCassandra.cql().execute("SELECT reason, cause, expires_at FROM " + KS + ".offenders WHERE ip = ?", key).one();
+        return james.offenderRow("reason, cause, expires_at", key);
     }
 
     @Test

@@ -28,7 +28,7 @@ class StoreOutageTest {
         int nativePort = Ports.free();
         Path cassandraDir = ProjectLayout.locate().root().resolve("it/target/outage-cassandra");
         Dirs.deleteRecursively(cassandraDir);
-        try (JamesProcess james = JamesFixture.james("outage", "it_outage")
+        try (JamesProcess james = JamesFixture.james("outage", "it_outage").refusingAtConnect()
                 .cassandra("127.0.0.1:" + nativePort)
                 .spamtrapProperty("startup.timeout", "2s")
                 .spamtrapProperty("cassandra.requestTimeout", "2s")

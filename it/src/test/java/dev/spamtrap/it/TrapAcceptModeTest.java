@@ -2,12 +2,11 @@ package dev.spamtrap.it;
 
 import com.datastax.oss.driver.api.core.cql.Row;
 import dev.spamtrap.it.stack.ImapClient;
-import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.SmtpClient;
 import dev.spamtrap.it.stack.WebAdmin;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
@@ -23,30 +22,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * drop-in jar and a real forked Cassandra 5.0.
  */
 class TrapAcceptModeTest {
-    static final String KS = "it_accept";
     static final String QUARANTINE = "var/mail/spamtrap";
-    static JamesProcess james;
+    @RegisterExtension
+    static final RealJames james = RealJames.named("accept")
+        .with(j -> j.refusingAtConnect().edit("allowlist.txt", s -> s + "\n127.0.0.6/32\n"));
 
     @BeforeAll
     static void start() throws Exception {
-        james = JamesFixture.james("accept", KS)
-            .edit("allowlist.txt", s -> s + "\n127.0.0.6/32\n")
-            .prepare()
-            .start(JamesFixture.START);
         new WebAdmin(james.webAdminPort()).addUser("alice@example.com", "alice");
     }
 
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
-    }
-
     static Row offenderRow(String ip) {
-        return SharedCassandra.cql().execute(
-            "SELECT ip, first_hit, last_hit, hit_count, trap, helo, mail_from, node, expires_at, TTL(trap) AS ttl FROM " + KS
-                + ".offenders WHERE ip = ?", ip).one();
+        return james.offenderRow("ip, first_hit, last_hit, hit_count, trap, helo, mail_from, node, expires_at, TTL(trap) AS ttl", ip);
     }
 
     static Row awaitOffenderRow(String ip) {
@@ -87,8 +74,7 @@ class TrapAcceptModeTest {
         // kept until the listing's end (24 h) plus offender.historyLifetime (30 d), for escalation
         assertThat(row.getInt("ttl")).isBetween(86_000 + 30 * 86_400, 86_400 + 30 * 86_400);
 
-        james.close();
-        james.start(JamesFixture.START);
+        james.restart();
         new WebAdmin(james.webAdminPort()).addUser("alice@example.com", "alice");
         List<String> afterRestart = JamesFixture.connectionAnswer("127.0.0.2", james.smtpPort());
         assertThat(afterRestart).hasSize(1);
@@ -168,13 +154,13 @@ class TrapAcceptModeTest {
     void trapAndAllowlistChangesApplyWithoutRestart() throws Exception {
         int port = james.smtpPort();
         assertThat(JamesFixture.rcptReply("127.0.0.15", port, "dynamic@example.com")).startsWith("550 5.1.1");
-        SharedCassandra.cql().execute("INSERT INTO " + KS + ".traps (entry, comment) VALUES ('dynamic@example.com', 'it')");
+        SharedCassandra.cql().execute("INSERT INTO " + james.keyspace() + ".traps (entry, comment) VALUES ('dynamic@example.com', 'it')");
         Await.until(Duration.ofSeconds(20), "trap from Cassandra table", () -> JamesFixture.rcptReply("127.0.0.15", port, "dynamic@example.com"),
             r -> r.startsWith("250") || r.startsWith("no session"));
         assertThat(JamesFixture.connectionAnswer("127.0.0.15", port).get(0)).startsWith("450 ");
 
-        SharedCassandra.cql().execute("INSERT INTO " + KS + ".allowlist (cidr, comment) VALUES ('127.0.0.16/32', 'it')");
-        Files.writeString(james.conf().resolve("traps.txt"), "\nfiletrap@example.com\n", StandardOpenOption.APPEND);
+        SharedCassandra.cql().execute("INSERT INTO " + james.keyspace() + ".allowlist (cidr, comment) VALUES ('127.0.0.16/32', 'it')");
+        Files.writeString(james.process().conf().resolve("traps.txt"), "\nfiletrap@example.com\n", StandardOpenOption.APPEND);
         Await.until(Duration.ofSeconds(20), "trap from reloaded file", () -> JamesFixture.rcptReply("127.0.0.17", port, "filetrap@example.com"),
             r -> r.startsWith("250") || r.startsWith("no session"));
         assertThat(JamesFixture.connectionAnswer("127.0.0.17", port).get(0)).startsWith("450 ");

@@ -1,30 +1,15 @@
 package dev.spamtrap.it;
 
-import dev.spamtrap.it.stack.JamesProcess;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Reject mode: a trap is answered exactly as James answers an unknown local user, and still recorded. */
 class TrapRejectModeTest {
-    static JamesProcess james;
-
-    @BeforeAll
-    static void start() {
-        james = JamesFixture.james("reject", "it_reject")
-            .edit("smtpserver.xml", s -> s.replace("<mode>accept</mode>", "<mode>reject</mode>"))
-            .prepare()
-            .start(JamesFixture.START);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
-    }
+    @RegisterExtension
+    static final RealJames james = RealJames.named("reject")
+        .with(j -> j.refusingAtConnect().trapMode("reject"));
 
     @Test
     void trapReplyIsTheUnknownUserReplyByteForByte() {

@@ -2,13 +2,12 @@ package dev.spamtrap.it;
 
 import com.datastax.oss.driver.api.core.cql.Row;
 import dev.spamtrap.it.stack.ImapClient;
-import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.ProjectLayout;
 import dev.spamtrap.it.stack.SmtpClient;
 import dev.spamtrap.it.stack.WebAdmin;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -34,36 +33,26 @@ import static org.assertj.core.api.Assertions.assertThat;
  * inside listed prefixes, IPv6 keys, the verdict at every MAIL FROM, and the event line.
  */
 class ZeroFalsePositiveTest {
-    static final String KS = "it_zero_fp";
     static final String QUARANTINE = "var/mail/spamtrap";
     static final Duration WAIT = Duration.ofSeconds(20);
     static final String TRAP_OK = "250 2.1.5 Recipient <trap@example.com> OK";
-    static JamesProcess james;
+    @RegisterExtension
+    static final RealJames james = RealJames.named("zero-fp")
+        .with(j -> j.refusingAtConnect().trustedRelays("127.0.2.25, ::1")
+            .edit("allowlist.txt", s -> s + "\n127.0.1.6/32\n")
+            // a backup MX at 127.0.2.25 and at ::1, relay-authorized too (the usual set-up); 0.0.0.0 also listens on IPv6
+            .edit("smtpserver.xml", s -> s.replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, 127.0.2.25/32</authorizedAddresses>")
+                .replaceAll("<bind>127\\.0\\.0\\.1:(\\d+)</bind>", "<bind>0.0.0.0:$1</bind>")));
     static WebAdmin web;
 
     @BeforeAll
     static void start() {
-        james = JamesFixture.james("zero-fp", KS)
-            .edit("allowlist.txt", s -> s + "\n127.0.1.6/32\n")
-            // a backup MX at 127.0.2.25 and at ::1, relay-authorized too (the usual set-up); 0.0.0.0 also listens on IPv6
-            .edit("smtpserver.xml", s -> s.replace("<mode>accept</mode>", "<mode>accept</mode>\n<trustedRelays>127.0.2.25, ::1</trustedRelays>")
-                .replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, 127.0.2.25/32</authorizedAddresses>")
-                .replaceAll("<bind>127\\.0\\.0\\.1:(\\d+)</bind>", "<bind>0.0.0.0:$1</bind>"))
-            .prepare()
-            .start(JamesFixture.START);
-        web = new WebAdmin(james.webAdminPort());
+        web = james.webAdmin();
         web.addUser("alice@example.com", "alice");
     }
 
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
-    }
-
     static Row offenderRow(String key) {
-        return SharedCassandra.cql().execute("SELECT ip, hit_count, helo, reason FROM " + KS + ".offenders WHERE ip = ?", key).one();
+        return james.offenderRow("ip, hit_count, helo, reason", key);
     }
 
     /** A trap hit by a fresh client, whose row proves the spool has drained past everything recorded before it. */
@@ -256,8 +245,7 @@ class ZeroFalsePositiveTest {
         assertThat(offenderRow("2001:db8::/64").getString("reason")).as("the Cassandra row after the forgive").isEqualTo("forgiven");
         assertThat(web.request("GET", "/spamtrap/offenders/2001:db8::%2F64", null).statusCode()).isEqualTo(404);
         // and after a restart (the view reloads from Cassandra)
-        james.close();
-        james.start(JamesFixture.START);
+        james.restart();
         web = new WebAdmin(james.webAdminPort());
         web.addUser("alice@example.com", "alice");
         assertThat(web.request("GET", "/spamtrap/offenders/2001:db8::77", null).statusCode()).isEqualTo(404);

@@ -78,6 +78,43 @@ public final class JamesProcess implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Returning offenders refused at once, decided at connect. The sample configuration tarpits them and, where AUTH is
+     * offered, decides at MAIL FROM ({@code checkAt=auto}); tests about the refusal itself say so with this.
+     */
+    public JamesProcess refusingAtConnect() {
+        return offenderMode("refuse").offenderCheckAt("connect");
+    }
+
+    /** {@code OffenderConnectHandler}'s {@code mode} ({@code tarpit} in the sample). */
+    public JamesProcess offenderMode(String mode) {
+        return edit("smtpserver.xml", s -> replaceOnce(s, "<mode>tarpit</mode>", "<mode>" + mode + "</mode>"));
+    }
+
+    /** {@code OffenderConnectHandler}'s {@code checkAt} ({@code auto} in the sample). */
+    public JamesProcess offenderCheckAt(String when) {
+        return edit("smtpserver.xml", s -> replaceOnce(s, "<checkAt>auto</checkAt>", "<checkAt>" + when + "</checkAt>"));
+    }
+
+    /** {@code TrapRcptHook}'s {@code mode} ({@code accept} in the sample). */
+    public JamesProcess trapMode(String mode) {
+        return edit("smtpserver.xml", s -> replaceOnce(s, "<mode>accept</mode>", "<mode>" + mode + "</mode>"));
+    }
+
+    /** {@code TrapRcptHook}'s {@code trustedRelays}, comma-separated (none in the sample). */
+    public JamesProcess trustedRelays(String relays) {
+        return edit("smtpserver.xml", s -> replaceOnce(s, "<mode>accept</mode>", "<mode>accept</mode>\n<trustedRelays>" + relays + "</trustedRelays>"));
+    }
+
+    /** A sample text that is not there any more must fail the test, not leave the default silently in place. */
+    static String replaceOnce(String text, String sample, String replacement) {
+        int at = text.indexOf(sample);
+        if (at < 0 || text.indexOf(sample, at + 1) >= 0) {
+            throw new IllegalStateException("smtpserver.xml: expected exactly one '" + sample + "' in the sample configuration");
+        }
+        return text.replace(sample, replacement);
+    }
+
     public JamesProcess spamtrapProperty(String key, String value) {
         return edit("spamtrap.properties", s -> PropertiesText.set(s, key, value));
     }

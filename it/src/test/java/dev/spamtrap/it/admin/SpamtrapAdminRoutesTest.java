@@ -2,14 +2,15 @@ package dev.spamtrap.it.admin;
 
 import dev.spamtrap.it.Await;
 import dev.spamtrap.it.JamesFixture;
+import dev.spamtrap.it.RealJames;
 import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.ProjectLayout;
 import dev.spamtrap.it.stack.SmtpClient;
 import dev.spamtrap.it.stack.WebAdmin;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -25,13 +26,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SpamtrapAdminRoutesTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static JamesProcess james;
+    @RegisterExtension
+    static final RealJames james = RealJames.named("admin-routes").with(JamesProcess::refusingAtConnect);
     private static WebAdmin web;
 
     @BeforeAll
     static void start() {
-        james = JamesFixture.james("admin-routes", "it_admin_routes").prepare().start(JamesFixture.START);
-        web = new WebAdmin(james.webAdminPort());
+        web = james.webAdmin();
     }
 
     /** Refused by the routes themselves, before any store access. */
@@ -52,13 +53,6 @@ class SpamtrapAdminRoutesTest {
         assertBadRequest(web.request("POST", "/spamtrap/traps?action=export", "x@y.test"), "'action' must be 'import', not 'export'");
         assertBadRequest(web.request("POST", "/spamtrap/traps", "x@y.test"), "query parameter 'action' is required");
         assertBadRequest(web.request("POST", "/spamtrap/traps?action=import", "# only a comment\n"), "the body holds no trap entry");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
     }
 
     @Test

@@ -1,11 +1,9 @@
 package dev.spamtrap.it.admin;
 
-import dev.spamtrap.it.JamesFixture;
-import dev.spamtrap.it.stack.JamesProcess;
+import dev.spamtrap.it.RealJames;
 import dev.spamtrap.it.stack.WebAdmin;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -45,32 +43,31 @@ class WebAdminJwtTest {
         new String[] {"GET", "/spamtrap/export/plain", null},
         new String[] {"GET", "/spamtrap/export/rbldnsd", null});
 
-    private static JamesProcess james;
-    private static KeyPair jamesKey;
+    private static final KeyPair JAMES_KEY = rsaKeyPairOrFail();
 
-    @BeforeAll
-    static void start() throws GeneralSecurityException {
-        jamesKey = rsaKeyPair();
-        String pem = "-----BEGIN PUBLIC KEY-----\n"
-            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(jamesKey.getPublic().getEncoded())
+    @RegisterExtension
+    static final RealJames james = RealJames.named("webadmin-jwt")
+        .with(j -> j.edit("jwt_publickey", s -> publicKeyPem(JAMES_KEY))
+            .edit("webadmin.properties", s -> s + "\njwt.enabled=true\njwt.publickeypem.url=file://conf/jwt_publickey\n"));
+
+    private static String publicKeyPem(KeyPair key) {
+        return "-----BEGIN PUBLIC KEY-----\n"
+            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getPublic().getEncoded())
             + "\n-----END PUBLIC KEY-----\n";
-        james = JamesFixture.james("webadmin-jwt", "it_webadmin_jwt")
-            .edit("jwt_publickey", s -> pem)
-            .edit("webadmin.properties", s -> s + "\njwt.enabled=true\njwt.publickeypem.url=file://conf/jwt_publickey\n")
-            .prepare().start(JamesFixture.START);
     }
 
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
+    private static KeyPair rsaKeyPairOrFail() {
+        try {
+            return rsaKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
         }
     }
 
     @Test
     void everyRouteRefusesACallWithoutAnAdministratorsToken() throws GeneralSecurityException {
         String otherKeysToken = token(rsaKeyPair().getPrivate(), "{\"sub\":\"admin@example.com\",\"admin\":true}");
-        String notAdminToken = token(jamesKey.getPrivate(), "{\"sub\":\"alice@example.com\",\"admin\":false}");
+        String notAdminToken = token(JAMES_KEY.getPrivate(), "{\"sub\":\"alice@example.com\",\"admin\":false}");
         List<WebAdmin> callers = List.of(new WebAdmin(james.webAdminPort()), new WebAdmin(james.webAdminPort(), otherKeysToken),
             new WebAdmin(james.webAdminPort(), notAdminToken), new WebAdmin(james.webAdminPort(), "not.a.token"));
         List<String> answered = new ArrayList<>();
@@ -108,7 +105,7 @@ class WebAdminJwtTest {
     }
 
     private static String adminToken() throws GeneralSecurityException {
-        return token(jamesKey.getPrivate(), "{\"sub\":\"admin@example.com\",\"admin\":true}");
+        return token(JAMES_KEY.getPrivate(), "{\"sub\":\"admin@example.com\",\"admin\":true}");
     }
 
     private static KeyPair rsaKeyPair() throws GeneralSecurityException {

@@ -28,7 +28,7 @@ class FirewallEndToEndTest {
         try (FirewalledServer server = new FirewalledServer("fwe", "10.231.90", OFFENDER_IP, NEIGHBOUR_IP)) {
             server.start("fw_e2e", 19042, 17000, james -> james
                 // this test checks James's own refusal at connect (the sample decides at MAIL FROM where AUTH is offered)
-                .edit("smtpserver.xml", s -> s.replace("<checkAt>auto</checkAt>", "<checkAt>connect</checkAt>"))
+                .offenderCheckAt("connect")
                 .spamtrapProperty("offender.lifetime", LIFETIME.getSeconds() + "s"));
 
             assertThat(server.probe("connect", NEIGHBOUR_IP)).startsWith("CONNECTED 220");

@@ -80,8 +80,8 @@ public final class FirewalledServer implements AutoCloseable {
         agent = new AgentProcess(dir.resolve("agent")).prefix(inServer).ensureKey();
         JamesProcess configured = new JamesProcess(dir.resolve("james")).prefix(inServer).randomPorts().smtpPort(SMTP_PORT)
             .cassandra("127.0.0.1:" + cassandraPort)
-            .edit("smtpserver.xml", s -> s.replace("<bind>127.0.0.1:" + SMTP_PORT + "</bind>", "<bind>0.0.0.0:" + SMTP_PORT + "</bind>")
-                .replace("<mode>tarpit</mode>", "<mode>refuse</mode>"))
+            .offenderMode("refuse")
+            .edit("smtpserver.xml", s -> s.replace("<bind>127.0.0.1:" + SMTP_PORT + "</bind>", "<bind>0.0.0.0:" + SMTP_PORT + "</bind>"))
             .spamtrapProperty("cassandra.keyspace", keyspace)
             .spamtrapProperty("refresh.interval", "1s")
             .spamtrapProperty("firewall.agent", "tcp:127.0.0.1:" + AGENT_PORT)

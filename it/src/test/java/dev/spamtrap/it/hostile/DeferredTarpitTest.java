@@ -2,14 +2,13 @@ package dev.spamtrap.it.hostile;
 
 import dev.spamtrap.it.Await;
 import dev.spamtrap.it.JamesFixture;
-import dev.spamtrap.it.SharedCassandra;
+import dev.spamtrap.it.RealJames;
 import dev.spamtrap.it.stack.ImapClient;
-import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.SmtpClient;
 import dev.spamtrap.it.stack.WebAdmin;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -23,25 +22,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * unauthenticated MAIL FROM on, while an authenticated session from the same address is not touched.
  */
 class DeferredTarpitTest {
-    static final String KS = "it_deferred_tarpit";
-    static JamesProcess james;
+    @RegisterExtension
+    static final RealJames james = RealJames.named("deferred-tarpit")
+        .with(j -> j.edit("smtpserver.xml", s -> s.replace("<delay>10s</delay>", "<delay>1s</delay>")));
 
     @BeforeAll
     static void start() {
-        james = JamesFixture.james("deferred-tarpit", KS)
-            .edit("smtpserver.xml", s -> s.replace("<mode>refuse</mode>", "<mode>tarpit</mode>")
-                .replace("<checkAt>connect</checkAt>", "<checkAt>auto</checkAt>")
-                .replace("<delay>10s</delay>", "<delay>1s</delay>"))
-            .prepare()
-            .start(JamesFixture.START);
         new WebAdmin(james.webAdminPort()).addUser("alice@example.com", "alice");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
     }
 
     @Test

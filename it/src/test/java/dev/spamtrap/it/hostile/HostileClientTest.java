@@ -3,14 +3,14 @@ package dev.spamtrap.it.hostile;
 import com.datastax.oss.driver.api.core.cql.Row;
 import dev.spamtrap.it.Await;
 import dev.spamtrap.it.JamesFixture;
+import dev.spamtrap.it.RealJames;
 import dev.spamtrap.it.SharedCassandra;
 import dev.spamtrap.it.stack.ImapClient;
-import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.SmtpClient;
 import dev.spamtrap.it.stack.WebAdmin;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -26,33 +26,23 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (sample configuration: AUTH offered, so the offender check is taken at MAIL FROM) and a real Cassandra.
  */
 class HostileClientTest {
-    static final String KS = "it_hostile";
     static final String QUARANTINE = "var/mail/spamtrap";
     static final String RELAY = "127.0.1.40";
-    static JamesProcess james;
+    @RegisterExtension
+    static final RealJames james = RealJames.named("hostile")
+        .with(j -> j.offenderMode("refuse")
+            .edit("smtpserver.xml", s -> s.replace("<!-- <trustedRelays>192.0.2.25, 2001:db8::/64</trustedRelays> -->", "<trustedRelays>" + RELAY + "</trustedRelays>"))
+            .edit("traps.txt", s -> s + "\n@traps.remote.test\n/(.*a){12}@traps/\n"));
     static WebAdmin webAdmin;
 
     @BeforeAll
     static void start() {
-        james = JamesFixture.james("hostile", KS)
-            .edit("smtpserver.xml", s -> s.replace("<checkAt>connect</checkAt>", "<checkAt>auto</checkAt>")
-                .replace("<!-- <trustedRelays>192.0.2.25, 2001:db8::/64</trustedRelays> -->", "<trustedRelays>" + RELAY + "</trustedRelays>"))
-            .edit("traps.txt", s -> s + "\n@traps.remote.test\n/(.*a){12}@traps/\n")
-            .prepare()
-            .start(JamesFixture.START);
         webAdmin = new WebAdmin(james.webAdminPort());
         webAdmin.addUser("alice@example.com", "alice");
     }
 
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
-    }
-
     static Row offenderRow(String ip) {
-        return SharedCassandra.cql().execute("SELECT ip, hit_count, expires_at, last_hit FROM " + KS + ".offenders WHERE ip = ?", ip).one();
+        return james.offenderRow("ip, hit_count, expires_at, last_hit", ip);
     }
 
     static Row awaitOffenderRow(String ip) {
@@ -219,7 +209,7 @@ class HostileClientTest {
             c.command("QUIT");
         }
         awaitOffenderRow("127.0.1.7");
-        Row hit = SharedCassandra.cql().execute("SELECT hit_helo FROM " + KS + ".offenders WHERE ip = ?", "127.0.1.7").one();
+        Row hit = SharedCassandra.cql().execute("SELECT hit_helo FROM " + james.keyspace() + ".offenders WHERE ip = ?", "127.0.1.7").one();
         assertThat(hit.getString("hit_helo")).hasSize(256).startsWith("?[2J?]0;owned?xxx").endsWith("...")
             .doesNotContain("\u001b").doesNotContain("\u0007");
         String log = Await.until(Duration.ofSeconds(10), "the hit's event in James's log", james::log,

@@ -3,14 +3,14 @@ package dev.spamtrap.it.hostile;
 import com.datastax.oss.driver.api.core.cql.Row;
 import dev.spamtrap.it.Await;
 import dev.spamtrap.it.JamesFixture;
+import dev.spamtrap.it.RealJames;
 import dev.spamtrap.it.SharedCassandra;
 import dev.spamtrap.it.stack.ImapClient;
-import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.SmtpClient;
 import dev.spamtrap.it.stack.WebAdmin;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,8 +34,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * not send to a trap is recorded or refused, and clean mail still flows.
  */
 class MalformedSmtpFuzzTest {
-    static final String KS = "it_fuzz";
-    static JamesProcess james;
+    @RegisterExtension
+    static final RealJames james = RealJames.named("fuzz")
+        .with(j -> j.offenderMode("refuse"));
 
     /** Fragments a hostile client sends; none of them is a well-formed trap recipient. */
     static final List<byte[]> FRAGMENTS = List.of(
@@ -57,18 +58,7 @@ class MalformedSmtpFuzzTest {
 
     @BeforeAll
     static void start() {
-        james = JamesFixture.james("fuzz", KS)
-            .edit("smtpserver.xml", s -> s.replace("<checkAt>connect</checkAt>", "<checkAt>auto</checkAt>"))
-            .prepare()
-            .start(JamesFixture.START);
         new WebAdmin(james.webAdminPort()).addUser("alice@example.com", "alice");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
     }
 
     /** Sends the bytes in one write, reads whatever comes back for a while, closes. */
@@ -127,9 +117,9 @@ class MalformedSmtpFuzzTest {
         // positive control: a real hit after all that is recorded (the spool drains in order)
         assertThat(JamesFixture.rcptReply("127.0.3.250", james.smtpPort(), "trap@example.com")).startsWith("250");
         Await.until(Duration.ofSeconds(30), "control offender row", () -> SharedCassandra.cql()
-            .execute("SELECT ip FROM " + KS + ".offenders WHERE ip = '127.0.3.250'").one(), r -> r != null);
+            .execute("SELECT ip FROM " + james.keyspace() + ".offenders WHERE ip = '127.0.3.250'").one(), r -> r != null);
         List<String> recorded = new ArrayList<>();
-        for (Row r : SharedCassandra.cql().execute("SELECT DISTINCT ip FROM " + KS + ".offenders")) {
+        for (Row r : SharedCassandra.cql().execute("SELECT DISTINCT ip FROM " + james.keyspace() + ".offenders")) {
             recorded.add(r.getString("ip"));
         }
         assertThat(recorded).containsExactly("127.0.3.250");

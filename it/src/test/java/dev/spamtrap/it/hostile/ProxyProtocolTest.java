@@ -2,11 +2,9 @@ package dev.spamtrap.it.hostile;
 
 import dev.spamtrap.it.Await;
 import dev.spamtrap.it.JamesFixture;
-import dev.spamtrap.it.SharedCassandra;
-import dev.spamtrap.it.stack.JamesProcess;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.spamtrap.it.RealJames;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -25,24 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * header gives, not the proxy's (127.0.0.1, which is even relay-authorized here), with v1 and v2 headers.
  */
 class ProxyProtocolTest {
-    static final String KS = "it_proxy";
-    static JamesProcess james;
-
-    @BeforeAll
-    static void start() {
-        james = JamesFixture.james("proxy", KS)
-            .edit("smtpserver.xml", s -> s.replace("<checkAt>connect</checkAt>", "<checkAt>auto</checkAt>")
-                .replace("<jmxName>smtpserver-global</jmxName>", "<jmxName>smtpserver-global</jmxName>\n        <proxyRequired>true</proxyRequired>"))
-            .prepare()
-            .start(JamesFixture.START);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
-    }
+    @RegisterExtension
+    static final RealJames james = RealJames.named("proxy")
+        .with(j -> j.offenderMode("refuse")
+            .edit("smtpserver.xml", s -> s.replace("<jmxName>smtpserver-global</jmxName>", "<jmxName>smtpserver-global</jmxName>\n        <proxyRequired>true</proxyRequired>")));
 
     static byte[] v1(String client) {
         return ("PROXY TCP4 " + client + " 127.0.0.1 40000 25\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -97,7 +81,7 @@ class ProxyProtocolTest {
     }
 
     static Object row(String ip) {
-        return SharedCassandra.cql().execute("SELECT ip FROM " + KS + ".offenders WHERE ip = ?", ip).one();
+        return james.offenderRow("ip", ip);
     }
 
     @Test

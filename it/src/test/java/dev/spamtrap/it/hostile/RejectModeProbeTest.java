@@ -2,14 +2,13 @@ package dev.spamtrap.it.hostile;
 
 import dev.spamtrap.it.Await;
 import dev.spamtrap.it.JamesFixture;
-import dev.spamtrap.it.SharedCassandra;
+import dev.spamtrap.it.RealJames;
 import dev.spamtrap.it.stack.ImapClient;
-import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.SmtpClient;
 import dev.spamtrap.it.stack.WebAdmin;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
@@ -22,28 +21,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * co-recipients of the rejected trap and later transactions reach nobody.
  */
 class RejectModeProbeTest {
-    static final String KS = "it_reject_probe";
-    static JamesProcess james;
+    @RegisterExtension
+    static final RealJames james = RealJames.named("reject-probe")
+        .with(j -> j.refusingAtConnect().trapMode("reject")
+            .edit("traps.txt", s -> s + "\n@traps.remote.test\n"));
 
     @BeforeAll
     static void start() {
-        james = JamesFixture.james("reject-probe", KS)
-            .edit("smtpserver.xml", s -> s.replace("<mode>accept</mode>", "<mode>reject</mode>"))
-            .edit("traps.txt", s -> s + "\n@traps.remote.test\n")
-            .prepare()
-            .start(JamesFixture.START);
         new WebAdmin(james.webAdminPort()).addUser("alice@example.com", "alice");
     }
 
-    @AfterAll
-    static void stop() {
-        if (james != null) {
-            james.close();
-        }
-    }
-
     static Object row(String ip) {
-        return SharedCassandra.cql().execute("SELECT ip FROM " + KS + ".offenders WHERE ip = ?", ip).one();
+        return james.offenderRow("ip", ip);
     }
 
     @Test

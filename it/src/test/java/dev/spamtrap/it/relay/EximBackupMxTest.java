@@ -69,10 +69,9 @@ class EximBackupMxTest {
             .spamtrapProperty("cassandra.keyspace", "it_exim_mx")
             .spamtrapProperty("node.name", "it-exim-mx")
             .spamtrapProperty("refresh.interval", "1s")
-            .edit("smtpserver.xml", s -> s.replace("<mode>tarpit</mode>", "<mode>refuse</mode>")
-                .replace("<checkAt>auto</checkAt>", "<checkAt>connect</checkAt>")
-                .replace("<mode>accept</mode>", "<mode>accept</mode>\n<trustedRelays>" + RELAY + "</trustedRelays>")
-                .replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, " + RELAY + "/32</authorizedAddresses>"))
+            .refusingAtConnect()
+            .trustedRelays(RELAY)
+            .edit("smtpserver.xml", s -> s.replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, " + RELAY + "/32</authorizedAddresses>"))
             .prepare()
             .start(Duration.ofSeconds(240));
         addAlice();

@@ -51,11 +51,10 @@ class PostfixBackupMxTest {
             .spamtrapProperty("cassandra.keyspace", "it_postfix_mx")
             .spamtrapProperty("node.name", "it-postfix-mx")
             .spamtrapProperty("refresh.interval", "1s")
-            .edit("smtpserver.xml", s -> s.replace("<mode>tarpit</mode>", "<mode>refuse</mode>")
-                .replace("<checkAt>auto</checkAt>", "<checkAt>connect</checkAt>")
-                .replace("<mode>accept</mode>", "<mode>accept</mode>\n<trustedRelays>" + RELAY + "</trustedRelays>")
-                // the usual backup-MX set-up: the relay is relay-authorized too
-                .replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, " + RELAY + "/32</authorizedAddresses>"))
+            .refusingAtConnect()
+            .trustedRelays(RELAY)
+            // the usual backup-MX set-up: the relay is relay-authorized too
+            .edit("smtpserver.xml", s -> s.replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, " + RELAY + "/32</authorizedAddresses>"))
             .prepare()
             .start(Duration.ofSeconds(240));
         addAlice();

@@ -56,7 +56,7 @@ class TarpitIntegrationTest {
 
     @BeforeAll
     void start() {
-        james = JamesFixture.james("tarpit", "it_tarpit")
+        james = JamesFixture.james("tarpit", "it_tarpit").offenderCheckAt("connect")
             .edit("webadmin.properties", TarpitConf::withMetricsRoute)
             .edit("jvm.properties", TarpitConf::withoutReverseDnsInLogContext)
             .edit("smtpserver.xml", xml -> {

@@ -32,7 +32,7 @@ class TarpitStutterAndRefuseModeTest {
 
     @BeforeAll
     void start() {
-        stutter = JamesFixture.james("tarpit-stutter", "it_tarpit_stutter")
+        stutter = JamesFixture.james("tarpit-stutter", "it_tarpit_stutter").offenderCheckAt("connect")
             .edit("jvm.properties", TarpitConf::withoutReverseDnsInLogContext)
             .edit("smtpserver.xml", xml -> {
                 String s = TarpitConf.mode(xml, "tarpit");
@@ -42,7 +42,7 @@ class TarpitStutterAndRefuseModeTest {
                 return TarpitConf.tarpit(s, "stutterInterval", "200ms");
             })
             .prepare().start(JamesFixture.START);
-        refuse = JamesFixture.james("tarpit-refuse", "it_tarpit_refuse")
+        refuse = JamesFixture.james("tarpit-refuse", "it_tarpit_refuse").offenderCheckAt("connect")
             .edit("jvm.properties", TarpitConf::withoutReverseDnsInLogContext)
             .edit("smtpserver.xml", xml -> TarpitConf.mode(xml, "refuse"))
             .prepare().start(JamesFixture.START);

@@ -126,6 +126,17 @@ public final class Prefix {
     }
 
     public String address() {
+        if (network.length == 4) {
+            // the common case, written directly: every live command, script line and reply names its address
+            StringBuilder b = new StringBuilder(15);
+            for (int i = 0; i < 4; i++) {
+                if (i > 0) {
+                    b.append('.');
+                }
+                b.append(network[i] & 0xff);
+            }
+            return b.toString();
+        }
         try {
             return InetAddress.getByAddress(network).getHostAddress();
         } catch (UnknownHostException e) {

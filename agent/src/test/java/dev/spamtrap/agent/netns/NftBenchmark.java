@@ -61,38 +61,14 @@ public final class NftBenchmark {
             Netns.check(List.of("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "floor"));
 
             // 0b. n BLOCKs as James sends them: FirewallClient -> signed TCP channel -> agent (checks, rails, applier) -> kernel,
-            // timed from the first submit to the last reply, with the agent's production defaults (drift check included)
-            long channelNanos;
-            long channelDropped;
-            int channelInSet;
-            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("st-bench-agent");
-            java.util.Map<String, String> settings = new java.util.HashMap<>(java.util.Map.of("nft.command", String.join(" ", nft), "nft.table", "chan",
-                "protect.localAddresses", "false", "breaker.maxNewBlocksPerMinute", "10000000", "batch.size", Integer.toString(batch), "drift.checkInterval", System.getProperty("bench.drift", "1s")));
-            try (dev.spamtrap.agent.Agent agent = new dev.spamtrap.agent.Agent.Builder(dev.spamtrap.agent.AgentConfig.load(
-                dev.spamtrap.agent.TestAgent.writeConfig(dir, settings))).source(null).build().start()) {
-                java.net.InetSocketAddress at = (java.net.InetSocketAddress) agent.boundAddresses().get(0);
-                while (!agent.applier().kernelKnown()) {
-                    Thread.sleep(10);
-                }
-                try (dev.spamtrap.core.firewall.FirewallClient james = new dev.spamtrap.core.firewall.FirewallClient(
-                    dev.spamtrap.core.firewall.AgentEndpoint.tcp(at), dev.spamtrap.core.firewall.FirewallKey.of(dev.spamtrap.agent.TestAgent.KEY_BYTES),
-                    Clock.systemUTC(), new dev.spamtrap.core.firewall.FirewallClient.Options().queueCapacity(n + 1))) {
-                    long c0 = System.nanoTime();
-                    for (int i = 1; i <= n; i++) {
-                        james.submit(dev.spamtrap.core.firewall.FirewallCommand.block(host(i), 3600));
-                    }
-                    while (james.sentCount() + james.droppedCount() < n) {
-                        Thread.sleep(1);
-                    }
-                    channelNanos = System.nanoTime() - c0;
-                    channelDropped = james.droppedCount();
-                    if (james.acceptedCount() != n) {
-                        System.err.printf("channel: only %d of %d accepted, %d refused, %d dropped%n", james.acceptedCount(), n, james.refusedCount(), channelDropped);
-                    }
-                }
-                channelInSet = countElements(ns, "chan");
-            }
-            Netns.check(List.of("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "chan"));
+            // timed from the first submit to the last reply, with the agent's production defaults (drift check included).
+            // A first, untimed run of the same size through another agent warms the JIT as a running James and agent are
+            // warm (measured: without it, C2 compiler threads took 1.3 s of CPU during the timed run).
+            ChannelRun warmUp = channel(ns, nft, n, batch, "warm", 20_000_000);
+            ChannelRun chan = channel(ns, nft, n, batch, "chan", 1);
+            long channelNanos = chan.nanos;
+            long channelDropped = chan.dropped;
+            int channelInSet = chan.inSet;
 
             NftablesBackend backend = new NftablesBackend(new ProcessCommandRunner(), nft, "spamtrap", List.of(25), false, Duration.ofMinutes(10));
             backend.start();
@@ -195,7 +171,9 @@ public final class NftBenchmark {
             System.out.printf(Locale.ROOT, "restart: the new BLOCK %s; the sets read back after %.2f s (%,d entries in the view)%n", fresh,
                 readBackNanos / 1e9, knownAfterRestart);
             System.out.println("bare nft -f: the same elements loaded by one nft -f of a prepared file, measured in this run (the floor)");
-            System.out.printf(Locale.ROOT, "channel: %,d elements in the kernel afterwards, %,d commands dropped by the client%n", channelInSet, channelDropped);
+            System.out.printf(Locale.ROOT, "channel: %,d elements in the kernel afterwards, %,d commands dropped by the client, %d nft transactions "
+                + "(warm-up run of %,d before it: %.2f s); CPU: agent and client JVM %.2f s, nft processes %.2f s%n", channelInSet, channelDropped,
+                chan.transactions, n, warmUp.nanos / 1e9, chan.jvmCpuMillis / 1e3, chan.childCpuMillis / 1e3);
             stages("rebuild", rebuildNanos, report);
             stages("reconcile", reconcileNanos, diff);
             System.out.printf(Locale.ROOT, "live blocks: %.1fx the bare nft -f floor; %,d applied, %,d elements in block4 afterwards%n",
@@ -209,6 +187,104 @@ public final class NftBenchmark {
         }
     }
 
+    /** What one run of commands through FirewallClient and the signed channel gave. */
+    private static final class ChannelRun {
+        final long nanos;
+        final long dropped;
+        final int inSet;
+        final int transactions;
+        /** CPU time of this JVM (James's client and the agent together) and of its child processes (nft), in ms. */
+        final long jvmCpuMillis;
+        final long childCpuMillis;
+
+        ChannelRun(long nanos, long dropped, int inSet, int transactions, long jvmCpuMillis, long childCpuMillis) {
+            this.jvmCpuMillis = jvmCpuMillis;
+            this.childCpuMillis = childCpuMillis;
+            this.nanos = nanos;
+            this.dropped = dropped;
+            this.inSet = inSet;
+            this.transactions = transactions;
+        }
+    }
+
+    /** Hosts {@code first .. first + n - 1} blocked through a whole agent (table {@code table}, deleted afterwards). */
+    private static ChannelRun channel(String ns, List<String> nft, int n, int batch, String table, int first) throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("st-bench-agent");
+        java.util.Map<String, String> settings = new java.util.HashMap<>(java.util.Map.of("nft.command", String.join(" ", nft), "nft.table", table,
+            "protect.localAddresses", "false", "breaker.maxNewBlocksPerMinute", "10000000", "batch.size", Integer.toString(batch),
+            "drift.checkInterval", System.getProperty("bench.drift", "1s")));
+        CountingRunner runner = new CountingRunner(new ProcessCommandRunner());
+        long nanos;
+        long dropped;
+        int transactions;
+        long jvmCpu;
+        long childCpu;
+        try (dev.spamtrap.agent.Agent agent = new dev.spamtrap.agent.Agent.Builder(dev.spamtrap.agent.AgentConfig.load(
+            dev.spamtrap.agent.TestAgent.writeConfig(dir, settings))).runner(runner).source(null).build().start()) {
+            java.net.InetSocketAddress at = (java.net.InetSocketAddress) agent.boundAddresses().get(0);
+            while (!agent.applier().kernelKnown()) {
+                Thread.sleep(10);
+            }
+            try (dev.spamtrap.core.firewall.FirewallClient james = new dev.spamtrap.core.firewall.FirewallClient(
+                dev.spamtrap.core.firewall.AgentEndpoint.tcp(at), dev.spamtrap.core.firewall.FirewallKey.of(dev.spamtrap.agent.TestAgent.KEY_BYTES),
+                Clock.systemUTC(), new dev.spamtrap.core.firewall.FirewallClient.Options().queueCapacity(n + 1))) {
+                int before = runner.transactions();
+                long[] cpu0 = cpuMillis();
+                java.util.Map<String, Long> th0 = threadCpu();
+                long c0 = System.nanoTime();
+                for (int i = first; i < first + n; i++) {
+                    james.submit(dev.spamtrap.core.firewall.FirewallCommand.block(host(i), 3600));
+                }
+                while (james.sentCount() + james.droppedCount() < n) {
+                    Thread.sleep(1);
+                }
+                nanos = System.nanoTime() - c0;
+                long[] cpu1 = cpuMillis();
+                if (Boolean.getBoolean("bench.threads")) {
+                    java.util.Map<String, Long> th1 = threadCpu();
+                    th1.forEach((k, v) -> { long d = v - th0.getOrDefault(k, 0L); if (d > 20) System.out.println("THREAD " + k + " " + d + " ms"); });
+                }
+                jvmCpu = cpu1[0] - cpu0[0];
+                childCpu = cpu1[1] - cpu0[1];
+                transactions = runner.transactions() - before;
+                dropped = james.droppedCount();
+                if (james.acceptedCount() != n) {
+                    System.err.printf("channel: only %d of %d accepted, %d refused, %d dropped%n", james.acceptedCount(), n, james.refusedCount(), dropped);
+                }
+            }
+        }
+        int inSet = countElements(ns, table);
+        Netns.check(List.of("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", table));
+        return new ChannelRun(nanos, dropped, inSet, transactions, jvmCpu, childCpu);
+    }
+
+    /** Counts the {@code nft -f} transactions a runner is asked for. */
+    private static final class CountingRunner implements dev.spamtrap.agent.backend.CommandRunner {
+        private final dev.spamtrap.agent.backend.CommandRunner delegate;
+        private final java.util.concurrent.atomic.AtomicInteger transactions = new java.util.concurrent.atomic.AtomicInteger();
+
+        CountingRunner(dev.spamtrap.agent.backend.CommandRunner delegate) {
+            this.delegate = delegate;
+        }
+
+        int transactions() {
+            return transactions.get();
+        }
+
+        @Override
+        public Result run(List<String> argv, byte[] stdin, Duration timeout) throws java.io.IOException {
+            return run(argv, stdin, timeout, 64 * 1024);
+        }
+
+        @Override
+        public Result run(List<String> argv, byte[] stdin, Duration timeout, int maxOutputBytes) throws java.io.IOException {
+            if (argv.contains("-f") && stdin != null) {
+                transactions.incrementAndGet();
+            }
+            return delegate.run(argv, stdin, timeout, maxOutputBytes);
+        }
+    }
+
     private static long usedHeapAfterGc() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             System.gc();
@@ -216,6 +292,37 @@ public final class NftBenchmark {
         }
         Runtime r = Runtime.getRuntime();
         return r.totalMemory() - r.freeMemory();
+    }
+
+    /** User + system CPU of this process and of its waited-for children (nft, ip netns exec), from /proc/self/stat, in ms. */
+    private static long[] cpuMillis() {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long hz = 100; // USER_HZ on Linux
+            return new long[] {(Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / hz, (Long.parseLong(f[13]) + Long.parseLong(f[14])) * 1000 / hz};
+        } catch (java.io.IOException | RuntimeException e) {
+            return new long[] {0, 0};
+        }
+    }
+
+    private static java.util.Map<String, Long> threadCpu() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+            for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) tasks::iterator) {
+                try {
+                    String stat = java.nio.file.Files.readString(t.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "N");
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    out.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10, Long::sum);
+                } catch (java.io.IOException | RuntimeException e) {
+                    // thread gone
+                }
+            }
+        } catch (java.io.IOException e) {
+            // not Linux
+        }
+        return out;
     }
 
     private static long rssBytes() {

@@ -28,6 +28,8 @@ final class BlockTable {
     }
 
     private Map<Prefix, Entry> entries = new HashMap<>();
+    /** Counts changes to the view: the saved view is rewritten only when this moved. */
+    private long changes;
     private final int[] lengths4 = new int[33];
     private final int[] lengths6 = new int[129];
 
@@ -46,6 +48,7 @@ final class BlockTable {
 
     Entry put(Prefix p, long expiresAt, long changedAt) {
         Entry e = new Entry(expiresAt, changedAt);
+        changes++;
         if (entries.put(p, e) == null) {
             lengths(p)[p.length()]++;
         }
@@ -55,6 +58,7 @@ final class BlockTable {
     Entry remove(Prefix p) {
         Entry e = entries.remove(p);
         if (e != null) {
+            changes++;
             lengths(p)[p.length()]--;
         }
         return e;
@@ -100,6 +104,7 @@ final class BlockTable {
             Map.Entry<Prefix, Entry> e = it.next();
             if (e.getValue().expiresAt <= now) {
                 out.add(e.getKey());
+                changes++;
                 lengths(e.getKey())[e.getKey().length()]--;
                 it.remove();
             }
@@ -109,6 +114,7 @@ final class BlockTable {
 
     /** Takes over the content of {@code other}, which is left empty (no copy: it may hold a million entries). */
     void replaceWith(BlockTable other) {
+        changes++;
         entries = other.entries;
         other.entries = new HashMap<>();
         System.arraycopy(other.lengths4, 0, lengths4, 0, lengths4.length);
@@ -117,6 +123,7 @@ final class BlockTable {
     }
 
     void clear() {
+        changes++;
         entries.clear();
         java.util.Arrays.fill(lengths4, 0);
         java.util.Arrays.fill(lengths6, 0);
@@ -124,6 +131,10 @@ final class BlockTable {
 
     Map<Prefix, Entry> entries() {
         return entries;
+    }
+
+    long changes() {
+        return changes;
     }
 
     int size() {

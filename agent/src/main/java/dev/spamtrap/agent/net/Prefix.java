@@ -91,6 +91,11 @@ public final class Prefix {
         return new Prefix(AddressBits.mask(address, length), length);
     }
 
+    /** A copy of the network address bytes (4 or 16). */
+    public byte[] networkBytes() {
+        return network.clone();
+    }
+
     public boolean isIpv6() {
         return network.length == 16;
     }

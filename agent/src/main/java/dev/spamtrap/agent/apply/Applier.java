@@ -325,12 +325,14 @@ public final class Applier implements AutoCloseable {
             return; // the saved view may hold what was deleted by hand while the agent was down: the read-back judges first
         }
         List<Op> missing = new ArrayList<>();
-        for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
-            BlockTable.Entry entry = e.getValue();
-            if (entry.expiresAt - now > EXPIRY_MARGIN_MILLIS && entry.changedAt < d.judgeChangedBefore && !k.elements().containsKey(e.getKey())) {
-                missing.add(Op.add(e.getKey(), (entry.expiresAt - now + 999) / 1000));
+        table.forEach(entry -> {
+            if (entry.expiresAt - now > EXPIRY_MARGIN_MILLIS && entry.changedAt < d.judgeChangedBefore) {
+                Prefix p = entry.prefix();
+                if (!k.elements().containsKey(p)) {
+                    missing.add(Op.add(p, (entry.expiresAt - now + 999) / 1000));
+                }
             }
-        }
+        });
         if (!missing.isEmpty()) {
             LOGGER.error("FIREWALL DRIFT: {} element(s) the agent holds are gone from the kernel (e.g. {}); adding them back",
                 missing.size(), missing.get(0).prefix());
@@ -465,6 +467,7 @@ public final class Applier implements AutoCloseable {
                 }
                 applyBatch(batch);
                 size = table.size();
+                work.clear(); // not held until the next command: a reconcile's snapshot holds a million entries
             } catch (InterruptedException e) {
                 break;
             } catch (RuntimeException e) {
@@ -640,11 +643,14 @@ public final class Applier implements AutoCloseable {
         long now = clock.millis();
         long cap = now + maxTtlSeconds * 1000;
         List<Prefix> gone = new ArrayList<>();
-        for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
-            if (!touchedWhileUnverified.contains(e.getKey()) && !k.secondsLeft.containsKey(e.getKey()) && e.getValue().expiresAt - now > EXPIRY_MARGIN_MILLIS) {
-                gone.add(e.getKey());
+        table.forEach(entry -> {
+            if (entry.expiresAt - now > EXPIRY_MARGIN_MILLIS) {
+                Prefix p = entry.prefix();
+                if (!touchedWhileUnverified.contains(p) && !k.secondsLeft.containsKey(p)) {
+                    gone.add(p);
+                }
             }
-        }
+        });
         gone.forEach(table::remove);
         int joined = 0;
         for (Map.Entry<Prefix, Long> e : k.secondsLeft.entrySet()) {
@@ -702,7 +708,7 @@ public final class Applier implements AutoCloseable {
     /** Remaining lifetimes (seconds) of a view's entries, for a full rebuild. */
     private static Map<Prefix, Long> ttls(BlockTable view, long now) {
         Map<Prefix, Long> out = new HashMap<>(view.size() * 2);
-        view.entries().forEach((p, e) -> out.put(p, (e.expiresAt - now + 999) / 1000));
+        view.forEach(e -> out.put(e.prefix(), (e.expiresAt - now + 999) / 1000));
         return out;
     }
 
@@ -776,11 +782,12 @@ public final class Applier implements AutoCloseable {
         if (full) {
             // live changes made while the store was being read are kept (they count as recorded long ago: already admitted)
             desired = new ArrayList<>(desired);
-            for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
-                if (e.getValue().changedAt >= r.loadStartedAt && e.getValue().expiresAt > now) {
-                    desired.add(new Wanted(e.getKey(), e.getValue().expiresAt, 0));
+            List<Wanted> liveChanges = desired;
+            table.forEach(e -> {
+                if (e.changedAt >= r.loadStartedAt && e.expiresAt > now) {
+                    liveChanges.add(new Wanted(e.prefix(), e.expiresAt, 0));
                 }
-            }
+            });
         }
         ReconcilePlanner.Plan plan = reconciles.plan(desired, next, now, r.loadStartedAt, !full);
         rebuildWrites++;

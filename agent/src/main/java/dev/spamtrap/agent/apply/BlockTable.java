@@ -4,41 +4,84 @@ import dev.spamtrap.agent.net.Prefix;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
- * The agent's view of what is in the firewall sets: prefix, when it expires, when the agent last changed it.
- * Expired entries are treated as absent (the kernel has dropped them). Knows which prefix lengths are in
- * use so that "is this address already inside a blocked prefix?" costs a few hash lookups.
+ * The agent's view of what is in the firewall sets: prefix, when it expires, when the agent last changed it, and
+ * the reconcile round that last saw it in the store. Expired entries are treated as absent (the kernel has dropped
+ * them). Knows which prefix lengths are in use so that "is this address already inside a blocked prefix?" costs a
+ * few lookups.
+ * <p>
+ * Single IPv4 addresses, nearly every entry, live in {@link Hosts4}: parallel primitive arrays with open addressing,
+ * 20 bytes a slot, no object per entry (a map of objects took 110 bytes per entry at a million). Every other prefix
+ * (IPv6, networks) is in a plain map. When the agent last changed an entry is kept to the second, rounded up: every
+ * comparison with it then errs towards "changed recently", which keeps a live change rather than judge it early.
  * Not thread-safe: owned by the applier thread.
  */
 final class BlockTable {
+    /** One entry's values as read (a copy, not a handle). */
     static final class Entry {
         final long expiresAt;
         final long changedAt;
-        /** The reconcile round that last saw this entry in the store's snapshot (mark and sweep, no second map). */
-        int seen;
+        final int seen;
 
-        Entry(long expiresAt, long changedAt) {
+        Entry(long expiresAt, long changedAt, int seen) {
             this.expiresAt = expiresAt;
             this.changedAt = changedAt;
+            this.seen = seen;
         }
     }
 
-    private Map<Prefix, Entry> entries = new HashMap<>();
-    /** Counts changes to the view: the saved view is rewritten only when this moved. */
-    private long changes;
+    /** Where {@link #forEach} stands: the entry's values, its prefix (made on demand), and a way to mark it seen. */
+    abstract static class Cursor {
+        long expiresAt;
+        long changedAt;
+        int seen;
+
+        abstract Prefix prefix();
+
+        abstract void markSeen(int round);
+    }
+
+    /** An entry of {@link #others}. */
+    private static final class Slot {
+        long expiresAt;
+        long changedAt;
+        int seen;
+
+        Slot(long expiresAt, long changedAt, int seen) {
+            this.expiresAt = expiresAt;
+            this.changedAt = changedAt;
+            this.seen = seen;
+        }
+    }
+
+    private Hosts4 hosts = new Hosts4();
+    private Map<Prefix, Slot> others = new HashMap<>();
     private final int[] lengths4 = new int[33];
     private final int[] lengths6 = new int[129];
+    /** Counts changes to the view: the saved view is rewritten only when this moved. */
+    private long changes;
 
     private int[] lengths(Prefix p) {
         return p.isIpv6() ? lengths6 : lengths4;
     }
 
+    /** Single IPv4 addresses other than 0.0.0.0 (0 marks a free slot) go to {@link #hosts}. */
+    private static boolean isHost4(Prefix p) {
+        return !p.isIpv6() && p.length() == 32 && p.ipv4Bits() != 0;
+    }
+
+    static long secondsUp(long millis) {
+        return millis <= 0 ? 0 : (millis + 999) / 1000;
+    }
+
     Entry get(Prefix p, long now) {
-        Entry e = entries.get(p);
+        Entry e = peek(p);
         if (e != null && e.expiresAt <= now) {
             remove(p);
             return null;
@@ -46,31 +89,66 @@ final class BlockTable {
         return e;
     }
 
-    Entry put(Prefix p, long expiresAt, long changedAt) {
-        Entry e = new Entry(expiresAt, changedAt);
-        changes++;
-        if (entries.put(p, e) == null) {
-            lengths(p)[p.length()]++;
+    private Entry peek(Prefix p) {
+        if (isHost4(p)) {
+            int at = hosts.find(p.ipv4Bits());
+            return at < 0 ? null : new Entry(hosts.expires[at], Hosts4.millis(hosts.changed[at]), hosts.seen[at]);
         }
-        return e;
+        Slot s = others.get(p);
+        return s == null ? null : new Entry(s.expiresAt, s.changedAt, s.seen);
     }
 
-    Entry remove(Prefix p) {
-        Entry e = entries.remove(p);
-        if (e != null) {
+    /** Puts or replaces the entry for {@code p}, not yet seen by any reconcile round. */
+    void put(Prefix p, long expiresAt, long changedAt) {
+        put(p, expiresAt, changedAt, 0);
+    }
+
+    void put(Prefix p, long expiresAt, long changedAt, int seen) {
+        changes++;
+        boolean added;
+        if (isHost4(p)) {
+            added = hosts.put(p.ipv4Bits(), expiresAt, Hosts4.seconds(changedAt), seen);
+        } else {
+            added = others.put(p, new Slot(expiresAt, secondsUp(changedAt) * 1000, seen)) == null;
+        }
+        if (added) {
+            lengths(p)[p.length()]++;
+        }
+    }
+
+    /** Marks the entry for {@code p} (which must be there) as seen by reconcile round {@code round}. */
+    void markSeen(Prefix p, int round) {
+        if (isHost4(p)) {
+            int at = hosts.find(p.ipv4Bits());
+            if (at >= 0) {
+                hosts.seen[at] = round;
+            }
+        } else {
+            Slot s = others.get(p);
+            if (s != null) {
+                s.seen = round;
+            }
+        }
+    }
+
+    /** Removes the entry; true when there was one. */
+    boolean remove(Prefix p) {
+        boolean removed = isHost4(p) ? hosts.remove(p.ipv4Bits()) : others.remove(p) != null;
+        if (removed) {
             changes++;
             lengths(p)[p.length()]--;
         }
-        return e;
+        return removed;
     }
 
-    /** A live, strictly broader prefix that contains {@code p}, or null. */
+    /** A live, strictly broader prefix that contains {@code p}, or null. Changes nothing. */
     Prefix covering(Prefix p, long now) {
         int[] used = lengths(p);
         for (int len = 0; len < p.length(); len++) {
             if (used[len] > 0) {
                 Prefix q = p.truncate(len);
-                if (get(q, now) != null) {
+                Entry e = peek(q); // no removal of an expired one here: callers may be iterating the table
+                if (e != null && e.expiresAt > now) {
                     return q;
                 }
             }
@@ -89,48 +167,79 @@ final class BlockTable {
         if (!any) {
             return out;
         }
-        for (Map.Entry<Prefix, Entry> e : entries.entrySet()) {
-            if (e.getValue().expiresAt > now && e.getKey().length() > p.length() && p.contains(e.getKey())) {
-                out.add(e.getKey());
+        forEach(c -> {
+            if (c.expiresAt > now) {
+                Prefix q = c.prefix();
+                if (q.length() > p.length() && p.contains(q)) {
+                    out.add(q);
+                }
             }
-        }
+        });
         return out;
     }
 
-    List<Prefix> removeExpired(long now) {
-        List<Prefix> out = new ArrayList<>();
-        Iterator<Map.Entry<Prefix, Entry>> it = entries.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<Prefix, Entry> e = it.next();
-            if (e.getValue().expiresAt <= now) {
-                out.add(e.getKey());
-                changes++;
-                lengths(e.getKey())[e.getKey().length()]--;
-                it.remove();
+    void removeExpired(long now) {
+        List<Prefix> expired = new ArrayList<>();
+        forEach(c -> {
+            if (c.expiresAt <= now) {
+                expired.add(c.prefix());
             }
+        });
+        expired.forEach(this::remove);
+    }
+
+    /** Visits every entry, expired ones included. The table must not be changed structurally meanwhile (marking seen is fine). */
+    void forEach(Consumer<Cursor> action) {
+        hosts.forEach(action);
+        OtherCursor c = new OtherCursor();
+        for (Map.Entry<Prefix, Slot> e : others.entrySet()) {
+            c.at = e;
+            c.expiresAt = e.getValue().expiresAt;
+            c.changedAt = e.getValue().changedAt;
+            c.seen = e.getValue().seen;
+            action.accept(c);
         }
+    }
+
+    private static final class OtherCursor extends Cursor {
+        Map.Entry<Prefix, Slot> at;
+
+        @Override
+        Prefix prefix() {
+            return at.getKey();
+        }
+
+        @Override
+        void markSeen(int round) {
+            at.getValue().seen = round;
+        }
+    }
+
+    /** Every prefix in the view (a copy: for tests and small views). */
+    Set<Prefix> prefixes() {
+        Set<Prefix> out = new HashSet<>();
+        forEach(c -> out.add(c.prefix()));
         return out;
     }
 
     /** Takes over the content of {@code other}, which is left empty (no copy: it may hold a million entries). */
     void replaceWith(BlockTable other) {
         changes++;
-        entries = other.entries;
-        other.entries = new HashMap<>();
+        hosts = other.hosts;
+        others = other.others;
         System.arraycopy(other.lengths4, 0, lengths4, 0, lengths4.length);
         System.arraycopy(other.lengths6, 0, lengths6, 0, lengths6.length);
+        other.hosts = new Hosts4();
+        other.others = new HashMap<>();
         other.clear();
     }
 
     void clear() {
         changes++;
-        entries.clear();
+        hosts = new Hosts4();
+        others.clear();
         java.util.Arrays.fill(lengths4, 0);
         java.util.Arrays.fill(lengths6, 0);
-    }
-
-    Map<Prefix, Entry> entries() {
-        return entries;
     }
 
     long changes() {
@@ -138,6 +247,152 @@ final class BlockTable {
     }
 
     int size() {
-        return entries.size();
+        return hosts.size + others.size();
+    }
+
+    /**
+     * IPv4 addresses (as ints, 0 meaning free) with linear probing and backward-shift deletion (no tombstones), in
+     * parallel arrays: key, expiry (epoch millis), last change (seconds), reconcile round. The capacity is any
+     * number (a multiply-shift maps a hash onto it) and grows by half when three quarters are used, so a slot costs
+     * 20 bytes and an entry 27 to 40.
+     */
+    private static final class Hosts4 {
+        private static final float MAX_LOAD = 0.75f;
+        /** Changes are kept in seconds since 2020-01-01, so that an int lasts until 2088; NEVER stands for 0 ("not changed live"). */
+        private static final long SINCE = 1_577_836_800L;
+        private static final int NEVER = Integer.MIN_VALUE;
+        int[] keys;
+        long[] expires;
+        int[] changed;
+        int[] seen;
+        int size;
+
+        Hosts4() {
+            allocate(64);
+        }
+
+        static int seconds(long changedAtMillis) {
+            return changedAtMillis <= 0 ? NEVER : (int) (secondsUp(changedAtMillis) - SINCE);
+        }
+
+        static long millis(int seconds) {
+            return seconds == NEVER ? 0 : (seconds + SINCE) * 1000;
+        }
+
+        private void allocate(int capacity) {
+            keys = new int[capacity];
+            expires = new long[capacity];
+            changed = new int[capacity];
+            seen = new int[capacity];
+        }
+
+        private static int mix(int key) {
+            int h = key * 0x9E3779B9;
+            return h ^ (h >>> 16);
+        }
+
+        private int home(int key) {
+            return (int) (((mix(key) & 0xffffffffL) * keys.length) >>> 32);
+        }
+
+        int find(int key) {
+            int n = keys.length;
+            for (int i = home(key); ; i = i + 1 == n ? 0 : i + 1) {
+                int k = keys[i];
+                if (k == key) {
+                    return i;
+                }
+                if (k == 0) {
+                    return -1;
+                }
+            }
+        }
+
+        /** True when the key was new. */
+        boolean put(int key, long expiresAt, int changedSeconds, int round) {
+            if (size + 1 > keys.length * MAX_LOAD) {
+                grow();
+            }
+            int n = keys.length;
+            for (int i = home(key); ; i = i + 1 == n ? 0 : i + 1) {
+                int k = keys[i];
+                if (k == 0 || k == key) {
+                    keys[i] = key;
+                    expires[i] = expiresAt;
+                    changed[i] = changedSeconds;
+                    seen[i] = round;
+                    if (k == 0) {
+                        size++;
+                        return true;
+                    }
+                    return false;
+                }
+            }
+        }
+
+        boolean remove(int key) {
+            int i = find(key);
+            if (i < 0) {
+                return false;
+            }
+            int n = keys.length;
+            // backward shift: pull later entries of the probe run into the hole, so that lookups never stop early
+            int hole = i;
+            for (int j = hole + 1 == n ? 0 : hole + 1; keys[j] != 0; j = j + 1 == n ? 0 : j + 1) {
+                int h = home(keys[j]);
+                boolean stays = hole <= j ? hole < h && h <= j : hole < h || h <= j;
+                if (!stays) {
+                    keys[hole] = keys[j];
+                    expires[hole] = expires[j];
+                    changed[hole] = changed[j];
+                    seen[hole] = seen[j];
+                    hole = j;
+                }
+            }
+            keys[hole] = 0;
+            size--;
+            return true;
+        }
+
+        private void grow() {
+            int[] oldKeys = keys;
+            long[] oldExpires = expires;
+            int[] oldChanged = changed;
+            int[] oldSeen = seen;
+            allocate(oldKeys.length + oldKeys.length / 2);
+            size = 0;
+            for (int i = 0; i < oldKeys.length; i++) {
+                if (oldKeys[i] != 0) {
+                    put(oldKeys[i], oldExpires[i], oldChanged[i], oldSeen[i]);
+                }
+            }
+        }
+
+        void forEach(Consumer<Cursor> action) {
+            HostCursor c = new HostCursor();
+            for (int i = 0; i < keys.length; i++) {
+                if (keys[i] != 0) {
+                    c.at = i;
+                    c.expiresAt = expires[i];
+                    c.changedAt = millis(changed[i]);
+                    c.seen = seen[i];
+                    action.accept(c);
+                }
+            }
+        }
+
+        private final class HostCursor extends Cursor {
+            int at;
+
+            @Override
+            Prefix prefix() {
+                return Prefix.ipv4Host(keys[at]);
+            }
+
+            @Override
+            void markSeen(int round) {
+                Hosts4.this.seen[at] = round;
+            }
+        }
     }
 }

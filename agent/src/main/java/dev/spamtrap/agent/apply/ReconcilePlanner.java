@@ -85,7 +85,7 @@ final class ReconcilePlanner {
                 knownMinutes[known++] = w.recordedAt / 60_000;
             }
             if (Math.abs(old.expiresAt - exp) > REFRESH_TOLERANCE_MILLIS) {
-                view.put(p, exp, old.changedAt).seen = round;
+                view.put(p, exp, old.changedAt, round);
                 if (withOps) {
                     changes.add(Op.refresh(p, ttl(exp, now)));
                 }
@@ -93,7 +93,7 @@ final class ReconcilePlanner {
                     plan.refreshed++; // counts entries, not ops: a duplicate may add a second refresh
                 }
             } else if (!again) {
-                old.seen = round;
+                view.markSeen(p, round);
                 plan.kept++;
             }
         }
@@ -109,7 +109,7 @@ final class ReconcilePlanner {
                     // the same prefix twice in the snapshot, both new: one add, with the later lifetime
                     long exp = Math.min(w.expiresAt, cap);
                     if (exp > twin.expiresAt) {
-                        view.put(p, exp, 0).seen = round;
+                        view.put(p, exp, 0, round);
                         if (withOps) {
                             changes.add(Op.refresh(p, ttl(exp, now)));
                         }
@@ -128,7 +128,7 @@ final class ReconcilePlanner {
                     continue;
                 }
                 long exp = capped(w.expiresAt, cap, plan);
-                view.put(p, exp, 0).seen = round;
+                view.put(p, exp, 0, round);
                 if (withOps) {
                     changes.add(Op.add(p, ttl(exp, now)));
                 }
@@ -140,34 +140,37 @@ final class ReconcilePlanner {
         // does what a new broader prefix now covers
         List<Prefix> leaving = new ArrayList<>();
         java.util.Set<Prefix> coveredKnown = new java.util.HashSet<>();
-        for (Map.Entry<Prefix, BlockTable.Entry> e : view.entries().entrySet()) {
-            Prefix p = e.getKey();
-            BlockTable.Entry entry = e.getValue();
+        boolean anyBroadened = broadened;
+        view.forEach(entry -> {
             if (entry.expiresAt <= now) {
-                leaving.add(p); // gone from the kernel by its own timeout: no op
-                continue;
+                leaving.add(entry.prefix()); // gone from the kernel by its own timeout: no op
+                return;
             }
             if (entry.seen != round) {
                 if (entry.changedAt < keepChangedSince) {
+                    Prefix p = entry.prefix();
                     leaving.add(p);
                     if (withOps) {
                         plan.ops.add(Op.remove(p));
                     }
                     plan.removed++;
-                    continue;
+                    return;
                 }
-                entry.seen = round;
+                entry.markSeen(round);
                 plan.kept++;
             }
-            if (broadened && view.covering(p, now) != null) {
-                leaving.add(p);
-                coveredKnown.add(p);
-                if (withOps) {
-                    plan.ops.add(Op.remove(p));
+            if (anyBroadened) {
+                Prefix p = entry.prefix();
+                if (view.covering(p, now) != null) {
+                    leaving.add(p);
+                    coveredKnown.add(p);
+                    if (withOps) {
+                        plan.ops.add(Op.remove(p));
+                    }
+                    plan.covered++;
                 }
-                plan.covered++;
             }
-        }
+        });
         for (Prefix p : leaving) {
             view.remove(p);
         }

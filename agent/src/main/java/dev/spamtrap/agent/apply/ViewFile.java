@@ -76,12 +76,28 @@ public final class ViewFile {
             out.writeUTF(scope);
             out.writeLong(nowMillis);
             out.writeInt(view.size());
-            for (Map.Entry<Prefix, BlockTable.Entry> e : view.entries().entrySet()) {
-                byte[] address = e.getKey().networkBytes();
-                out.writeByte(e.getKey().length());
-                out.writeByte(address.length);
-                out.write(address);
-                out.writeLong(e.getValue().expiresAt);
+            IOException[] failed = new IOException[1];
+            view.forEach(c -> {
+                if (failed[0] != null) {
+                    return;
+                }
+                try {
+                    Prefix p = c.prefix();
+                    out.writeByte(p.length());
+                    if (p.isIpv6()) {
+                        out.writeByte(16);
+                        out.write(p.networkBytes());
+                    } else {
+                        out.writeByte(4);
+                        out.writeInt(p.ipv4Bits());
+                    }
+                    out.writeLong(c.expiresAt);
+                } catch (IOException e) {
+                    failed[0] = e;
+                }
+            });
+            if (failed[0] != null) {
+                throw failed[0];
             }
             out.flush();
             long sum = crc.getValue();

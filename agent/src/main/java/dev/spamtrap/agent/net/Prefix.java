@@ -91,6 +91,16 @@ public final class Prefix {
         return new Prefix(AddressBits.mask(address, length), length);
     }
 
+    /** The address of an IPv4 prefix as an int (big-endian). */
+    public int ipv4Bits() {
+        return (network[0] & 0xff) << 24 | (network[1] & 0xff) << 16 | (network[2] & 0xff) << 8 | (network[3] & 0xff);
+    }
+
+    /** The single IPv4 address whose bits are {@code bits}. */
+    public static Prefix ipv4Host(int bits) {
+        return new Prefix(new byte[] {(byte) (bits >>> 24), (byte) (bits >>> 16), (byte) (bits >>> 8), (byte) bits}, 32);
+    }
+
     /** A copy of the network address bytes (4 or 16). */
     public byte[] networkBytes() {
         return network.clone();

@@ -38,9 +38,7 @@ class ViewFileTest {
         ViewFile.Saved saved = file.read().orElseThrow();
         assertThat(saved.savedAtMillis).isEqualTo(1_800_000_000_123L);
         assertThat(saved.expiries).hasSize(written.size());
-        for (Map.Entry<Prefix, BlockTable.Entry> e : written.entries().entrySet()) {
-            assertThat(saved.expiries.get(e.getKey())).as(e.getKey().toString()).isEqualTo(e.getValue().expiresAt);
-        }
+        written.forEach(e -> assertThat(saved.expiries.get(e.prefix())).as(e.prefix().toString()).isEqualTo(e.expiresAt));
         assertThat(saved.expiries).containsKeys(Prefix.parse("10.1.0.0/16"), Prefix.parse("2001:db8:1:2::/64"), Prefix.parse("2001:db8::7"));
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("view.bin");

@@ -204,10 +204,32 @@ public final class Applier implements AutoCloseable {
             return;
         }
         long t0 = System.nanoTime();
+        long now = clock.millis();
+        long cap = now + maxTtlSeconds * 1000;
+        BlockTable loaded = new BlockTable();
+        int[] expired = new int[1];
         java.util.Optional<ViewFile.Saved> saved;
         try {
-            saved = file.read();
-        } catch (java.io.IOException e) {
+            saved = file.read(new ViewFile.Sink() {
+                @Override
+                public void host4(int address, long expiresAt) {
+                    if (expiresAt <= now) {
+                        expired[0]++;
+                    } else {
+                        loaded.putHost4(address, Math.min(expiresAt, cap), 0);
+                    }
+                }
+
+                @Override
+                public void prefix(Prefix prefix, long expiresAt) {
+                    if (expiresAt <= now) {
+                        expired[0]++;
+                    } else {
+                        loaded.put(prefix, Math.min(expiresAt, cap), 0);
+                    }
+                }
+            });
+        } catch (java.io.IOException | RuntimeException e) {
             LOGGER.error("SAVED VIEW UNUSABLE: {}: {}; ignored: the agent only adds until it has read the kernel's sets back", file, e.getMessage());
             return;
         }
@@ -215,16 +237,7 @@ public final class Applier implements AutoCloseable {
             LOGGER.warn("No saved view at {}: the agent only adds until it has read the kernel's sets back", file);
             return;
         }
-        long now = clock.millis();
-        long cap = now + maxTtlSeconds * 1000;
-        int expired = 0;
-        for (Map.Entry<Prefix, Long> e : saved.get().expiries.entrySet()) {
-            if (e.getValue() <= now) {
-                expired++;
-                continue;
-            }
-            table.put(e.getKey(), Math.min(e.getValue(), cap), 0);
-        }
+        table.replaceWith(loaded);
         savedChanges = table.changes();
         size = table.size();
         kernelKnown = true;
@@ -232,7 +245,7 @@ public final class Applier implements AutoCloseable {
         viewUnverified = true;
         LOGGER.info("Loaded the saved view {} in {} ms: {} entries (saved {} s ago, {} expired since); changes apply by difference now, "
                 + "the kernel's sets are read back in the background and compared", file, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-            table.size(), Math.max(0, now - saved.get().savedAtMillis) / 1000, expired);
+            table.size(), Math.max(0, now - saved.get().savedAtMillis) / 1000, expired[0]);
     }
 
     /** Saves the view if it changed since the last save (only once the kernel's content is known: a partial view is not worth keeping). */

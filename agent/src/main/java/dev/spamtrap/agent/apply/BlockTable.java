@@ -116,6 +116,14 @@ final class BlockTable {
         }
     }
 
+    /** Puts a single IPv4 address (not 0.0.0.0) by its bits: loading a saved view makes no object per address. */
+    void putHost4(int address, long expiresAt, long changedAt) {
+        changes++;
+        if (hosts.put(address, expiresAt, Hosts4.seconds(changedAt), 0)) {
+            lengths4[32]++;
+        }
+    }
+
     /** Marks the entry for {@code p} (which must be there) as seen by reconcile round {@code round}. */
     void markSeen(Prefix p, int round) {
         if (isHost4(p)) {

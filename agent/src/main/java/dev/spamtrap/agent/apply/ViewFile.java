@@ -18,8 +18,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
@@ -39,15 +37,24 @@ public final class ViewFile {
     /** More entries than any configuration allows (reconcile.maxEntries is at most a few million): a corrupt count. */
     private static final int MAX_ENTRIES = 50_000_000;
 
-    /** What a file held: each prefix with its expiry (epoch millis), and when it was saved. */
+    /** When a file was saved and how many entries it held. */
     public static final class Saved {
-        public final Map<Prefix, Long> expiries;
         public final long savedAtMillis;
+        public final int entries;
 
-        Saved(Map<Prefix, Long> expiries, long savedAtMillis) {
-            this.expiries = expiries;
+        Saved(long savedAtMillis, int entries) {
             this.savedAtMillis = savedAtMillis;
+            this.entries = entries;
         }
+    }
+
+    /** Takes the entries of a file as they are read (a million: no map in between, no object per IPv4 address). */
+    public interface Sink {
+        /** A single IPv4 address, as an int. */
+        void host4(int address, long expiresAtMillis);
+
+        /** Any other prefix. */
+        void prefix(Prefix prefix, long expiresAtMillis);
     }
 
     private final Path path;
@@ -118,11 +125,12 @@ public final class ViewFile {
     }
 
     /**
-     * The saved view, or empty when there is no file.
+     * Reads the saved view into {@code sink}; empty when there is no file. The sink may have taken entries before a
+     * problem is found: discard them when this throws.
      *
      * @throws IOException naming what is wrong when the file exists but is not a whole, intact view of this scope
      */
-    public Optional<Saved> read() throws IOException {
+    public Optional<Saved> read(Sink sink) throws IOException {
         InputStream raw;
         try {
             raw = Files.newInputStream(path);
@@ -147,8 +155,6 @@ public final class ViewFile {
             if (count < 0 || count > MAX_ENTRIES) {
                 throw new IOException("entry count " + count + " out of range");
             }
-            Map<Prefix, Long> expiries = new HashMap<>(Math.max(16, (int) (count / 0.75f) + 1));
-            byte[] v4 = new byte[4];
             byte[] v6 = new byte[16];
             for (int i = 0; i < count; i++) {
                 int length = in.readUnsignedByte();
@@ -156,9 +162,19 @@ public final class ViewFile {
                 if (addressLength != 4 && addressLength != 16 || length > addressLength * 8) {
                     throw new IOException("entry " + i + " is malformed (address of " + addressLength + " bytes, /" + length + ")");
                 }
-                byte[] address = addressLength == 4 ? v4 : v6;
-                in.readFully(address);
-                expiries.put(Prefix.of(address, length), in.readLong());
+                if (addressLength == 4) {
+                    int address = in.readInt();
+                    long expiresAt = in.readLong();
+                    if (length == 32 && address != 0) {
+                        sink.host4(address, expiresAt);
+                    } else {
+                        sink.prefix(Prefix.of(new byte[] {(byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address}, length),
+                            expiresAt);
+                    }
+                } else {
+                    in.readFully(v6);
+                    sink.prefix(Prefix.of(v6, length), in.readLong());
+                }
             }
             long expected = crc.getValue();
             long stored = in.readLong();
@@ -168,7 +184,7 @@ public final class ViewFile {
             if (in.read() >= 0) {
                 throw new IOException("data after the checksum");
             }
-            return Optional.of(new Saved(expiries, savedAt));
+            return Optional.of(new Saved(savedAt, count));
         } catch (EOFException e) {
             throw new IOException("truncated", e);
         }

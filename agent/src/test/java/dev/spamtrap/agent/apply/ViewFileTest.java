@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,19 +36,35 @@ class ViewFileTest {
         BlockTable written = view();
         file.write(written, 1_800_000_000_000L);
         file.write(written, 1_800_000_000_123L); // replaces the first
-        ViewFile.Saved saved = file.read().orElseThrow();
+        Map<Prefix, Long> read = new HashMap<>();
+        ViewFile.Saved saved = file.read(into(read)).orElseThrow();
         assertThat(saved.savedAtMillis).isEqualTo(1_800_000_000_123L);
-        assertThat(saved.expiries).hasSize(written.size());
-        written.forEach(e -> assertThat(saved.expiries.get(e.prefix())).as(e.prefix().toString()).isEqualTo(e.expiresAt));
-        assertThat(saved.expiries).containsKeys(Prefix.parse("10.1.0.0/16"), Prefix.parse("2001:db8:1:2::/64"), Prefix.parse("2001:db8::7"));
+        assertThat(saved.entries).isEqualTo(written.size());
+        assertThat(read).hasSize(written.size());
+        written.forEach(e -> assertThat(read.get(e.prefix())).as(e.prefix().toString()).isEqualTo(e.expiresAt));
+        assertThat(read).containsKeys(Prefix.parse("10.1.0.0/16"), Prefix.parse("2001:db8:1:2::/64"), Prefix.parse("2001:db8::7"));
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("view.bin");
         }
     }
 
+    private static ViewFile.Sink into(Map<Prefix, Long> out) {
+        return new ViewFile.Sink() {
+            @Override
+            public void host4(int address, long expiresAt) {
+                out.put(Prefix.ipv4Host(address), expiresAt);
+            }
+
+            @Override
+            public void prefix(Prefix prefix, long expiresAt) {
+                out.put(prefix, expiresAt);
+            }
+        };
+    }
+
     @Test
     void aMissingFileIsNoView() throws IOException {
-        assertThat(new ViewFile(dir.resolve("none.bin"), "s").read()).isEmpty();
+        assertThat(new ViewFile(dir.resolve("none.bin"), "s").read(into(new HashMap<>()))).isEmpty();
     }
 
     @Test
@@ -60,17 +77,17 @@ class ViewFileTest {
         byte[] flipped = good.clone();
         flipped[good.length / 2] ^= 0x01;
         Files.write(path, flipped);
-        assertThatThrownBy(file::read).isInstanceOf(IOException.class).hasMessageContaining("checksum");
+        assertThatThrownBy(() -> file.read(into(new HashMap<>()))).isInstanceOf(IOException.class).hasMessageContaining("checksum");
 
         Files.write(path, java.util.Arrays.copyOf(good, good.length - 9));
-        assertThatThrownBy(file::read).isInstanceOf(IOException.class).hasMessageContaining("truncated");
+        assertThatThrownBy(() -> file.read(into(new HashMap<>()))).isInstanceOf(IOException.class).hasMessageContaining("truncated");
 
         Files.write(path, "garbage, not a view".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        assertThatThrownBy(file::read).isInstanceOf(IOException.class).hasMessageContaining("magic");
+        assertThatThrownBy(() -> file.read(into(new HashMap<>()))).isInstanceOf(IOException.class).hasMessageContaining("magic");
 
         Files.write(path, good);
-        assertThat(file.read()).isPresent();
-        assertThatThrownBy(() -> new ViewFile(path, "nftables table inet other").read()).isInstanceOf(IOException.class)
+        assertThat(file.read(into(new HashMap<>()))).isPresent();
+        assertThatThrownBy(() -> new ViewFile(path, "nftables table inet other").read(into(new HashMap<>()))).isInstanceOf(IOException.class)
             .hasMessageContaining("saved for 'nftables table inet spamtrap'");
     }
 }

@@ -124,19 +124,35 @@ final class BlockTable {
         }
     }
 
-    /** Marks the entry for {@code p} (which must be there) as seen by reconcile round {@code round}. */
-    void markSeen(Prefix p, int round) {
+    /**
+     * Marks the live entry for {@code p} as seen by reconcile round {@code round} and returns what it held before
+     * (its previous round included), in one lookup; null (nothing marked) when there is none or it expired.
+     */
+    Entry markSeen(Prefix p, long round, long now) {
         if (isHost4(p)) {
             int at = hosts.find(p.ipv4Bits());
-            if (at >= 0) {
-                hosts.seen[at] = round;
+            if (at < 0) {
+                return null;
             }
-        } else {
-            Slot s = others.get(p);
-            if (s != null) {
-                s.seen = round;
+            if (hosts.expires[at] <= now) {
+                remove(p);
+                return null;
             }
+            Entry before = new Entry(hosts.expires[at], Hosts4.millis(hosts.changed[at]), hosts.seen[at]);
+            hosts.seen[at] = (int) round;
+            return before;
         }
+        Slot s = others.get(p);
+        if (s == null) {
+            return null;
+        }
+        if (s.expiresAt <= now) {
+            remove(p);
+            return null;
+        }
+        Entry before = new Entry(s.expiresAt, s.changedAt, s.seen);
+        s.seen = (int) round;
+        return before;
     }
 
     /** Removes the entry; true when there was one. */

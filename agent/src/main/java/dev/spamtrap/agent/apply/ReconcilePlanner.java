@@ -69,7 +69,7 @@ final class ReconcilePlanner {
                 continue;
             }
             Prefix p = w.prefix;
-            BlockTable.Entry old = view.get(p, now);
+            BlockTable.Entry old = view.markSeen(p, round, now); // one lookup: marks it and gives what it held before
             if (old == null) {
                 while (fresh.size() <= p.length()) {
                     fresh.add(new ArrayList<>());
@@ -93,7 +93,6 @@ final class ReconcilePlanner {
                     plan.refreshed++; // counts entries, not ops: a duplicate may add a second refresh
                 }
             } else if (!again) {
-                view.markSeen(p, round);
                 plan.kept++;
             }
         }
@@ -221,7 +220,12 @@ final class ReconcilePlanner {
             minutes = Arrays.copyOf(all, distinct);
             left = new int[distinct];
             Arrays.fill(left, maxPerMinute);
+            long first = distinct == 0 ? Long.MAX_VALUE : minutes[0];
+            long last = distinct == 0 ? Long.MIN_VALUE : minutes[distinct - 1];
             for (int i = 0; i < known; i++) {
+                if (knownMinutes[i] < first || knownMinutes[i] > last) {
+                    continue; // most known entries were recorded in other minutes than anything new: no search
+                }
                 int at = Arrays.binarySearch(minutes, knownMinutes[i]);
                 if (at >= 0) {
                     left[at]--;

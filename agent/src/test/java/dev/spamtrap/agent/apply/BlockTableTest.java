@@ -54,8 +54,10 @@ class BlockTableTest {
         table.put(Prefix.parse("192.0.2.1"), NOW + 1000, 0);
         table.put(Prefix.parse("192.0.2.2"), NOW - 1, 0);
         table.put(Prefix.parse("198.51.100.0/24"), NOW + 1000, 0);
-        table.markSeen(Prefix.parse("192.0.2.1"), 7);
+        assertThat(table.markSeen(Prefix.parse("192.0.2.1"), 7, NOW).seen).as("what it held before").isZero();
         assertThat(table.get(Prefix.parse("192.0.2.1"), NOW).seen).isEqualTo(7);
+        assertThat(table.markSeen(Prefix.parse("192.0.2.2"), 7, NOW)).as("expired").isNull();
+        table.put(Prefix.parse("192.0.2.2"), NOW - 1, 0);
         assertThat(table.get(Prefix.parse("192.0.2.2"), NOW)).as("expired: absent").isNull();
         assertThat(table.covering(Prefix.parse("198.51.100.9"), NOW)).isEqualTo(Prefix.parse("198.51.100.0/24"));
         assertThat(table.contained(Prefix.parse("192.0.2.0/24"), NOW)).containsExactly(Prefix.parse("192.0.2.1"));

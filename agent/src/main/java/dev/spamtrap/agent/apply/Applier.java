@@ -250,7 +250,7 @@ public final class Applier implements AutoCloseable {
 
     /** Saves the view if it changed since the last save (only once the kernel's content is known: a partial view is not worth keeping). */
     private void saveView() {
-        if (viewFile.isEmpty() || !kernelKnown || table.changes() == savedChanges) {
+        if (viewFile.isEmpty() || !kernelKnown || table.changes() == savedChanges || !backend.expiresInKernel()) {
             return;
         }
         long t0 = System.nanoTime();

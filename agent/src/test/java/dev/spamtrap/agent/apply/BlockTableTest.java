@@ -48,6 +48,30 @@ class BlockTableTest {
         table.forEach(c -> assertThat(c.expiresAt).isEqualTo(model.get(c.prefix())[0]));
     }
 
+    /**
+     * Loading a saved view fills a table in another table's slot order; with one hash for both, the keys arrive
+     * sorted by their home slot and pile into one probe run (a million took 107 s to load).
+     */
+    @Test
+    void aTableFilledInAnotherTablesOrderKeepsShortProbeRuns() {
+        BlockTable first = new BlockTable();
+        for (int i = 1; i <= 200_000; i++) {
+            first.put(Prefix.ipv4Host(0x0a000000 + i), NOW + 1000, 0);
+        }
+        BlockTable reloaded = new BlockTable();
+        int[] midwayRun = new int[1];
+        first.forEach(c -> {
+            reloaded.putHost4(c.prefix().ipv4Bits(), c.expiresAt, 0);
+            if (reloaded.size() == 100_000) {
+                midwayRun[0] = reloaded.longestRun(); // half loaded: keys sorted by a shared hash would all sit in one run here
+            }
+        });
+        assertThat(reloaded.size()).isEqualTo(200_000);
+        assertThat(midwayRun[0]).as("longest probe run half way through the reload").isLessThan(300);
+        assertThat(first.longestRun()).isLessThan(300);
+        assertThat(reloaded.longestRun()).as("longest probe run after a reload").isLessThan(300);
+    }
+
     @Test
     void seenMarksAndExpiryAndCoveringPrefixes() {
         BlockTable table = new BlockTable();

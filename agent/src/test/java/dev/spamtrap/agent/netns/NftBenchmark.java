@@ -138,6 +138,7 @@ public final class NftBenchmark {
             }
             store.set(0, changed);
             changed = null;
+            usedHeapAfterGc(); // each timed phase starts after a GC: it does not pay for the previous phase's garbage
             long t3 = System.nanoTime();
             RebuildReport diff = reconciler.reconcile(false).get(30, TimeUnit.MINUTES);
             long reconcileNanos = System.nanoTime() - t3;
@@ -153,6 +154,7 @@ public final class NftBenchmark {
 
             // 5. a restart with `large` elements in the kernel and no store, the saved view there: how soon a new BLOCK
             // applies (the view loaded first; the kernel is read back in the background and compared, which takes minutes)
+            usedHeapAfterGc();
             long t5 = System.nanoTime();
             Applier third = new Applier(backend, new CircuitBreaker(600, System::nanoTime), Clock.systemUTC(), batch, 86_400 * 30, 10_000_000,
                 new dev.spamtrap.agent.apply.AgentStats(), Duration.ZERO, java.util.Optional.of(viewFile), Duration.ofHours(1));
@@ -249,6 +251,7 @@ public final class NftBenchmark {
                 dev.spamtrap.core.firewall.AgentEndpoint.tcp(at), dev.spamtrap.core.firewall.FirewallKey.of(dev.spamtrap.agent.TestAgent.KEY_BYTES),
                 Clock.systemUTC(), new dev.spamtrap.core.firewall.FirewallClient.Options().queueCapacity(n + 1))) {
                 int before = runner.transactions();
+                usedHeapAfterGc(); // the timed run does not pay for the previous run's garbage
                 long[] cpu0 = cpuMillis();
                 java.util.Map<String, Long> th0 = threadCpu();
                 long c0 = System.nanoTime();

@@ -16,8 +16,8 @@ import java.util.function.Consumer;
  * them). Knows which prefix lengths are in use so that "is this address already inside a blocked prefix?" costs a
  * few lookups.
  * <p>
- * Single IPv4 addresses, nearly every entry, live in {@link Hosts4}: parallel primitive arrays with open addressing,
- * 20 bytes a slot, no object per entry (a map of objects took 110 bytes per entry at a million). Every other prefix
+ * Single IPv4 addresses, nearly every entry, live in {@link Hosts4}: one long array with open addressing,
+ * 16 bytes a slot, no object per entry (a map of objects took 110 bytes per entry at a million). Every other prefix
  * (IPv6, networks) is in a plain map. When the agent last changed an entry is kept to the second, rounded up: every
  * comparison with it then errs towards "changed recently", which keeps a live change rather than judge it early.
  * Not thread-safe: owned by the applier thread.
@@ -92,7 +92,7 @@ final class BlockTable {
     private Entry peek(Prefix p) {
         if (isHost4(p)) {
             int at = hosts.find(p.ipv4Bits());
-            return at < 0 ? null : new Entry(hosts.expires[at], Hosts4.millis(hosts.changed[at]), hosts.seen[at]);
+            return at < 0 ? null : new Entry(hosts.expires(at), Hosts4.millis(hosts.changed(at)), hosts.seen(at));
         }
         Slot s = others.get(p);
         return s == null ? null : new Entry(s.expiresAt, s.changedAt, s.seen);
@@ -134,12 +134,12 @@ final class BlockTable {
             if (at < 0) {
                 return null;
             }
-            if (hosts.expires[at] <= now) {
+            if (hosts.expires(at) <= now) {
                 remove(p);
                 return null;
             }
-            Entry before = new Entry(hosts.expires[at], Hosts4.millis(hosts.changed[at]), hosts.seen[at]);
-            hosts.seen[at] = (int) round;
+            Entry before = new Entry(hosts.expires(at), Hosts4.millis(hosts.changed(at)), hosts.seen(at));
+            hosts.setSeen(at, (int) round);
             return before;
         }
         Slot s = others.get(p);
@@ -274,53 +274,80 @@ final class BlockTable {
         return hosts.size + others.size();
     }
 
+    /** Reconcile rounds are kept in this many values (1 up to it; 0 is "never seen"): rounds count round within it. */
+    static final int ROUNDS = (1 << 20) - 1;
+
     /** The longest probe run among single IPv4 addresses. */
     int longestRun() {
         return hosts.longestRun();
     }
 
     /**
-     * IPv4 addresses (as ints, 0 meaning free) with linear probing and backward-shift deletion (no tombstones), in
-     * parallel arrays: key, expiry (epoch millis), last change (seconds), reconcile round. The capacity is any
-     * number (a multiply-shift maps a hash onto it) and grows by half when three quarters are used, so a slot costs
-     * 20 bytes and an entry 27 to 40.
+     * IPv4 addresses with linear probing and backward-shift deletion (no tombstones). A slot is two adjacent longs,
+     * so that a lookup touches one cache line (a reconcile's plan is one random probe per entry of a million): the
+     * address (0 meaning free) with the last change (seconds from 2020, {@link #NEVER} for none), and the expiry
+     * (milliseconds from 2020, 44 bits signed: centuries either way) with the reconcile round (20 bits). The capacity is any number
+     * (a multiply-shift maps a hash onto it) and grows by half when three quarters are used: 16 bytes a slot,
+     * 21 to 32 bytes an entry.
      */
     private static final class Hosts4 {
         private static final float MAX_LOAD = 0.75f;
-        /** Changes are kept in seconds since 2020-01-01, so that an int lasts until 2088; NEVER stands for 0 ("not changed live"). */
-        private static final long SINCE = 1_577_836_800L;
+        private static final long SINCE_SECONDS = 1_577_836_800L;
+        private static final long SINCE_MILLIS = SINCE_SECONDS * 1000;
         private static final int NEVER = Integer.MIN_VALUE;
-        int[] keys;
-        long[] expires;
-        int[] changed;
-        int[] seen;
+        private static final int ROUND_BITS = 20;
+        private static final long ROUND_MASK = (1L << ROUND_BITS) - 1;
+        long[] slots;
+        int capacity;
         int size;
-
-        Hosts4() {
-            allocate(64);
-        }
-
-        static int seconds(long changedAtMillis) {
-            return changedAtMillis <= 0 ? NEVER : (int) (secondsUp(changedAtMillis) - SINCE);
-        }
-
-        static long millis(int seconds) {
-            return seconds == NEVER ? 0 : (seconds + SINCE) * 1000;
-        }
-
-        private void allocate(int capacity) {
-            keys = new int[capacity];
-            expires = new long[capacity];
-            changed = new int[capacity];
-            seen = new int[capacity];
-        }
-
         /**
          * A seed of this table's own: a table filled in another table's slot order (a saved view being loaded, a full
          * rebuild) would otherwise receive its keys sorted by their home slot, and linear probing then piles them
          * into one run that every insert walks (measured: 107 s to load a million).
          */
         private final int seed = java.util.concurrent.ThreadLocalRandom.current().nextInt();
+
+        Hosts4() {
+            allocate(64);
+        }
+
+        static int seconds(long changedAtMillis) {
+            return changedAtMillis <= 0 ? NEVER : (int) (secondsUp(changedAtMillis) - SINCE_SECONDS);
+        }
+
+        static long millis(int seconds) {
+            return seconds == NEVER ? 0 : (seconds + SINCE_SECONDS) * 1000;
+        }
+
+        private void allocate(int capacity) {
+            this.capacity = capacity;
+            slots = new long[capacity * 2];
+        }
+
+        int key(int i) {
+            return (int) (slots[2 * i] >>> 32);
+        }
+
+        int changed(int i) {
+            return (int) slots[2 * i];
+        }
+
+        long expires(int i) {
+            return (slots[2 * i + 1] >> ROUND_BITS) + SINCE_MILLIS; // signed: times before 2020 too
+        }
+
+        int seen(int i) {
+            return (int) (slots[2 * i + 1] & ROUND_MASK);
+        }
+
+        void setSeen(int i, int round) {
+            slots[2 * i + 1] = (slots[2 * i + 1] & ~ROUND_MASK) | (round & ROUND_MASK);
+        }
+
+        private void set(int i, int key, int changedSeconds, long expiresAt, int round) {
+            slots[2 * i] = (long) key << 32 | (changedSeconds & 0xffffffffL);
+            slots[2 * i + 1] = (expiresAt - SINCE_MILLIS) << ROUND_BITS | (round & ROUND_MASK);
+        }
 
         private int mix(int key) {
             int h = key ^ seed; // murmur3's finaliser
@@ -336,22 +363,22 @@ final class BlockTable {
             int longest = 0;
             int run = 0;
             for (int pass = 0; pass < 2; pass++) { // twice round: a run may wrap past the end
-                for (int key : keys) {
-                    run = key == 0 ? 0 : run + 1;
-                    longest = Math.max(longest, Math.min(run, keys.length));
+                for (int i = 0; i < capacity; i++) {
+                    run = key(i) == 0 ? 0 : run + 1;
+                    longest = Math.max(longest, Math.min(run, capacity));
                 }
             }
             return longest;
         }
 
         private int home(int key) {
-            return (int) (((mix(key) & 0xffffffffL) * keys.length) >>> 32);
+            return (int) (((mix(key) & 0xffffffffL) * capacity) >>> 32);
         }
 
         int find(int key) {
-            int n = keys.length;
+            int n = capacity;
             for (int i = home(key); ; i = i + 1 == n ? 0 : i + 1) {
-                int k = keys[i];
+                int k = key(i);
                 if (k == key) {
                     return i;
                 }
@@ -363,17 +390,14 @@ final class BlockTable {
 
         /** True when the key was new. */
         boolean put(int key, long expiresAt, int changedSeconds, int round) {
-            if (size + 1 > keys.length * MAX_LOAD) {
+            if (size + 1 > capacity * MAX_LOAD) {
                 grow();
             }
-            int n = keys.length;
+            int n = capacity;
             for (int i = home(key); ; i = i + 1 == n ? 0 : i + 1) {
-                int k = keys[i];
+                int k = key(i);
                 if (k == 0 || k == key) {
-                    keys[i] = key;
-                    expires[i] = expiresAt;
-                    changed[i] = changedSeconds;
-                    seen[i] = round;
+                    set(i, key, changedSeconds, expiresAt, round);
                     if (k == 0) {
                         size++;
                         return true;
@@ -388,47 +412,53 @@ final class BlockTable {
             if (i < 0) {
                 return false;
             }
-            int n = keys.length;
+            int n = capacity;
             // backward shift: pull later entries of the probe run into the hole, so that lookups never stop early
             int hole = i;
-            for (int j = hole + 1 == n ? 0 : hole + 1; keys[j] != 0; j = j + 1 == n ? 0 : j + 1) {
-                int h = home(keys[j]);
+            for (int j = hole + 1 == n ? 0 : hole + 1; key(j) != 0; j = j + 1 == n ? 0 : j + 1) {
+                int h = home(key(j));
                 boolean stays = hole <= j ? hole < h && h <= j : hole < h || h <= j;
                 if (!stays) {
-                    keys[hole] = keys[j];
-                    expires[hole] = expires[j];
-                    changed[hole] = changed[j];
-                    seen[hole] = seen[j];
+                    slots[2 * hole] = slots[2 * j];
+                    slots[2 * hole + 1] = slots[2 * j + 1];
                     hole = j;
                 }
             }
-            keys[hole] = 0;
+            slots[2 * hole] = 0;
+            slots[2 * hole + 1] = 0;
             size--;
             return true;
         }
 
         private void grow() {
-            int[] oldKeys = keys;
-            long[] oldExpires = expires;
-            int[] oldChanged = changed;
-            int[] oldSeen = seen;
-            allocate(oldKeys.length + oldKeys.length / 2);
+            long[] old = slots;
+            int oldCapacity = capacity;
+            allocate(oldCapacity + oldCapacity / 2);
             size = 0;
-            for (int i = 0; i < oldKeys.length; i++) {
-                if (oldKeys[i] != 0) {
-                    put(oldKeys[i], oldExpires[i], oldChanged[i], oldSeen[i]);
+            for (int i = 0; i < oldCapacity; i++) {
+                int k = (int) (old[2 * i] >>> 32);
+                if (k != 0) {
+                    int n = capacity;
+                    for (int j = home(k); ; j = j + 1 == n ? 0 : j + 1) {
+                        if (key(j) == 0) {
+                            slots[2 * j] = old[2 * i];
+                            slots[2 * j + 1] = old[2 * i + 1];
+                            size++;
+                            break;
+                        }
+                    }
                 }
             }
         }
 
         void forEach(Consumer<Cursor> action) {
             HostCursor c = new HostCursor();
-            for (int i = 0; i < keys.length; i++) {
-                if (keys[i] != 0) {
+            for (int i = 0; i < capacity; i++) {
+                if (key(i) != 0) {
                     c.at = i;
-                    c.expiresAt = expires[i];
-                    c.changedAt = millis(changed[i]);
-                    c.seen = seen[i];
+                    c.expiresAt = expires(i);
+                    c.changedAt = millis(changed(i));
+                    c.seen = seen(i);
                     action.accept(c);
                 }
             }
@@ -439,12 +469,12 @@ final class BlockTable {
 
             @Override
             Prefix prefix() {
-                return Prefix.ipv4Host(keys[at]);
+                return Prefix.ipv4Host(key(at));
             }
 
             @Override
             void markSeen(int round) {
-                Hosts4.this.seen[at] = round;
+                setSeen(at, round);
             }
         }
     }

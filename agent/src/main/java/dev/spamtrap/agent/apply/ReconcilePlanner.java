@@ -57,7 +57,8 @@ final class ReconcilePlanner {
      */
     Plan plan(List<Wanted> snapshot, BlockTable view, long now, long keepChangedSince, boolean withOps) {
         Plan plan = new Plan();
-        int round = ++rounds;
+        rounds = rounds % BlockTable.ROUNDS + 1; // 1 .. ROUNDS, as the view keeps them
+        int round = rounds;
         long cap = now + maxTtlSeconds * 1000;
         List<Op> changes = new ArrayList<>();
         // 1. entries already in the view: marked as seen, refreshed when their lifetime moved; their minutes are noted for the breaker

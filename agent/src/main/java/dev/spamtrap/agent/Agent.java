@@ -5,6 +5,7 @@ import dev.spamtrap.agent.status.StatusServer;
 import dev.spamtrap.agent.safety.NamespaceAddresses;
 import dev.spamtrap.agent.apply.Applier;
 import dev.spamtrap.agent.apply.RebuildReport;
+import dev.spamtrap.agent.apply.ViewFile;
 import dev.spamtrap.agent.backend.BackendException;
 import dev.spamtrap.agent.backend.CommandRunner;
 import dev.spamtrap.agent.backend.DryRunCommandRunner;
@@ -127,7 +128,10 @@ public final class Agent implements AutoCloseable {
         this.breaker = new CircuitBreaker(config.breakerMaxPerMinute(), b.nanoTime);
         this.applier = new Applier(backend, breaker, b.clock, config.batchSize(), config.maxLifetime().toSeconds(), config.reconcileMaxEntries(), stats,
             // a dry run has no kernel to compare with: its listings come back empty
-            config.backend() == AgentConfig.BackendKind.LOG ? java.time.Duration.ZERO : config.driftCheckInterval());
+            config.backend() == AgentConfig.BackendKind.LOG ? java.time.Duration.ZERO : config.driftCheckInterval(),
+            // a dry run has no kernel whose content a saved view could stand for
+            config.backend() == AgentConfig.BackendKind.LOG ? Optional.empty() : config.stateFile().map(f -> new ViewFile(f, backend.describe())),
+            config.stateSaveInterval());
         ReplayGuard guard = new ReplayGuard(b.clock, b.nanoTime, config.maxAge(), 1_000_000);
         CommandProcessor processor = new CommandProcessor(new MessageCodec(key), guard, rails, applier);
         List<AgentEndpoint> endpoints = new ArrayList<>();

@@ -36,7 +36,7 @@ public final class AgentConfig {
         "allowlist.file", "protect", "protect.localAddresses", "block.maxLifetime", "block.minPrefix4", "block.minPrefix6",
         "breaker.maxNewBlocksPerMinute",
         "reconcile.source", "reconcile.spamtrapConfig", "reconcile.interval", "reconcile.retryInterval", "reconcile.maxEntries",
-        "drift.checkInterval");
+        "drift.checkInterval", "state.file", "state.saveInterval");
 
     public enum BackendKind { NFTABLES, IPSET, PF, LOG }
 
@@ -77,6 +77,8 @@ public final class AgentConfig {
     private final Duration reconcileInterval;
     private final Duration reconcileRetryInterval;
     private final Duration driftCheckInterval;
+    private final Optional<Path> stateFile;
+    private final Duration stateSaveInterval;
     private final int reconcileMaxEntries;
 
     private AgentConfig(Path source, Properties p) {
@@ -146,6 +148,8 @@ public final class AgentConfig {
         this.reconcileRetryInterval = r.durationIn("reconcile.retryInterval", "30s", Duration.ofSeconds(1), Duration.ofDays(1));
         this.driftCheckInterval = r.durationIn("drift.checkInterval", "1s", Duration.ZERO, Duration.ofMinutes(10));
         this.reconcileMaxEntries = r.intIn("reconcile.maxEntries", 1_000_000, 1, 100_000_000);
+        this.stateFile = r.optional("state.file").map(r::path);
+        this.stateSaveInterval = r.durationIn("state.saveInterval", "1m", Duration.ofSeconds(1), Duration.ofDays(1));
     }
 
     private static String defaultBackend() {
@@ -196,6 +200,9 @@ public final class AgentConfig {
     public Duration reconcileRetryInterval() { return reconcileRetryInterval; }
     /** How often the kernel is compared with the agent's view (0: never; the table's presence is still checked). */
     public Duration driftCheckInterval() { return driftCheckInterval; }
+    /** Where the agent saves its view of the sets (loaded at start so a restart knows the kernel at once); empty: not saved. */
+    public Optional<Path> stateFile() { return stateFile; }
+    public Duration stateSaveInterval() { return stateSaveInterval; }
     public int reconcileMaxEntries() { return reconcileMaxEntries; }
 
     /** The shared typed reads, plus the agent's own kinds of value. */

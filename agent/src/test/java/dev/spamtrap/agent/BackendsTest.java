@@ -34,6 +34,12 @@ class BackendsTest {
             + "add element inet st block4 { 192.0.2.7 }\ndelete element inet st block4 { 192.0.2.7 }\n"
             + "add element inet st block4 { 192.0.2.7 timeout 90s }\n"
             + "add element inet st block6 { 2001:db8:0:0:0:0:0:0 }\ndelete element inet st block6 { 2001:db8:0:0:0:0:0:0 }\n");
+        // a run of removals (a reconcile's) is one statement per verb and set, not one per element
+        nft.apply(List.of(Op.remove(a), Op.remove(Prefix.parse("192.0.2.8")), Op.remove(a), Op.add(Prefix.parse("192.0.2.9"), 5)));
+        assertThat(r.calls.get(2).stdin).isEqualTo(
+            "add element inet st block4 { 192.0.2.7, 192.0.2.8 }\ndelete element inet st block4 { 192.0.2.7, 192.0.2.8 }\n"
+            + "add element inet st block4 { 192.0.2.9 timeout 5s }\n");
+        r.calls.remove(2);
         Map<Prefix, Long> all = new LinkedHashMap<>();
         all.put(a, 10L);
         all.put(b, 20L);

@@ -120,6 +120,19 @@ public final class Applier implements AutoCloseable {
     private volatile long batchWriteSince = Long.MAX_VALUE;
     /** Counts writes of rebuilds, reconciles and restores (twice each: before and after), so a drift check overlapping one is dropped. */
     private volatile int rebuildWrites;
+    /** Where the view is saved (periodically and at stop) and loaded from at start; empty: not saved. */
+    private final java.util.Optional<ViewFile> viewFile;
+    private final long saveIntervalNanos;
+    private long lastSave;
+    private long savedChanges = -1;
+    /**
+     * The view came from the saved file and the kernel's sets have not been read back since: it is trusted for
+     * deletes and differences, but the drift check does not add back what it lacks until the read-back has told
+     * which of its entries the kernel really holds (an element deleted by hand while the agent was down stays out).
+     */
+    private volatile boolean viewUnverified;
+    /** Prefixes the agent changed in the kernel while {@link #viewUnverified}: the read-back does not judge them. */
+    private final java.util.Set<Prefix> touchedWhileUnverified = new java.util.HashSet<>();
 
     public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries) {
         this(backend, breaker, clock, batchSize, maxTtlSeconds, maxEntries, new AgentStats(), java.time.Duration.ZERO);
@@ -131,6 +144,17 @@ public final class Applier implements AutoCloseable {
      */
     public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries, AgentStats stats,
                    java.time.Duration driftCheck) {
+        this(backend, breaker, clock, batchSize, maxTtlSeconds, maxEntries, stats, driftCheck, java.util.Optional.empty(), java.time.Duration.ofMinutes(1));
+    }
+
+    /**
+     * @param viewFile     where the view is saved every {@code saveInterval} (when it changed) and at stop, and loaded
+     *                     from at start (empty: never saved; a restart then learns the kernel's content by reading it back)
+     */
+    public Applier(FirewallBackend backend, CircuitBreaker breaker, Clock clock, int batchSize, long maxTtlSeconds, int maxEntries, AgentStats stats,
+                   java.time.Duration driftCheck, java.util.Optional<ViewFile> viewFile, java.time.Duration saveInterval) {
+        this.viewFile = viewFile;
+        this.saveIntervalNanos = saveInterval.toNanos();
         this.driftCheckMillis = driftCheck.toMillis();
         this.inspectUnsupported = driftCheck.isZero();
         this.backend = backend;
@@ -159,10 +183,93 @@ public final class Applier implements AutoCloseable {
     /** Starts applying, and reading the kernel's sets back on a thread of their own (live commands apply meanwhile). */
     public void start() {
         kernelReadPending = true;
+        lastSave = System.nanoTime();
+        viewFile.ifPresent(this::loadSavedView);
         thread.start();
         reader.start();
         if (!inspectUnsupported) {
             driftWatch.start();
+        }
+    }
+
+    /**
+     * Takes the saved view as the kernel's content, so that deletes, reconciles and UNBLOCKs work by difference at
+     * once; the sets are still read back in the background and compared by difference. A missing or unusable file
+     * leaves the view empty: the agent then only adds until the read-back.
+     */
+    private void loadSavedView(ViewFile file) {
+        if (!backend.expiresInKernel()) {
+            LOGGER.info("Not loading the saved view {}: {} keeps no lifetimes of its own; the start-up rebuild from the store is a full one",
+                file, backend.describe());
+            return;
+        }
+        long t0 = System.nanoTime();
+        long now = clock.millis();
+        long cap = now + maxTtlSeconds * 1000;
+        BlockTable loaded = new BlockTable();
+        int[] expired = new int[1];
+        java.util.Optional<ViewFile.Saved> saved;
+        try {
+            saved = file.read(new ViewFile.Sink() {
+                @Override
+                public void host4(int address, long expiresAt) {
+                    if (expiresAt <= now) {
+                        expired[0]++;
+                    } else {
+                        loaded.putHost4(address, Math.min(expiresAt, cap), 0);
+                    }
+                }
+
+                @Override
+                public void prefix(Prefix prefix, long expiresAt) {
+                    if (expiresAt <= now) {
+                        expired[0]++;
+                    } else {
+                        loaded.put(prefix, Math.min(expiresAt, cap), 0);
+                    }
+                }
+            });
+        } catch (java.io.IOException | RuntimeException e) {
+            LOGGER.error("SAVED VIEW UNUSABLE: {}: {}; ignored: the agent only adds until it has read the kernel's sets back", file, e.getMessage());
+            return;
+        }
+        if (saved.isEmpty()) {
+            LOGGER.warn("No saved view at {}: the agent only adds until it has read the kernel's sets back", file);
+            return;
+        }
+        table.replaceWith(loaded);
+        savedChanges = table.changes();
+        size = table.size();
+        kernelKnown = true;
+        kernelReadPending = false;
+        viewUnverified = true;
+        LOGGER.info("Loaded the saved view {} in {} ms: {} entries (saved {} s ago, {} expired since); changes apply by difference now, "
+                + "the kernel's sets are read back in the background and compared", file, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+            table.size(), Math.max(0, now - saved.get().savedAtMillis) / 1000, expired[0]);
+    }
+
+    /** Saves the view if it changed since the last save (only once the kernel's content is known: a partial view is not worth keeping). */
+    private void saveView() {
+        if (viewFile.isEmpty() || !kernelKnown || table.changes() == savedChanges || !backend.expiresInKernel()) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        try {
+            table.removeExpired(clock.millis());
+            viewFile.get().write(table, clock.millis());
+            savedChanges = table.changes();
+            LOGGER.debug("Saved the view ({} entries) to {} in {} ms", table.size(), viewFile.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        } catch (java.io.IOException | RuntimeException e) {
+            LOGGER.error("Saving the view to {} failed, the next save retries: {}", viewFile.get(), e.getMessage());
+        }
+    }
+
+    /** Remembers what the agent changed in the kernel while the saved view is not yet compared with the kernel. */
+    private void touched(List<Op> ops) {
+        if (viewUnverified) {
+            for (Op op : ops) {
+                touchedWhileUnverified.add(op.prefix());
+            }
         }
     }
 
@@ -227,13 +334,18 @@ public final class Applier implements AutoCloseable {
             LOGGER.error("Repairing the firewall's objects failed, the next check retries: {}", e.getMessage());
             return;
         }
-        List<Op> missing = new ArrayList<>();
-        for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
-            BlockTable.Entry entry = e.getValue();
-            if (entry.expiresAt - now > EXPIRY_MARGIN_MILLIS && entry.changedAt < d.judgeChangedBefore && !k.elements().containsKey(e.getKey())) {
-                missing.add(Op.add(e.getKey(), (entry.expiresAt - now + 999) / 1000));
-            }
+        if (viewUnverified) {
+            return; // the saved view may hold what was deleted by hand while the agent was down: the read-back judges first
         }
+        List<Op> missing = new ArrayList<>();
+        table.forEach(entry -> {
+            if (entry.expiresAt - now > EXPIRY_MARGIN_MILLIS && entry.changedAt < d.judgeChangedBefore) {
+                Prefix p = entry.prefix();
+                if (!k.elements().containsKey(p)) {
+                    missing.add(Op.add(p, (entry.expiresAt - now + 999) / 1000));
+                }
+            }
+        });
         if (!missing.isEmpty()) {
             LOGGER.error("FIREWALL DRIFT: {} element(s) the agent holds are gone from the kernel (e.g. {}); adding them back",
                 missing.size(), missing.get(0).prefix());
@@ -249,6 +361,8 @@ public final class Applier implements AutoCloseable {
         try {
             backend.start();
             restoredAt = clock.millis();
+            viewUnverified = false; // the sets are new and get exactly the view
+            touchedWhileUnverified.clear();
             stats.tableRestored();
             // the sets were just created empty: writing the view into them loses nothing
             table.removeExpired(restoredAt);
@@ -265,7 +379,7 @@ public final class Applier implements AutoCloseable {
 
     private void readKernel() {
         boolean told = false;
-        while (!closed && !kernelKnown) {
+        while (!closed && (!kernelKnown || viewUnverified)) {
             long started = clock.millis();
             long t0 = System.nanoTime();
             try {
@@ -366,6 +480,7 @@ public final class Applier implements AutoCloseable {
                 }
                 applyBatch(batch);
                 size = table.size();
+                work.clear(); // not held until the next command: a reconcile's snapshot holds a million entries
             } catch (InterruptedException e) {
                 break;
             } catch (RuntimeException e) {
@@ -424,6 +539,7 @@ public final class Applier implements AutoCloseable {
         }
         try {
             backend.apply(ops);
+            touched(ops);
             return;
         } catch (BackendException e) {
             if (part.size() == 1) {
@@ -470,7 +586,13 @@ public final class Applier implements AutoCloseable {
     private void merge(KernelRead k) {
         kernelReadPending = false;
         if (k.secondsLeft == null) {
-            LOGGER.warn("Not reading the firewall's sets back: {}; the agent only adds until a full rebuild from the store succeeds", k.problem);
+            if (viewUnverified) {
+                LOGGER.warn("The saved view is not yet compared with the kernel: {}; retrying", k.problem);
+            } else {
+                LOGGER.warn("Not reading the firewall's sets back: {}; the agent only adds until a full rebuild from the store succeeds", k.problem);
+            }
+        } else if (viewUnverified) {
+            compareSavedView(k);
         } else if (!kernelKnown) {
             long now = clock.millis();
             long cap = now + maxTtlSeconds * 1000;
@@ -520,6 +642,50 @@ public final class Applier implements AutoCloseable {
     }
 
     /**
+     * The saved view meets the kernel's sets as read back: by difference, the kernel wins for every prefix the agent
+     * has not changed since the start. Entries the kernel lacks leave the view (deleted by hand or lost while the
+     * agent was down: the reconcile from the store puts back what should be there), and elements the view lacks join
+     * it. Nothing is written to the kernel.
+     */
+    private void compareSavedView(KernelRead k) {
+        viewUnverified = false;
+        if (restoredAt >= k.startedAt) {
+            touchedWhileUnverified.clear();
+            return; // the sets were recreated from the view while being read: the listing is of sets that are gone
+        }
+        long now = clock.millis();
+        long cap = now + maxTtlSeconds * 1000;
+        List<Prefix> gone = new ArrayList<>();
+        table.forEach(entry -> {
+            if (entry.expiresAt - now > EXPIRY_MARGIN_MILLIS) {
+                Prefix p = entry.prefix();
+                if (!touchedWhileUnverified.contains(p) && !k.secondsLeft.containsKey(p)) {
+                    gone.add(p);
+                }
+            }
+        });
+        gone.forEach(table::remove);
+        int joined = 0;
+        for (Map.Entry<Prefix, Long> e : k.secondsLeft.entrySet()) {
+            Prefix p = e.getKey();
+            if (e.getValue() <= 0 || touchedWhileUnverified.contains(p) || table.get(p, now) != null) {
+                continue;
+            }
+            table.put(p, e.getValue() >= maxTtlSeconds ? cap : now + e.getValue() * 1000, 0);
+            joined++;
+        }
+        touchedWhileUnverified.clear();
+        size = table.size();
+        if (gone.isEmpty() && joined == 0) {
+            LOGGER.info("Read the firewall's sets back in {} ms: {} element(s), as the saved view said", k.tookMillis, k.secondsLeft.size());
+        } else {
+            LOGGER.warn("Read the firewall's sets back in {} ms: {} element(s); the saved view differed: {} of its entries are not in the kernel "
+                    + "(left out of the view, e.g. {}), {} kernel element(s) it lacked were taken in; {} entries now", k.tookMillis, k.secondsLeft.size(),
+                gone.size(), gone.isEmpty() ? "-" : gone.get(0), joined, table.size());
+        }
+    }
+
+    /**
      * Applies ops in one call; on failure halves until each failing op is alone, and returns those (logged, left
      * out). Used for reconcile differences: one bad element never holds back the others, nor causes a rebuild.
      */
@@ -538,6 +704,7 @@ public final class Applier implements AutoCloseable {
         }
         try {
             backend.apply(ops);
+            touched(ops);
             return;
         } catch (BackendException e) {
             if (ops.size() == 1) {
@@ -554,7 +721,7 @@ public final class Applier implements AutoCloseable {
     /** Remaining lifetimes (seconds) of a view's entries, for a full rebuild. */
     private static Map<Prefix, Long> ttls(BlockTable view, long now) {
         Map<Prefix, Long> out = new HashMap<>(view.size() * 2);
-        view.entries().forEach((p, e) -> out.put(p, (e.expiresAt - now + 999) / 1000));
+        view.forEach(e -> out.put(e.prefix(), (e.expiresAt - now + 999) / 1000));
         return out;
     }
 
@@ -577,6 +744,10 @@ public final class Applier implements AutoCloseable {
         lastSweep = mono;
         long now = clock.millis();
         table.removeExpired(now);
+        if (mono - lastSave >= saveIntervalNanos) {
+            lastSave = mono;
+            saveView();
+        }
         recentUnblocks.values().removeIf(t -> t < now - 3_600_000);
         size = table.size();
     }
@@ -624,11 +795,12 @@ public final class Applier implements AutoCloseable {
         if (full) {
             // live changes made while the store was being read are kept (they count as recorded long ago: already admitted)
             desired = new ArrayList<>(desired);
-            for (Map.Entry<Prefix, BlockTable.Entry> e : table.entries().entrySet()) {
-                if (e.getValue().changedAt >= r.loadStartedAt && e.getValue().expiresAt > now) {
-                    desired.add(new Wanted(e.getKey(), e.getValue().expiresAt, 0));
+            List<Wanted> liveChanges = desired;
+            table.forEach(e -> {
+                if (e.changedAt >= r.loadStartedAt && e.expiresAt > now) {
+                    liveChanges.add(new Wanted(e.prefix(), e.expiresAt, 0));
                 }
-            }
+            });
         }
         ReconcilePlanner.Plan plan = reconciles.plan(desired, next, now, r.loadStartedAt, !full);
         rebuildWrites++;
@@ -680,6 +852,9 @@ public final class Applier implements AutoCloseable {
             thread.join(5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (!thread.isAlive()) {
+            saveView(); // at stop: the applier thread is done with the view
         }
     }
 }

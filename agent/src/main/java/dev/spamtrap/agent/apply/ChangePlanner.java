@@ -38,7 +38,7 @@ final class ChangePlanner {
         if (c.action == Applier.Action.UNBLOCK) {
             recentUnblocks.put(p, now);
             Prefix cover = table.covering(p, now);
-            if (table.remove(p) != null) {
+            if (table.remove(p)) {
                 c.ops.add(Op.remove(p));
                 c.outcome = Outcome.applied("unblocked");
             } else if (cover != null) {

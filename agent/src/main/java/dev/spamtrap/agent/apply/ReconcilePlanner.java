@@ -57,7 +57,8 @@ final class ReconcilePlanner {
      */
     Plan plan(List<Wanted> snapshot, BlockTable view, long now, long keepChangedSince, boolean withOps) {
         Plan plan = new Plan();
-        int round = ++rounds;
+        rounds = rounds % BlockTable.ROUNDS + 1; // 1 .. ROUNDS, as the view keeps them
+        int round = rounds;
         long cap = now + maxTtlSeconds * 1000;
         List<Op> changes = new ArrayList<>();
         // 1. entries already in the view: marked as seen, refreshed when their lifetime moved; their minutes are noted for the breaker
@@ -69,7 +70,7 @@ final class ReconcilePlanner {
                 continue;
             }
             Prefix p = w.prefix;
-            BlockTable.Entry old = view.get(p, now);
+            BlockTable.Entry old = view.markSeen(p, round, now); // one lookup: marks it and gives what it held before
             if (old == null) {
                 while (fresh.size() <= p.length()) {
                     fresh.add(new ArrayList<>());
@@ -85,7 +86,7 @@ final class ReconcilePlanner {
                 knownMinutes[known++] = w.recordedAt / 60_000;
             }
             if (Math.abs(old.expiresAt - exp) > REFRESH_TOLERANCE_MILLIS) {
-                view.put(p, exp, old.changedAt).seen = round;
+                view.put(p, exp, old.changedAt, round);
                 if (withOps) {
                     changes.add(Op.refresh(p, ttl(exp, now)));
                 }
@@ -93,7 +94,6 @@ final class ReconcilePlanner {
                     plan.refreshed++; // counts entries, not ops: a duplicate may add a second refresh
                 }
             } else if (!again) {
-                old.seen = round;
                 plan.kept++;
             }
         }
@@ -109,7 +109,7 @@ final class ReconcilePlanner {
                     // the same prefix twice in the snapshot, both new: one add, with the later lifetime
                     long exp = Math.min(w.expiresAt, cap);
                     if (exp > twin.expiresAt) {
-                        view.put(p, exp, 0).seen = round;
+                        view.put(p, exp, 0, round);
                         if (withOps) {
                             changes.add(Op.refresh(p, ttl(exp, now)));
                         }
@@ -128,7 +128,7 @@ final class ReconcilePlanner {
                     continue;
                 }
                 long exp = capped(w.expiresAt, cap, plan);
-                view.put(p, exp, 0).seen = round;
+                view.put(p, exp, 0, round);
                 if (withOps) {
                     changes.add(Op.add(p, ttl(exp, now)));
                 }
@@ -140,34 +140,37 @@ final class ReconcilePlanner {
         // does what a new broader prefix now covers
         List<Prefix> leaving = new ArrayList<>();
         java.util.Set<Prefix> coveredKnown = new java.util.HashSet<>();
-        for (Map.Entry<Prefix, BlockTable.Entry> e : view.entries().entrySet()) {
-            Prefix p = e.getKey();
-            BlockTable.Entry entry = e.getValue();
+        boolean anyBroadened = broadened;
+        view.forEach(entry -> {
             if (entry.expiresAt <= now) {
-                leaving.add(p); // gone from the kernel by its own timeout: no op
-                continue;
+                leaving.add(entry.prefix()); // gone from the kernel by its own timeout: no op
+                return;
             }
             if (entry.seen != round) {
                 if (entry.changedAt < keepChangedSince) {
+                    Prefix p = entry.prefix();
                     leaving.add(p);
                     if (withOps) {
                         plan.ops.add(Op.remove(p));
                     }
                     plan.removed++;
-                    continue;
+                    return;
                 }
-                entry.seen = round;
+                entry.markSeen(round);
                 plan.kept++;
             }
-            if (broadened && view.covering(p, now) != null) {
-                leaving.add(p);
-                coveredKnown.add(p);
-                if (withOps) {
-                    plan.ops.add(Op.remove(p));
+            if (anyBroadened) {
+                Prefix p = entry.prefix();
+                if (view.covering(p, now) != null) {
+                    leaving.add(p);
+                    coveredKnown.add(p);
+                    if (withOps) {
+                        plan.ops.add(Op.remove(p));
+                    }
+                    plan.covered++;
                 }
-                plan.covered++;
             }
-        }
+        });
         for (Prefix p : leaving) {
             view.remove(p);
         }
@@ -218,7 +221,12 @@ final class ReconcilePlanner {
             minutes = Arrays.copyOf(all, distinct);
             left = new int[distinct];
             Arrays.fill(left, maxPerMinute);
+            long first = distinct == 0 ? Long.MAX_VALUE : minutes[0];
+            long last = distinct == 0 ? Long.MIN_VALUE : minutes[distinct - 1];
             for (int i = 0; i < known; i++) {
+                if (knownMinutes[i] < first || knownMinutes[i] > last) {
+                    continue; // most known entries were recorded in other minutes than anything new: no search
+                }
                 int at = Arrays.binarySearch(minutes, knownMinutes[i]);
                 if (at >= 0) {
                     left[at]--;

@@ -138,26 +138,63 @@ public final class NftablesBackend implements FirewallBackend {
         return a;
     }
 
+    /**
+     * The ops as one script, in their order. Adds are grouped per set; so is each run of removals or refreshes, written
+     * as one statement per verb and set for up to {@link #ELEMENTS_PER_STATEMENT} elements (nft parses a statement of
+     * a thousand elements far faster than a thousand statements: a reconcile's 5,000 removals took 0.16 s one by one).
+     */
     String applyScript(List<Op> ops) {
         StringBuilder s = new StringBuilder(ops.size() * 48);
         List<Op> adds = new ArrayList<>();
+        Map<String, Map<Prefix, Op>> run = new LinkedHashMap<>();
+        Op.Kind runKind = null;
         for (Op op : ops) {
             if (op.kind() == Op.Kind.ADD) {
+                flushRun(s, runKind, run);
                 adds.add(op);
                 continue;
             }
             flushAdds(s, adds);
-            String set = setOf(op.prefix());
-            // add (a no-op if present) then delete: never fails on a missing element, e.g. one just expired in the kernel
-            s.append("add element inet ").append(table).append(' ').append(set).append(" { ").append(key(op.prefix())).append(" }\n");
-            s.append("delete element inet ").append(table).append(' ').append(set).append(" { ").append(key(op.prefix())).append(" }\n");
-            if (op.kind() == Op.Kind.REFRESH) {
-                s.append("add element inet ").append(table).append(' ').append(set).append(" { ").append(key(op.prefix()))
-                    .append(" timeout ").append(Math.max(1, op.ttlSeconds())).append("s }\n");
+            if (runKind != op.kind()) {
+                flushRun(s, runKind, run);
+                runKind = op.kind();
             }
+            run.computeIfAbsent(setOf(op.prefix()), k -> new LinkedHashMap<>()).put(op.prefix(), op); // one element once: the last lifetime wins
         }
+        flushRun(s, runKind, run);
         flushAdds(s, adds);
         return s.toString();
+    }
+
+    /**
+     * A run of removals (or refreshes): add (a no-op where present) then delete, so that a missing element, e.g. one
+     * just expired in the kernel, never fails the batch; a refresh then adds the element again with its new timeout.
+     */
+    private void flushRun(StringBuilder s, Op.Kind kind, Map<String, Map<Prefix, Op>> run) {
+        for (Map.Entry<String, Map<Prefix, Op>> e : run.entrySet()) {
+            List<Op> ops = new ArrayList<>(e.getValue().values());
+            for (int i = 0; i < ops.size(); i += ELEMENTS_PER_STATEMENT) {
+                List<Op> part = ops.subList(i, Math.min(ops.size(), i + ELEMENTS_PER_STATEMENT));
+                statement(s, "add", e.getKey(), part, false);
+                statement(s, "delete", e.getKey(), part, false);
+                if (kind == Op.Kind.REFRESH) {
+                    statement(s, "add", e.getKey(), part, true);
+                }
+            }
+        }
+        run.clear();
+    }
+
+    private void statement(StringBuilder s, String verb, String set, List<Op> ops, boolean withTimeout) {
+        s.append(verb).append(" element inet ").append(table).append(' ').append(set).append(" { ");
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            s.append(i == 0 ? "" : ", ").append(key(op.prefix()));
+            if (withTimeout) {
+                s.append(" timeout ").append(Math.max(1, op.ttlSeconds())).append('s');
+            }
+        }
+        s.append(" }\n");
     }
 
     private void flushAdds(StringBuilder s, List<Op> adds) {

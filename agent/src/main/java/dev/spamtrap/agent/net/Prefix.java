@@ -91,6 +91,21 @@ public final class Prefix {
         return new Prefix(AddressBits.mask(address, length), length);
     }
 
+    /** The address of an IPv4 prefix as an int (big-endian). */
+    public int ipv4Bits() {
+        return (network[0] & 0xff) << 24 | (network[1] & 0xff) << 16 | (network[2] & 0xff) << 8 | (network[3] & 0xff);
+    }
+
+    /** The single IPv4 address whose bits are {@code bits}. */
+    public static Prefix ipv4Host(int bits) {
+        return new Prefix(new byte[] {(byte) (bits >>> 24), (byte) (bits >>> 16), (byte) (bits >>> 8), (byte) bits}, 32);
+    }
+
+    /** A copy of the network address bytes (4 or 16). */
+    public byte[] networkBytes() {
+        return network.clone();
+    }
+
     public boolean isIpv6() {
         return network.length == 16;
     }
@@ -126,6 +141,17 @@ public final class Prefix {
     }
 
     public String address() {
+        if (network.length == 4) {
+            // the common case, written directly: every live command, script line and reply names its address
+            StringBuilder b = new StringBuilder(15);
+            for (int i = 0; i < 4; i++) {
+                if (i > 0) {
+                    b.append('.');
+                }
+                b.append(network[i] & 0xff);
+            }
+            return b.toString();
+        }
         try {
             return InetAddress.getByAddress(network).getHostAddress();
         } catch (UnknownHostException e) {

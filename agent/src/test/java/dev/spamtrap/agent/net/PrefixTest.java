@@ -50,6 +50,21 @@ class PrefixTest {
         }
     }
 
+    /** IPv4 addresses are written without InetAddress; the text must be what InetAddress writes. */
+    @Test
+    void ipv4TextIsWhatInetAddressWrites() throws Exception {
+        Random random = new Random(7);
+        for (int i = 0; i < 20_000; i++) {
+            byte[] b = new byte[4];
+            random.nextBytes(b);
+            int length = i % 3 == 0 ? random.nextInt(33) : 32;
+            Prefix p = Prefix.of(b, length);
+            String expected = java.net.InetAddress.getByAddress(dev.spamtrap.core.net.AddressBits.mask(b, length)).getHostAddress();
+            assertThat(p.address()).isEqualTo(expected);
+            assertThat(p.toString()).isEqualTo(length == 32 ? expected : expected + "/" + length);
+        }
+    }
+
     /** Neighbouring addresses (a reconcile's typical million) must not share hashes, or lookups walk tree bins. */
     @Test
     void neighbouringAddressesHashApart() {

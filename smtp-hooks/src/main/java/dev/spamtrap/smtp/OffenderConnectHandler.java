@@ -294,6 +294,36 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         return refusal;
     }
 
+    /**
+     * A protocol sensor ({@link ProtocolSensorHandler}) caught this connection's client: it is tarpitted now (when
+     * {@code tarpit} and this handler tarpits; returns null) or gets the refusal returned, with {@code %R} saying the
+     * protocol was broken and {@code %L} the protocol listing's lifetime. On the event loop.
+     */
+    SMTPResponse protocolOffence(SMTPSession session, Cause cause, boolean tarpitIt) {
+        String ip = SpamtrapHandlerSupport.clientIp(session);
+        java.time.Instant now = spamtrap.clock().instant();
+        Offender listing = new Offender(spamtrap.offenderKey(session.getRemoteAddress().getAddress()), null, now, 0, null, null, null, null,
+            now.plus(spamtrap.config().protocolLifetime()), cause);
+        SMTPResponse refusal = refusal(ip, listing);
+        if (tarpitIt && tarpit != null && !Tarpit.isTarpitted(session)) {
+            Tarpit.Outcome outcome = tarpit.enter(session, bytes(refusal));
+            if (outcome == Tarpit.Outcome.TARPITTED) {
+                session.setAttachment(REFUSAL, refusal, State.Connection);
+                events.refusal(ip, "tarpit", listing.expiresAt(), cause);
+                return null;
+            }
+            events.refusal(ip, "tarpit-full", listing.expiresAt(), cause);
+            return refusal;
+        }
+        events.refusal(ip, "refuse", listing.expiresAt(), cause);
+        return refusal;
+    }
+
+    /** Whether this handler tarpits (mode tarpit); else it refuses. */
+    boolean tarpits() {
+        return tarpit != null;
+    }
+
     @Override
     public List<Class<?>> getMarkerInterfaces() {
         return List.of(RcptHook.class);

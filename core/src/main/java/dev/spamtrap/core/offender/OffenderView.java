@@ -156,8 +156,9 @@ public final class OffenderView {
             return false;
         }
         int expiry = toSeconds(expiresAt);
-        long start = Math.max(1, Math.min(expiry, since.getEpochSecond() - PackedExpiryMap.EPOCH));
-        return map(slot, true).putMax(slot[2], expiry, PackedExpiryMap.meta(cause, expiry - start), nowSeconds());
+        // the listing's length to the nearest second (the expiry is rounded up to a whole second, the start is not)
+        long length = Math.max(0, Math.min(expiry - 1L, (java.time.Duration.between(since, expiresAt).toMillis() + 500) / 1000));
+        return map(slot, true).putMax(slot[2], expiry, PackedExpiryMap.meta(cause, length), nowSeconds());
     }
 
     /** Puts a record (only its key, expiry, cause and listing start, its last hit, are kept). */

@@ -122,7 +122,9 @@ public class ProtocolSensorHandler implements ConnectHandler<SMTPSession>, Unkno
             new PregreetGate.Sensor() {
                 @Override
                 public PregreetGate.Decision caught(byte[] firstBytes) {
-                    return pregreetCaught(session, new String(firstBytes, StandardCharsets.ISO_8859_1));
+                    return pregreetCaught(session, firstBytes != null ? new String(firstBytes, StandardCharsets.ISO_8859_1)
+                        : session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).map(h -> "HELO " + h)
+                            .orElse("a command answered before the greeting"));
                 }
 
                 @Override

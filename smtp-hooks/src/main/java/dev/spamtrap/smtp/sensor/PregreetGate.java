@@ -19,7 +19,10 @@ import java.util.ArrayDeque;
  *
  * <p>When added it writes the teaser, the first line of a multi-line greeting ({@code 220-host ESMTP}), and holds
  * every reply James writes (its greeting {@code 220 host ...}, the final line) for {@code wait}. A legitimate client
- * waits for the final line before it says anything. Then:
+ * waits for the final line before it says anything. The client talked early when bytes reach this handler before the
+ * final line, or when James writes a second reply while the greeting is held: James answered a line the client sent
+ * (James's framer runs on its own executor, so bytes sent at once at connect can reach James before this handler is
+ * in the pipeline; James's answer to them cannot go out without passing here). Then:
  * <ul>
  * <li>the wait ends and the client said nothing: the greeting goes out, {@link Sensor#passed()} is told, and the gate
  * leaves the pipeline;</li>
@@ -69,7 +72,10 @@ public final class PregreetGate extends ChannelDuplexHandler {
 
     /** The side that records and decides; called on the event loop. */
     public interface Sensor {
-        /** The client sent {@code firstBytes} (cut, as sent) before the final greeting line. Called once per connection. */
+        /**
+         * The client talked before the final greeting line: {@code firstBytes} (cut, as sent) reached this handler, or
+         * (null) James answered a line it had sent. Called once per connection.
+         */
         Decision caught(byte[] firstBytes);
 
         /** The wait ended and the client said nothing. */
@@ -87,6 +93,8 @@ public final class PregreetGate extends ChannelDuplexHandler {
     private final ArrayDeque<Object[]> heldWrites = new ArrayDeque<>();
     private final ArrayDeque<Object> heldReads = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
+    /** Replies James wrote (with bytes) while the greeting is held: the first is the greeting. */
+    private int heldReplies;
 
     /**
      * @param teaser    the teaser line with CRLF, e.g. {@code 220-mx.example.com ESMTP\r\n}
@@ -122,6 +130,11 @@ public final class PregreetGate extends ChannelDuplexHandler {
             return;
         }
         heldWrites.add(new Object[] {msg, promise});
+        boolean reply = !(msg instanceof ByteBuf) || ((ByteBuf) msg).isReadable();
+        if (reply && ++heldReplies == 2 && state == State.HOLDING) {
+            // James answered something the client sent before this handler was in place: it talked early
+            caught(ctx, null, null);
+        }
     }
 
     @Override
@@ -148,12 +161,19 @@ public final class PregreetGate extends ChannelDuplexHandler {
         ByteBuf buf = (ByteBuf) msg;
         byte[] first = new byte[Math.min(EVIDENCE_BYTES, buf.readableBytes())];
         buf.getBytes(buf.readerIndex(), first);
+        caught(ctx, first, msg);
+    }
+
+    /** The client talked early: ask the sensor, then act; {@code inbound} is what it sent (null when James answered it already). */
+    private void caught(ChannelHandlerContext ctx, byte[] first, Object inbound) {
         Decision d = sensor.caught(first);
         switch (d.kind) {
             case 0:
-                // observe: what it sent waits for the greeting; stop reading so a flood is not buffered here
+                // observe: what it sends waits for the greeting; stop reading so a flood is not buffered here
                 state = State.OBSERVING;
-                heldReads.add(msg);
+                if (inbound != null) {
+                    heldReads.add(inbound);
+                }
                 ctx.channel().config().setAutoRead(false);
                 break;
             case 1:
@@ -166,12 +186,16 @@ public final class PregreetGate extends ChannelDuplexHandler {
                     ctx.channel().write(w[0], (ChannelPromise) w[1]);
                 }
                 ctx.channel().flush();
-                ctx.fireChannelRead(msg);
+                if (inbound != null) {
+                    ctx.fireChannelRead(inbound);
+                }
                 break;
             default:
                 cancelTimer();
                 state = State.OPEN;
-                ReferenceCountUtil.release(msg);
+                if (inbound != null) {
+                    ReferenceCountUtil.release(inbound);
+                }
                 dropHeldWrites();
                 ctx.writeAndFlush(Unpooled.wrappedBuffer(d.refusal)).addListener(ChannelFutureListener.CLOSE);
                 break;

@@ -164,6 +164,17 @@ class ProtocolSensorTest {
         assertThat(webA.get("/spamtrap/export/plain")).doesNotContain("127.0.0.60");
         assertThat(webA.get("/spamtrap/export/rbldnsd?protocol=true")).contains("127.0.0.60 :127.0.0.6:");
         assertThat(metrics(webA).counter("spamtrap_protocol_pregreet")).isGreaterThanOrEqualTo(1.0);
+
+        // the shipped fail2ban filter bans the trap hitter from this very log, never the protocol class
+        Path filter = ProjectLayout.locate().root().resolve("docs/fail2ban/james-spamtrap.conf");
+        Process f2b = new ProcessBuilder("fail2ban-regex", "--print-all-matched", a.root().resolve("james.log").toString(), filter.toString())
+            .redirectErrorStream(true).start();
+        String matched = new String(f2b.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(f2b.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        int from = matched.indexOf("Matched line(s):");
+        assertThat(from).as(matched).isNotNegative();
+        String lines = matched.substring(from, matched.indexOf("`-", from));
+        assertThat(lines).as(matched).contains("client=\"127.0.0.64\"").doesNotContain("client=\"127.0.0.60\"");
     }
 
     @Test

@@ -280,9 +280,9 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         }
     }
 
-    private static OffenderSummary summary(Offender o, String reason) {
+    private OffenderSummary summary(Offender o, String reason) {
         return new OffenderSummary(o.ip(), o.firstHit(), o.lastHit(), o.hitCount(), o.trap(), o.node(), o.expiresAt(),
-            reason == null ? "trap" : reason, o.cause());
+            reason == null ? "trap" : reason, runtime.actedCause(o.cause()));
     }
 
     private static String kindOf(String entry) {

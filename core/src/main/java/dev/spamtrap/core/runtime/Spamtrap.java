@@ -57,7 +57,7 @@ public final class Spamtrap implements AutoCloseable {
     private final Clock clock;
     private final OffenderStore store;
     private final StoreLink link;
-    private final Listeners listeners = new Listeners();
+    private final Listeners listeners;
     private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
     private volatile FirewallClient firewall;
     private volatile Allowlist trustedRelays = Allowlist.EMPTY;
@@ -107,6 +107,7 @@ public final class Spamtrap implements AutoCloseable {
         this.clock = clock;
         this.store = store;
         this.link = new StoreLink(connector);
+        this.listeners = new Listeners(config.observeTraps());
         this.view = new OffenderView(clock, config.offenderKeys());
         this.lists = new Lists(config.trapsFile().map(TrapListParser::parse).orElse(TrapList.EMPTY),
             config.allowlistFile().map(Allowlist::parse).orElse(Allowlist.EMPTY));
@@ -323,7 +324,18 @@ public final class Spamtrap implements AutoCloseable {
      */
     public Optional<Offender> activeOffender(InetAddress address) {
         Optional<Offender> listed = view.active(address);
-        return listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(offenderKey(address));
+        return observed(listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(offenderKey(address)));
+    }
+
+    /** With {@code observe.traps}, a trap-class listing is only observed on this node: reported, never acted on. */
+    private Optional<Offender> observed(Optional<Offender> listing) {
+        return config.observeTraps() && listing.isPresent() && !listing.get().cause().isWeak()
+            ? Optional.of(listing.get().withCause(listing.get().cause().observed())) : listing;
+    }
+
+    /** The cause as this node acts on it: observed for a trap-class cause under {@code observe.traps}. */
+    public dev.spamtrap.core.offender.Cause actedCause(dev.spamtrap.core.offender.Cause cause) {
+        return config.observeTraps() && !cause.isWeak() ? cause.observed() : cause;
     }
 
     /** This node's own unconfirmed listing of {@code key}, if still active (lock-free). */
@@ -341,7 +353,7 @@ public final class Spamtrap implements AutoCloseable {
     /** The listing stored under exactly this key, if active (key and expiry only, as above). */
     public Optional<Offender> activeOffender(String ip) {
         Optional<Offender> listed = view.active(ip);
-        return listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(ip);
+        return observed(listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(ip));
     }
 
     public SpamtrapConfig config() {

@@ -88,6 +88,39 @@ class ProtocolListingTest {
     }
 
     @Test
+    void observeModeForTrapsListsAsUsualButActsOnNothing() throws Exception {
+        Path p = dir.resolve("conf/spamtrap.properties");
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, "node.name=a\nobserve.traps=true\nsync.interval=100ms\nstartup.timeout=500ms\nspool.directory=../spool\n");
+        Store store = new Store();
+        List<Offender> told = new CopyOnWriteArrayList<>();
+        try (Spamtrap spamtrap = Spamtrap.startWith(SpamtrapConfig.load(p), Clock.systemUTC(), store, new Spamtrap.Connector() {
+            @Override
+            public boolean isConnected() {
+                return true;
+            }
+
+            @Override
+            public void connect() {
+            }
+        })) {
+            spamtrap.addListener(told::add);
+            spamtrap.recordHit(new dev.spamtrap.core.offender.TrapHit("192.0.2.50", Instant.now(), "t@example.com", "h", "m@x.y", "a"));
+            // listed (so switching observe off acts on it at once), but only observed: reported, never refused
+            Offender o = spamtrap.activeOffender("192.0.2.50").get();
+            assertThat(o.cause()).isEqualTo(Cause.TRAP.observed());
+            await(() -> !told.isEmpty());
+            assertThat(told).extracting(Offender::cause).as("the firewall client is told an observed listing: it sends nothing")
+                .containsOnly(Cause.TRAP.observed());
+            // a protocol sensor's listing keeps its own mode
+            spamtrap.recordProtocol(InetAddress.getByName("192.0.2.51"), Cause.protocol("http"), "GET");
+            await(() -> store.protocolListings.size() == 1);
+            assertThat(spamtrap.activeOffender("192.0.2.51").get().cause()).isEqualTo(Cause.protocol("http"));
+            assertThat(spamtrap.actedCause(Cause.MANUAL)).isEqualTo(Cause.MANUAL.observed());
+        }
+    }
+
+    @Test
     void aSensorsListingIsWeakShortAndStoredAndATrapHitMakesItATrapListing() throws Exception {
         Store store = new Store();
         List<Offender> told = new CopyOnWriteArrayList<>();

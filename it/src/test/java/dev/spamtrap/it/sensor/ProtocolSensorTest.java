@@ -73,7 +73,7 @@ class ProtocolSensorTest {
         AgentProcess keys = new AgentProcess(keyDir).ensureKey();
         // B is prepared first: each fixture empties the keyspace, and both nodes share it
         b = JamesFixture.james("sensor-b", KEYSPACE).edit("smtpserver.xml", xml -> sensors(xml, "observe"))
-            .spamtrapProperty("sync.interval", "250ms").prepare();
+            .spamtrapProperty("sync.interval", "250ms").spamtrapProperty("observe.traps", "true").prepare();
         a = JamesFixture.james("sensor-a", KEYSPACE).edit("smtpserver.xml", xml -> sensors(xml, "tarpit"))
             .spamtrapProperty("sync.interval", "250ms")
             .spamtrapProperty("firewall.agent", "tcp:127.0.0.1:" + agent.getLocalPort())
@@ -235,9 +235,8 @@ class ProtocolSensorTest {
         List<String> replies = SmtpClient.deliver("127.0.0.70", b.smtpPort(), "someone@sender.test", List.of("alice@example.com"), "observed");
         assertThat(replies.get(0)).isEqualTo(GREETING);
         assertThat(replies.get(replies.size() - 2)).startsWith("250 2.6.0");
-        assertThat(Await.until(WAIT, "would-refuse counted", () -> metrics(webB).counter("spamtrap_would_refuse"), v -> v >= 2.0))
+        assertThat(Await.until(WAIT, "would-refuse counted", () -> metrics(webB).counter("spamtrap_would_refuse_pregreet"), v -> v >= 2.0))
             .as("caught once, let through once").isEqualTo(2.0);
-        assertThat(metrics(webB).counter("spamtrap_would_refuse_pregreet")).isEqualTo(2.0);
         assertThat(metrics(webB).counter("spamtrap_protocol_pregreet_observe")).isEqualTo(1.0);
         assertThat(metrics(webB).counter("spamtrap_refusals")).as("nothing refused").isEqualTo(0.0);
         // and to A, once A has the observed listing from the feed: let through as well
@@ -253,6 +252,32 @@ class ProtocolSensorTest {
         assertThat(Await.until(WAIT, "would-refuse on A", () -> metrics(webA).counter("spamtrap_would_refuse"), v -> v >= 1.0)).isGreaterThanOrEqualTo(1.0);
         assertThat(b.log()).contains("spamtrap refusal client=\"127.0.0.70\" action=\"observe\"");
         assertThat(webB.get("/spamtrap/export/rbldnsd?protocol=true")).doesNotContain("127.0.0.70");
+    }
+
+    @Test
+    void observeModeForTrapsListsTheHitButActsOnNothingOnThatNode() {
+        SmtpClient.deliver("127.0.0.72", b.smtpPort(), "bot@spam.test", List.of("trap@example.com"), "observed-trap");
+        assertThat(Await.until(WAIT, "the trap listing", () -> listing(webB, "127.0.0.72"), s -> !s.isEmpty()))
+            .contains("\"reason\":\"trap\"").contains("\"class\":\"trap\"").contains("\"observed\":true");
+        // back on B: greeted and delivered, only counted
+        List<String> replies = SmtpClient.deliver("127.0.0.72", b.smtpPort(), "bot@spam.test", List.of("alice@example.com"), "after-trap");
+        assertThat(replies.get(0)).isEqualTo(GREETING);
+        assertThat(replies.get(replies.size() - 2)).startsWith("250 2.6.0");
+        assertThat(Await.until(WAIT, "would-refuse (trap)", () -> metrics(webB).counter("spamtrap_would_refuse_trap"), v -> v >= 1.0)).isEqualTo(1.0);
+        assertThat(b.log()).contains("spamtrap refusal client=\"127.0.0.72\" action=\"observe\"");
+        assertThat(webB.get("/spamtrap/export/plain")).doesNotContain("127.0.0.72");
+        // node A does not observe traps: the same listing is refused there (tarpitted: its greeting comes late)
+        Await.until(WAIT, "node A tarpits 127.0.0.72", () -> a.log(), l -> l.contains("spamtrap refusal client=\"127.0.0.72\" action=\"tarpit\"")
+            || tryConnect("127.0.0.72", a.smtpPort()));
+    }
+
+    /** Connects and quits; false (so the caller keeps waiting). */
+    private static boolean tryConnect(String ip, int port) {
+        try (SmtpClient c = SmtpClient.connect(ip, port)) {
+            c.reply();
+            c.command("QUIT");
+        }
+        return false;
     }
 
     @Test

@@ -289,6 +289,15 @@ class ProtocolSensorTest {
         assertThat(swaks.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(swaks.exitValue()).as(swaksOut).isZero();
         assertThat(swaksOut).contains("<-  220-").contains("250 2.6.0");
+        // an authenticated submission (swaks AUTH PLAIN), as a mail client sends it
+        Process auth = new ProcessBuilder("swaks", "--server", "127.0.0.1:" + a.smtpPort(), "--local-interface", "127.0.0.68",
+            "--auth", "PLAIN", "--auth-user", "alice@example.com", "--auth-password", "alice",
+            "--from", "alice@example.com", "--to", "alice@example.com", "--header", "Subject: submission", "--timeout", "60s")
+            .redirectErrorStream(true).start();
+        String authOut = new String(auth.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(auth.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(auth.exitValue()).as(authOut).isZero();
+        assertThat(authOut).contains("<-  220-").contains("235 ").contains("250 2.6.0");
         String py = "import smtplib\n"
             + "s = smtplib.SMTP('127.0.0.1', " + a.smtpPort() + ", source_address=('127.0.0.67', 0), timeout=60)\n"
             + "s.sendmail('friend@good.test', ['alice@example.com'], 'Subject: smtplib\\r\\n\\r\\nhello\\r\\n')\n"
@@ -301,7 +310,8 @@ class ProtocolSensorTest {
         Await.until(WAIT, "both passes stored", () -> SharedCassandra.cql().execute("SELECT client FROM " + KEYSPACE
             + ".pregreet_passed WHERE client IN ('127.0.0.66', '127.0.0.67')").all().size(), n -> n == 2);
         assertThat(listing(webA, "127.0.0.66")).isEmpty();
+        assertThat(listing(webA, "127.0.0.68")).isEmpty();
         assertThat(listing(webA, "127.0.0.67")).isEmpty();
-        assertThat(a.log()).doesNotContain("client=\"127.0.0.66\"").doesNotContain("client=\"127.0.0.67\"");
+        assertThat(a.log()).doesNotContain("client=\"127.0.0.66\"").doesNotContain("client=\"127.0.0.67\"").doesNotContain("client=\"127.0.0.68\"");
     }
 }

@@ -163,6 +163,29 @@ class ProtocolSensorTest {
         assertThat(zone).contains("127.0.0.64 :127.0.0.2:").doesNotContain("127.0.0.60");
         assertThat(webA.get("/spamtrap/export/plain")).doesNotContain("127.0.0.60");
         assertThat(webA.get("/spamtrap/export/rbldnsd?protocol=true")).contains("127.0.0.60 :127.0.0.6:");
+        // the cron script: without -p the protocol class is left out, with -p it is in
+        Path zones = ProjectLayout.locate().root().resolve("it/target/sensor-export");
+        java.nio.file.Files.createDirectories(zones);
+        for (boolean withProtocol : new boolean[] {false, true}) {
+            Path out = zones.resolve(withProtocol ? "with.zone" : "without.zone");
+            List<String> cmd = new java.util.ArrayList<>(List.of(ProjectLayout.locate().root().resolve("bin/spamtrap-export").toString(),
+                "-u", "http://127.0.0.1:" + a.webAdminPort()));
+            if (withProtocol) {
+                cmd.add("-p");
+            }
+            cmd.add(out.toString());
+            Process export = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String said = new String(export.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(export.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(export.exitValue()).as(said).isZero();
+            String zoneFile = java.nio.file.Files.readString(out);
+            assertThat(zoneFile).contains("127.0.0.64 :127.0.0.2:");
+            if (withProtocol) {
+                assertThat(zoneFile).contains("127.0.0.60 :127.0.0.6:");
+            } else {
+                assertThat(zoneFile).doesNotContain("127.0.0.60");
+            }
+        }
         assertThat(metrics(webA).counter("spamtrap_protocol_pregreet")).isGreaterThanOrEqualTo(1.0);
 
         // the shipped fail2ban filter bans the trap hitter from this very log, never the protocol class
@@ -199,6 +222,30 @@ class ProtocolSensorTest {
             }
         }, g -> g.equals(GREETING));
         assertThat(listing(webA, "127.0.0.61")).isEmpty();
+    }
+
+    @Test
+    void relayAuthorizedAndAllowlistedClientsNeverWait() {
+        try (SmtpClient c = SmtpClient.connect("127.0.0.1", a.smtpPort())) {
+            assertThat(c.reply()).as("127.0.0.1 is in authorizedAddresses").isEqualTo(GREETING);
+            c.command("QUIT");
+        }
+        assertThat(webA.request("PUT", "/spamtrap/allowlist/127.0.0.69", "").statusCode()).isEqualTo(204);
+        Await.until(WAIT, "127.0.0.69 allowlisted: greeted plainly", () -> {
+            try (SmtpClient c = SmtpClient.connect("127.0.0.69", a.smtpPort())) {
+                String g = c.reply();
+                c.command("QUIT");
+                return g;
+            }
+        }, g -> g.equals(GREETING));
+        // and an allowlisted client talking at once is never caught
+        try (SmtpClient c = SmtpClient.connect("127.0.0.69", a.smtpPort())) {
+            c.write("EHLO eager.friend\r\n");
+            assertThat(c.reply()).isEqualTo(GREETING);
+            assertThat(c.reply()).startsWith("250");
+        }
+        assertThat(listing(webA, "127.0.0.69")).isEmpty();
+        assertThat(a.log()).doesNotContain("spamtrap protocol client=\"127.0.0.69\"");
     }
 
     @Test

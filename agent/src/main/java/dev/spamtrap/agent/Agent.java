@@ -146,6 +146,22 @@ public final class Agent implements AutoCloseable {
 
     private static ActiveOffenderSource cassandra(AgentConfig config, Clock clock) {
         SpamtrapConfig sc = SpamtrapConfig.load(config.spamtrapConfig().orElseThrow());
+        if (sc.observeTraps()) {
+            // observe mode for traps (spamtrap.properties): nothing is blocked, as James sends nothing
+            org.slf4j.LoggerFactory.getLogger(Agent.class).info("{}: observe.traps=true: the rebuild from Cassandra blocks nothing",
+                config.spamtrapConfig().get());
+            return new ActiveOffenderSource() {
+                @Override
+                public java.util.concurrent.CompletionStage<List<dev.spamtrap.core.offender.Offender>> loadActive() {
+                    return java.util.concurrent.CompletableFuture.completedFuture(List.of());
+                }
+
+                @Override
+                public String describe() {
+                    return "nothing (observe.traps=true in " + config.spamtrapConfig().get() + ")";
+                }
+            };
+        }
         return new CassandraOffenderSource(sc.cassandra(), sc.policy(), clock);
     }
 

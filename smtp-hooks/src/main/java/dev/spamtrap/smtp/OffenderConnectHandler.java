@@ -3,6 +3,7 @@ package dev.spamtrap.smtp;
 import dev.spamtrap.core.config.Durations;
 import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.core.net.Allowlist;
+import dev.spamtrap.core.offender.Cause;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.runtime.Spamtrap;
 import dev.spamtrap.smtp.tarpit.HalfClosedInput;
@@ -61,9 +62,13 @@ import java.util.Optional;
  *   </tarpit>
  * </handler>
  * }</pre>
- * {@code %R} is why, as far as the node's view knows: {@code has sent mail to a spamtrap on this server} when the
- * client's own key is listed, {@code is in a network range listed by this server} when a prefix around it is (an
- * escalation or an administrator's range). {@code %K} is the listed key itself.
+ * {@code %R} is why, as far as the node's view knows ({@link Cause#refusalReason()}), for the client's own key:
+ * {@code has sent mail to a spamtrap on this server} (a trap hit), {@code ... again} (a repeat offence),
+ * {@code is listed by this server's administrator} (by hand), {@code has broken the SMTP protocol on this server} (a
+ * protocol sensor), {@code is in a network range listed by this server} (an escalated prefix); and for a prefix listed
+ * around it, {@code is in a network range listed by this server}. {@code %K} is the listed key itself. A listing in
+ * observe mode is reported (event {@code refusal action="observe"}, counter {@code spamtrap_would_refuse}) and never
+ * acted on.
  * {@code %A} is the client's address, {@code %L} the lifetime this client's listing actually has (24 hours, 48
  * hours ... as its record says). The text never names a trap.
  *
@@ -94,8 +99,8 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     ProtocolHandlerResultHandler<Response, ProtocolSession> {
     private static final Logger LOGGER = LoggerFactory.getLogger(OffenderConnectHandler.class);
     static final String DEFAULT_TEXT = "Your address %A %R within the last %L";
-    static final String REASON_OWN = "has sent mail to a spamtrap on this server";
-    static final String REASON_PREFIX = "is in a network range listed by this server";
+    static final String REASON_OWN = Cause.TRAP.refusalReason();
+    static final String REASON_PREFIX = Cause.PREFIX_AROUND;
 
     public enum Mode { TARPIT, REFUSE }
 
@@ -103,6 +108,8 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
 
     /** Connection state: the refusal a tarpitted client gets after its message (carries its own %L). */
     static final AttachmentKey<SMTPResponse> REFUSAL = AttachmentKey.of("dev.spamtrap.refusal", SMTPResponse.class);
+    /** Connection state: an observed listing of this client was reported already (once per connection). */
+    static final AttachmentKey<Boolean> OBSERVED = AttachmentKey.of("dev.spamtrap.observed", Boolean.class);
 
     /** James's connect-handler statistics cannot take null: an empty response writes nothing. */
     static final Response NOTHING = new Response() {
@@ -257,6 +264,15 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         boolean handled = Tarpit.isTarpitted(session) || session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Connection).isPresent();
         boolean exempt = !handled && !deferred && (trustedRelays.contains(client) || SpamtrapHandlerSupport.isExempt(spamtrap, session));
         Optional<Offender> offender = handled || exempt || deferred ? Optional.empty() : spamtrap.activeOffender(client);
+        if (offender.isPresent() && offender.get().cause().isObserved()) {
+            // observe mode: what would have been refused is reported (event, would-refuse counter), never acted on
+            if (session.getAttachment(OBSERVED, State.Connection).isEmpty()) {
+                session.setAttachment(OBSERVED, Boolean.TRUE, State.Connection);
+                events.refusal(SpamtrapHandlerSupport.clientIp(session), mode == Mode.TARPIT ? "tarpit" : "refuse", offender.get().expiresAt(),
+                    offender.get().cause());
+            }
+            offender = Optional.empty();
+        }
         Action action = verdict(stage, deferred, handled, exempt, offender.isPresent(), mode);
         if (action == Action.NONE || action == Action.DEFER) {
             return null;
@@ -267,14 +283,44 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
             Tarpit.Outcome outcome = tarpit.enter(session, bytes(refusal));
             if (outcome == Tarpit.Outcome.TARPITTED) {
                 session.setAttachment(REFUSAL, refusal, State.Connection);
-                events.refusal(ip, "tarpit", offender.get().expiresAt());
+                events.refusal(ip, "tarpit", offender.get().expiresAt(), offender.get().cause());
                 return null;
             }
-            events.refusal(ip, "tarpit-full", offender.get().expiresAt());
+            events.refusal(ip, "tarpit-full", offender.get().expiresAt(), offender.get().cause());
             return refusal;
         }
-        events.refusal(ip, "refuse", offender.get().expiresAt());
+        events.refusal(ip, "refuse", offender.get().expiresAt(), offender.get().cause());
         return refusal;
+    }
+
+    /**
+     * A protocol sensor ({@link ProtocolSensorHandler}) caught this connection's client: it is tarpitted now (when
+     * {@code tarpit} and this handler tarpits; returns null) or gets the refusal returned, with {@code %R} saying the
+     * protocol was broken and {@code %L} the protocol listing's lifetime. On the event loop.
+     */
+    SMTPResponse protocolOffence(SMTPSession session, Cause cause, boolean tarpitIt) {
+        String ip = SpamtrapHandlerSupport.clientIp(session);
+        java.time.Instant now = spamtrap.clock().instant();
+        Offender listing = new Offender(spamtrap.offenderKey(session.getRemoteAddress().getAddress()), null, now, 0, null, null, null, null,
+            now.plus(spamtrap.config().protocolLifetime()), cause);
+        SMTPResponse refusal = refusal(ip, listing);
+        if (tarpitIt && tarpit != null && !Tarpit.isTarpitted(session)) {
+            Tarpit.Outcome outcome = tarpit.enter(session, bytes(refusal));
+            if (outcome == Tarpit.Outcome.TARPITTED) {
+                session.setAttachment(REFUSAL, refusal, State.Connection);
+                events.refusal(ip, "tarpit", listing.expiresAt(), cause);
+                return null;
+            }
+            events.refusal(ip, "tarpit-full", listing.expiresAt(), cause);
+            return refusal;
+        }
+        events.refusal(ip, "refuse", listing.expiresAt(), cause);
+        return refusal;
+    }
+
+    /** Whether this handler tarpits (mode tarpit); else it refuses. */
+    boolean tarpits() {
+        return tarpit != null;
     }
 
     @Override
@@ -320,10 +366,15 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     SMTPResponse refusal(String ip, Offender offender) {
         String dsn = code.equals("450") ? "4.7.1" : "5.7.1";
         boolean own = offender.ip().equals(spamtrap.config().offenderKeys().canonicalKey(ip));
-        SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(text, ip, lifetimeOf(offender), own ? REASON_OWN : REASON_PREFIX,
+        SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(text, ip, lifetimeOf(offender), reasonText(offender, own),
             offender.ip()));
         response.setEndSession(true);
         return response;
+    }
+
+    /** {@code %R}: the cause of the client's own key's listing, or the range wording for a prefix listed around it. */
+    static String reasonText(Offender offender, boolean ownKey) {
+        return ownKey ? offender.cause().refusalReason() : REASON_PREFIX;
     }
 
     static byte[] bytes(Response response) {

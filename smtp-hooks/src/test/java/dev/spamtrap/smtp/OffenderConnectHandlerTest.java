@@ -1,5 +1,7 @@
 package dev.spamtrap.smtp;
 
+import dev.spamtrap.core.offender.Cause;
+import dev.spamtrap.core.offender.Offender;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -18,6 +20,21 @@ class OffenderConnectHandlerTest {
         assertThat(OffenderConnectHandler.isEndOfData(b("..\r\n"))).isFalse();
         assertThat(OffenderConnectHandler.isEndOfData(b(".x\r\n"))).isFalse();
         assertThat(OffenderConnectHandler.isEndOfData(b("\r\n"))).isFalse();
+    }
+
+    @Test
+    void theRefusalSaysWhyByCauseAndAHandListedAddressIsNotCalledATrapSender() {
+        java.time.Instant until = java.time.Instant.parse("2026-12-07T00:00:00Z");
+        java.util.function.Function<Cause, Offender> listed = c -> new Offender("192.0.2.7", null, null, 0, null, null, null, null, until, c);
+        assertThat(OffenderConnectHandler.reasonText(listed.apply(Cause.MANUAL), true)).isEqualTo("is listed by this server's administrator");
+        assertThat(OffenderConnectHandler.reasonText(listed.apply(Cause.TRAP), true)).isEqualTo("has sent mail to a spamtrap on this server");
+        assertThat(OffenderConnectHandler.reasonText(listed.apply(Cause.REPEAT), true)).isEqualTo("has sent mail to a spamtrap on this server again");
+        assertThat(OffenderConnectHandler.reasonText(listed.apply(Cause.protocol("pregreet")), true))
+            .isEqualTo("has broken the SMTP protocol on this server");
+        assertThat(OffenderConnectHandler.reasonText(listed.apply(Cause.MANUAL), false)).isEqualTo("is in a network range listed by this server");
+        assertThat(OffenderConnectHandler.expand(OffenderConnectHandler.DEFAULT_TEXT, "192.0.2.7", java.time.Duration.ofHours(24),
+            OffenderConnectHandler.reasonText(listed.apply(Cause.MANUAL), true), "192.0.2.7"))
+            .isEqualTo("Your address 192.0.2.7 is listed by this server's administrator within the last 24 hours");
     }
 
     @Test

@@ -13,7 +13,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Active offenders from the shared Cassandra keyspace, through the same store James writes with, without any whose
+ * Active offenders of class trap from the shared Cassandra keyspace (never a protocol sensor's), through the same store
+ * James writes with, without any whose
  * key overlaps a range of the shared allowlist table (what administrators add through WebAdmin): the agent's own
  * allowlist file is a rail of its own, and this keeps a prefix listed around a shared allowlisted range out of the
  * kernel at every rebuild and reconcile, as James's firewall client keeps it out of live commands.
@@ -36,7 +37,19 @@ public final class CassandraOffenderSource implements ActiveOffenderSource {
                 return CompletableFuture.failedFuture(e);
             }
         }
-        return store.loadActive().thenCombine(store.loadAllowlistEntries(), CassandraOffenderSource::withoutAllowlisted);
+        return store.loadActive().thenApply(CassandraOffenderSource::trapClassOnly)
+            .thenCombine(store.loadAllowlistEntries(), CassandraOffenderSource::withoutAllowlisted);
+    }
+
+    /** A protocol sensor's listing (or an observed one) is dealt with at SMTP only: never blocked in the kernel. */
+    static List<Offender> trapClassOnly(List<Offender> offenders) {
+        List<Offender> kept = new java.util.ArrayList<>(offenders.size());
+        for (Offender o : offenders) {
+            if (!o.cause().isWeak()) {
+                kept.add(o);
+            }
+        }
+        return kept;
     }
 
     /** The offenders whose key (an address or prefix) overlaps none of the allowlisted ranges (unreadable ones are ignored). */

@@ -27,6 +27,14 @@ class SharedAllowlistTest {
     }
 
     @Test
+    void aProtocolSensorsListingNeverReachesTheKernel() {
+        Offender trap = listed("192.0.2.7");
+        List<Offender> kept = CassandraOffenderSource.trapClassOnly(List.of(trap, listed("192.0.2.8").withCause(dev.spamtrap.core.offender.Cause.protocol("pregreet")),
+            listed("192.0.2.9").withCause(dev.spamtrap.core.offender.Cause.MANUAL), listed("192.0.2.10").withCause(dev.spamtrap.core.offender.Cause.TRAP.observed())));
+        assertThat(kept).extracting(Offender::ip).containsExactly("192.0.2.7", "192.0.2.9");
+    }
+
+    @Test
     void anEmptyAllowlistKeepsEveryone() {
         List<Offender> offenders = List.of(listed("192.0.2.7"), listed("198.51.100.0/24"));
         assertThat(CassandraOffenderSource.withoutAllowlisted(offenders, List.of())).isSameAs(offenders);

@@ -1,5 +1,7 @@
 package dev.spamtrap.core.admin;
 
+import dev.spamtrap.core.offender.Cause;
+
 import java.time.Instant;
 
 /** One listed offender as shown in a listing. {@code key} is an IPv4 address or a CIDR prefix (IPv6 /64 by default). */
@@ -12,9 +14,16 @@ public final class OffenderSummary {
     private final String lastNode;
     private final Instant expiresAt;
     private final String reason;
+    private final Cause cause;
 
     public OffenderSummary(String key, Instant firstHit, Instant lastHit, int hitCount, String lastTrap, String lastNode,
                            Instant expiresAt, String reason) {
+        this(key, firstHit, lastHit, hitCount, lastTrap, lastNode, expiresAt, reason, Cause.fromStored(reason, 1));
+    }
+
+    public OffenderSummary(String key, Instant firstHit, Instant lastHit, int hitCount, String lastTrap, String lastNode,
+                           Instant expiresAt, String reason, Cause cause) {
+        this.cause = cause;
         this.key = key;
         this.firstHit = firstHit;
         this.lastHit = lastHit;
@@ -32,6 +41,8 @@ public final class OffenderSummary {
     public String lastTrap() { return lastTrap; }
     public String lastNode() { return lastNode; }
     public Instant expiresAt() { return expiresAt; }
-    /** {@code trap}, {@code manual} (listed by hand) or {@code prefix-escalation}. */
+    /** As stored: {@code trap}, {@code manual} (listed by hand), {@code prefix-escalation} or {@code protocol:<sensor>} ({@code observe:...} when observed). */
     public String reason() { return reason; }
+    /** Why it is listed: cause, confidence class, sensor, observed or not. */
+    public Cause cause() { return cause; }
 }

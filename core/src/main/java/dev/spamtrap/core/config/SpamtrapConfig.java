@@ -31,7 +31,7 @@ public final class SpamtrapConfig {
         "sync.interval", "sync.fullInterval", "spool.maxBytes", "spool.batchSize",
         "prefix.escalation.addresses", "prefix.escalation.window", "prefix.escalation.ipv4Length", "prefix.escalation.ipv6Length",
         "node.name", "traps.file", "allowlist.file",
-        "offender.lifetime", "offender.maxLifetime", "offender.historyLifetime", "offender.ipv6Prefix",
+        "offender.lifetime", "offender.maxLifetime", "offender.historyLifetime", "offender.ipv6Prefix", "protocol.lifetime", "observe.traps",
         "refresh.interval", "retry.interval", "startup.timeout", "spool.directory",
         "firewall.agent", "firewall.keyFile", "firewall.timeout");
 
@@ -54,6 +54,8 @@ public final class SpamtrapConfig {
     private final long spoolMaxBytes;
     private final int spoolBatchSize;
     private final PrefixEscalation prefixEscalation;
+    private final Duration protocolLifetime;
+    private final boolean observeTraps;
 
     private SpamtrapConfig(Path source, Properties p) {
         this.source = source;
@@ -93,6 +95,8 @@ public final class SpamtrapConfig {
                 "(" + Durations.human(max) + ") is shorter than offender.lifetime (" + Durations.human(lifetime) + ")");
         }
         this.policy = new OffenderPolicy(lifetime, max, history);
+        this.protocolLifetime = r.durationIn("protocol.lifetime", "1h", Duration.ofSeconds(1), Duration.ofDays(30));
+        this.observeTraps = r.bool("observe.traps", false);
         int ipv6Prefix = r.intIn("offender.ipv6Prefix", 64, 32, 128);
         this.offenderKeys = new OffenderKeys(ipv6Prefix);
         this.refreshInterval = r.positiveDuration("refresh.interval", "60s");
@@ -142,6 +146,13 @@ public final class SpamtrapConfig {
     /** Hits replayed to the store per batch. */
     public int spoolBatchSize() { return spoolBatchSize; }
     public PrefixEscalation prefixEscalation() { return prefixEscalation; }
+    /** How long a protocol sensor's listing lasts (class protocol: never doubled, never sent to the firewall nor exported). */
+    public Duration protocolLifetime() { return protocolLifetime; }
+    /**
+     * Observe mode for traps: trap hits are recorded and listed as usual, but this node acts on no trap-class listing (no
+     * refusal, no tarpit, nothing to the firewall agent, nothing exported); it reports what it would have done.
+     */
+    public boolean observeTraps() { return observeTraps; }
 
     private static final Set<String> LEVELS = Set.of("ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_ONE", "LOCAL_QUORUM", "EACH_QUORUM");
 

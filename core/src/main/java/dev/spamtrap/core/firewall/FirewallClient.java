@@ -69,6 +69,7 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
     private volatile boolean closed;
     private final Predicate<String> spared;
     private final AtomicLong spareCount = new AtomicLong();
+    private final AtomicLong weakCount = new AtomicLong();
     private AgentConnection connection;
 
     /** A client that blocks every offender it is told of. */
@@ -115,6 +116,10 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
 
     @Override
     public void offenderRecorded(Offender offender) {
+        if (offender.cause().isWeak()) {
+            weakCount.incrementAndGet();
+            return; // a protocol sensor's listing (or an observed one) is tarpitted or refused at SMTP only, never blocked at the firewall
+        }
         if (spared.test(offender.ip())) {
             spareCount.incrementAndGet();
             LOGGER.info("Not sending offender {} to the firewall agent: it covers an allowlisted address or a trusted relay, or is not a global address",
@@ -321,6 +326,8 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
 
     /** Offenders not sent because they cover an allowlisted address or a trusted relay, or are not global addresses. */
     public long sparedCount() { return spareCount.get(); }
+    /** Listings never sent because their class is protocol (or they are observed): dealt with at SMTP only. */
+    public long protocolClassCount() { return weakCount.get(); }
     /** Commands waiting to be sent. */
     public int queued() { return queue.size(); }
 

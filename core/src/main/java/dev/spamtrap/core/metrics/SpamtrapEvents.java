@@ -113,6 +113,43 @@ public final class SpamtrapEvents {
         write("refusal", f);
     }
 
+    /**
+     * A listed client turned away (or, for an observed listing, {@code how} = {@code observe}: let through, would have been
+     * refused), with the listing's class ({@code trap} | {@code protocol}) and cause ({@code trap}, {@code repeat},
+     * {@code prefix-escalation}, {@code manual}, {@code protocol:pregreet} ...; observed ones start {@code observe:}).
+     */
+    public void refusal(String client, String how, Object listedUntil, dev.spamtrap.core.offender.Cause cause) {
+        if (cause.isObserved()) {
+            metrics.wouldRefuse(cause.label());
+        } else {
+            metrics.refusal(how);
+        }
+        Map<String, String> f = fields(client);
+        f.put("action", cause.isObserved() ? "observe" : how);
+        f.put("until", String.valueOf(listedUntil));
+        f.put("class", cause.confidence().label());
+        f.put("cause", cause.label());
+        if (cause.sensor() != null) {
+            f.put("sensor", cause.sensor());
+        }
+        write("refusal", f);
+    }
+
+    /**
+     * A protocol sensor caught a client: it is listed with class {@code protocol} (or observed). {@code action} is what
+     * the sensor does to this connection: {@code tarpit}, {@code refuse} or {@code observe}; {@code sent} what the
+     * client sent (cleaned, cut).
+     */
+    public void protocol(String client, String sensor, String action, String sent) {
+        metrics.protocol(sensor, action);
+        Map<String, String> f = fields(client);
+        f.put("class", "protocol");
+        f.put("sensor", sensor);
+        f.put("action", action);
+        f.put("sent", sent);
+        write("protocol", f);
+    }
+
     /** Lines not written because the writer was saturated. */
     public long dropped() {
         return dropped.get();

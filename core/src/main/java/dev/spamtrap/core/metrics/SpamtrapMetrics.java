@@ -26,6 +26,20 @@ public interface SpamtrapMetrics {
     default void backscatter() {
     }
 
+    /**
+     * A protocol sensor caught a client; {@code action} is {@code tarpit}, {@code refuse} or {@code observe} (recorded,
+     * would have been refused, nothing done).
+     */
+    default void protocol(String sensor, String action) {
+    }
+
+    /**
+     * An observed listing (a sensor in observe mode) met its client again: it would have been refused or tarpitted,
+     * and was let through. {@code cause} is the listing's cause label, e.g. {@code observe:protocol:pregreet}.
+     */
+    default void wouldRefuse(String cause) {
+    }
+
     /** An exempt client sent to a trap; {@code why} is {@code authenticated}, {@code relay-authorized} or {@code allowlisted}. */
     default void exemptHit(String why) {
     }

@@ -14,9 +14,16 @@ public final class Offender {
     private final String mailFrom;
     private final String node;
     private final Instant expiresAt;
+    private final Cause cause;
 
+    /** A trap listing ({@link Cause#TRAP}). */
     public Offender(String ip, Instant firstHit, Instant lastHit, int hitCount, String trap, String helo,
                     String mailFrom, String node, Instant expiresAt) {
+        this(ip, firstHit, lastHit, hitCount, trap, helo, mailFrom, node, expiresAt, Cause.TRAP);
+    }
+
+    public Offender(String ip, Instant firstHit, Instant lastHit, int hitCount, String trap, String helo,
+                    String mailFrom, String node, Instant expiresAt, Cause cause) {
         this.ip = Objects.requireNonNull(ip);
         this.firstHit = firstHit;
         this.lastHit = lastHit;
@@ -26,6 +33,7 @@ public final class Offender {
         this.mailFrom = mailFrom;
         this.node = node;
         this.expiresAt = Objects.requireNonNull(expiresAt);
+        this.cause = Objects.requireNonNull(cause);
     }
 
     public String ip() { return ip; }
@@ -37,6 +45,13 @@ public final class Offender {
     public String mailFrom() { return mailFrom; }
     public String node() { return node; }
     public Instant expiresAt() { return expiresAt; }
+    /** Why the key is listed (and so its confidence class). */
+    public Cause cause() { return cause; }
+
+    /** The same record for another cause. */
+    public Offender withCause(Cause other) {
+        return new Offender(ip, firstHit, lastHit, hitCount, trap, helo, mailFrom, node, expiresAt, other);
+    }
 
     public boolean isActiveAt(Instant now) {
         return expiresAt.isAfter(now);
@@ -45,6 +60,6 @@ public final class Offender {
     @Override
     public String toString() {
         return "Offender{ip=" + ip + ", hits=" + hitCount + ", firstHit=" + firstHit + ", lastHit=" + lastHit
-            + ", trap=" + trap + ", node=" + node + ", expiresAt=" + expiresAt + "}";
+            + ", trap=" + trap + ", node=" + node + ", expiresAt=" + expiresAt + ", cause=" + cause + "}";
     }
 }

@@ -12,7 +12,7 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * The connect-time picture of listed offenders: only each key and its expiry, packed in primitive arrays
+ * The connect-time picture of listed offenders: only each key, its expiry and its {@link Cause}, packed in primitive arrays
  * ({@link PackedExpiryMap}; about 24-48 bytes per offender), one table per prefix length so a client is
  * found by longest-prefix match. The evidence (trap, HELO, MAIL FROM, counts) stays in Cassandra.
  *
@@ -54,7 +54,7 @@ public final class OffenderView {
 
     /**
      * The active entry covering a client (its own key, else the longest listed prefix), as an
-     * {@link Offender} carrying only the key and the expiry.
+     * {@link Offender} carrying only the key, the expiry, the cause and when the listing started.
      */
     public Optional<Offender> active(InetAddress client) {
         int now = nowSeconds();
@@ -96,7 +96,7 @@ public final class OffenderView {
         return expiry > nowSeconds() && (until == null || expiry > toSeconds(until));
     }
 
-    /** Expiry (high 32 bits) and listing start (low 32 bits) stored under exactly this key, from one probe; 0 if none. */
+    /** Expiry (high 32 bits) and meta (low 32 bits: cause and length) stored under exactly this key, from one probe; 0 if none. */
     private long entryOf(String key) {
         long[] slot = slotOf(key);
         if (slot == null) {
@@ -141,19 +141,29 @@ public final class OffenderView {
 
     /** As {@link #put(String, Instant)}, the listing having started at {@code since} (for the refusal's %L). */
     public boolean put(String key, Instant expiresAt, Instant since) {
+        return put(key, expiresAt, since, Cause.TRAP);
+    }
+
+    /**
+     * Lists {@code key} until {@code expiresAt} for {@code cause}, the listing having started at {@code since}. A longer
+     * listing wins, except across confidence classes: a trap-class listing replaces an active protocol-class one
+     * (keeping the later end), a protocol-class listing never replaces an active trap-class one. Returns true if the
+     * entry is new or changed.
+     */
+    public boolean put(String key, Instant expiresAt, Instant since, Cause cause) {
         long[] slot = slotOf(key);
         if (slot == null) {
             return false;
         }
         int expiry = toSeconds(expiresAt);
-        int start = (int) Math.max(1, Math.min(expiry, since.getEpochSecond() - PackedExpiryMap.EPOCH));
-        int old = map(slot, true).putMax(slot[2], expiry, start);
-        return expiry > old;
+        // the listing's length to the nearest second (the expiry is rounded up to a whole second, the start is not)
+        long length = Math.max(0, Math.min(expiry - 1L, (java.time.Duration.between(since, expiresAt).toMillis() + 500) / 1000));
+        return map(slot, true).putMax(slot[2], expiry, PackedExpiryMap.meta(cause, length), nowSeconds());
     }
 
-    /** Puts a record (only its key, expiry and listing start, its last hit, are kept). */
+    /** Puts a record (only its key, expiry, cause and listing start, its last hit, are kept). */
     public boolean put(Offender offender) {
-        return put(offender.ip(), offender.expiresAt(), offender.lastHit() != null ? offender.lastHit() : clock.instant());
+        return put(offender.ip(), offender.expiresAt(), offender.lastHit() != null ? offender.lastHit() : clock.instant(), offender.cause());
     }
 
     /** Removes {@code key}; true if it was active. */
@@ -293,10 +303,12 @@ public final class OffenderView {
         }
     }
 
-    /** Only the key, the expiry and (as {@code lastHit}) when the listing started are known here. */
-    private static Offender answer(String key, int expiry, int since) {
-        Instant start = since > 0 ? Instant.ofEpochSecond(PackedExpiryMap.EPOCH + since) : null;
-        return new Offender(key, null, start, 0, null, null, null, null, Instant.ofEpochSecond(PackedExpiryMap.EPOCH + expiry));
+    /** Only the key, the expiry, the cause and (as {@code lastHit}) when the listing started are known here. */
+    private static Offender answer(String key, int expiry, int meta) {
+        Instant end = Instant.ofEpochSecond(PackedExpiryMap.EPOCH + expiry);
+        int length = PackedExpiryMap.lengthOf(meta);
+        Instant start = meta != 0 ? end.minusSeconds(length) : null;
+        return new Offender(key, null, start, 0, null, null, null, null, end, PackedExpiryMap.causeOf(meta));
     }
 
     private int nowSeconds() {

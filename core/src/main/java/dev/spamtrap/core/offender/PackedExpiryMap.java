@@ -5,8 +5,9 @@ import java.lang.invoke.VarHandle;
 
 /**
  * A packed open-addressing map from a non-zero {@code long} key to an expiry in seconds (an {@code int}
- * relative to {@link #EPOCH}) and the time the listing started (same unit, for the refusal's {@code %L}):
- * 16 bytes per slot, no object per entry. One writer at a time (callers
+ * relative to {@link #EPOCH}) and a second {@code int}, the listing's meta: its {@link Cause#code()} in the top
+ * 5 bits and its length in seconds (expiry minus start, for the refusal's {@code %L}; at most about 4 years) in
+ * the low 27: 16 bytes per slot, no object per entry. One writer at a time (callers
  * synchronise writes); readers never lock and never allocate. Writers publish the expiry before the key
  * (release/acquire), and a grown table is published as a whole, so a reader sees either an old or a new
  * complete entry. Removal sets the expiry to 0 (a tombstone the next growth drops).
@@ -16,6 +17,23 @@ final class PackedExpiryMap {
     static final long EPOCH = 1_600_000_000L;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final int LENGTH_BITS = 27;
+    private static final int MAX_LENGTH = (1 << LENGTH_BITS) - 1;
+
+    /** The meta word of a listing of {@code cause} lasting {@code lengthSeconds}. */
+    static int meta(Cause cause, long lengthSeconds) {
+        return cause.code() << LENGTH_BITS | (int) Math.max(0, Math.min(MAX_LENGTH, lengthSeconds));
+    }
+
+    /** The cause kept in a meta word ({@link Cause#TRAP} for 0). */
+    static Cause causeOf(int meta) {
+        return Cause.ofCode(meta >>> LENGTH_BITS);
+    }
+
+    /** The listing length in seconds kept in a meta word. */
+    static int lengthOf(int meta) {
+        return meta & MAX_LENGTH;
+    }
 
     private static final class Table {
         final long[] keys;
@@ -57,12 +75,7 @@ final class PackedExpiryMap {
         return (int) (entry(key) >>> 32);
     }
 
-    /** When the listing of {@code key} started (seconds since {@link #EPOCH}), 0 when absent. Lock-free. */
-    int since(long key) {
-        return (int) entry(key);
-    }
-
-    /** Expiry (high 32 bits) and listing start (low 32 bits) of {@code key} from one probe; 0 when absent. Lock-free. */
+    /** Expiry (high 32 bits) and meta (low 32 bits) of {@code key} from one probe; 0 when absent. Lock-free. */
     long entry(long key) {
         Table t = table;
         long[] keys = t.keys;
@@ -80,24 +93,38 @@ final class PackedExpiryMap {
     }
 
     /**
-     * Sets {@code key}'s expiry to {@code max(current, expiry)} (a longer listing also takes its start time
-     * {@code since}); returns the previous expiry (0 if none).
+     * Sets {@code key}'s expiry to {@code max(current, expiry)}, a longer listing also taking its meta; but across
+     * {@link Cause#rank()}s, while the current entry is active, the higher rank wins whatever the ends (a trap-class
+     * listing replaces a protocol-class one and keeps the later end; a protocol-class listing never replaces a
+     * trap-class one). Returns whether the entry is new or changed.
      */
-    synchronized int putMax(long key, int expiry, int since) {
+    synchronized boolean putMax(long key, int expiry, int meta, int nowSeconds) {
         Table t = table;
         int i = slot(key, t.mask);
+        int rank = causeOf(meta).rank();
         while (true) {
             long k = t.keys[i];
             if (k == key) {
                 int old = t.expiries[i];
-                if (expiry > old) {
+                boolean oldActive = old > nowSeconds;
+                int oldRank = causeOf(t.since[i]).rank();
+                boolean replace;
+                if (oldActive && rank < oldRank) {
+                    replace = false;
+                } else if (oldActive && rank > oldRank) {
+                    replace = true;
+                    expiry = Math.max(expiry, old);
+                } else {
+                    replace = expiry > old;
+                }
+                if (replace) {
                     if (old == 0) {
                         live++;
                     }
-                    INTS.setRelease(t.since, i, since);
+                    INTS.setRelease(t.since, i, meta);
                     INTS.setRelease(t.expiries, i, expiry);
                 }
-                return old;
+                return replace;
             }
             if (k == 0) {
                 break;
@@ -106,14 +133,14 @@ final class PackedExpiryMap {
         }
         if ((used + 1) * 2L > t.keys.length) {
             grow();
-            return putMax(key, expiry, since);
+            return putMax(key, expiry, meta, nowSeconds);
         }
-        INTS.setRelease(t.since, i, since);
+        INTS.setRelease(t.since, i, meta);
         INTS.setRelease(t.expiries, i, expiry);
         LONGS.setRelease(t.keys, i, key);
         used++;
         live++;
-        return 0;
+        return true;
     }
 
     /** Removes {@code key}; returns its previous expiry (0 if none). */
@@ -189,12 +216,12 @@ final class PackedExpiryMap {
         Table t = table;
         for (int i = 0; i < t.keys.length; i++) {
             if (t.keys[i] != 0 && t.expiries[i] != 0) {
-                visitor.visit(t.keys[i], t.expiries[i]);
+                visitor.visit(t.keys[i], t.expiries[i], t.since[i]);
             }
         }
     }
 
     interface EntryVisitor {
-        void visit(long key, int expiry);
+        void visit(long key, int expiry, int meta);
     }
 }

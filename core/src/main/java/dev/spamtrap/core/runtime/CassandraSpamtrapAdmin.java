@@ -151,7 +151,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     }
 
     private static boolean matches(OffenderFilter filter, Optional<CidrRange> range, Offender o) {
-        return (range.isEmpty() || inside(range.get(), o.ip()))
+        return filter.admits(o.cause()) && (range.isEmpty() || inside(range.get(), o.ip()))
             && (filter.trap().isEmpty() || filter.trap().get().equalsIgnoreCase(o.trap()))
             && (filter.node().isEmpty() || filter.node().get().equals(o.node()));
     }
@@ -280,9 +280,9 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         }
     }
 
-    private static OffenderSummary summary(Offender o, String reason) {
+    private OffenderSummary summary(Offender o, String reason) {
         return new OffenderSummary(o.ip(), o.firstHit(), o.lastHit(), o.hitCount(), o.trap(), o.node(), o.expiresAt(),
-            reason == null ? "trap" : reason);
+            reason == null ? "trap" : reason, runtime.actedCause(o.cause()));
     }
 
     private static String kindOf(String entry) {

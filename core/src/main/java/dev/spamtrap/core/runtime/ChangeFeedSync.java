@@ -58,6 +58,10 @@ final class ChangeFeedSync {
 
         /** Forgive generations known to this node (keys forgiven within the history kept); shared with the hit path. */
         Map<String, Integer> generations();
+
+        /** A client passed the pregreet test (on any node) and skips it until {@code until}. */
+        default void passed(String key, Instant until) {
+        }
     }
 
     private final OffenderStore store;
@@ -170,6 +174,7 @@ final class ChangeFeedSync {
             }
         }).toCompletableFuture().get(wait.toMillis() * 20, TimeUnit.MILLISECONDS);
         // a generation is dropped only with its partition's listing (the store forgets it then too)
+        rows += store.forEachPass(views::passed).toCompletableFuture().get(wait.toMillis() * 20, TimeUnit.MILLISECONDS);
         views.generations().keySet().retainAll(generations.keySet());
         generations.forEach((k, g) -> views.generations().merge(k, g, Math::max));
         listedGenerations.clear();
@@ -268,9 +273,9 @@ final class ChangeFeedSync {
                     generations.merge(c.key(), c.generation(), Math::max);
                     listedGenerations.merge(c.key(), c.generation(), Math::max);
                 }
-                boolean longer = view.put(c.key(), c.expiresAt());
+                boolean longer = view.put(c.key(), c.expiresAt(), clock.instant(), c.cause());
                 if (!nodeName.equals(c.node()) && longer) {
-                    listeners.recorded(new Offender(c.key(), null, null, 0, null, null, null, c.node(), c.expiresAt()));
+                    listeners.recorded(new Offender(c.key(), null, null, 0, null, null, null, c.node(), c.expiresAt(), c.cause()));
                 }
                 break;
             case Change.REMOVED:
@@ -288,6 +293,11 @@ final class ChangeFeedSync {
                 break;
             case "":
                 return; // a malformed entry (logged by the store) keeps its place in the sequence only
+            case Change.PASSED:
+                if (c.key() != null && c.expiresAt() != null) {
+                    views.passed(c.key(), c.expiresAt());
+                }
+                break;
             case Change.TRAPS:
             case Change.ALLOWLIST:
                 listsDirty = true;

@@ -7,10 +7,22 @@ import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** The node's offender listeners (e.g. the firewall client); a failing listener never stops the others. */
+/**
+ * The node's offender listeners (e.g. the firewall client); a failing listener never stops the others. With observe mode
+ * for traps, every listing reaches them as observed (the firewall client then sends nothing).
+ */
 final class Listeners {
     private static final Logger LOGGER = LoggerFactory.getLogger(Listeners.class);
     private final List<OffenderListener> all = new CopyOnWriteArrayList<>();
+    private final boolean observeTraps;
+
+    Listeners() {
+        this(false);
+    }
+
+    Listeners(boolean observeTraps) {
+        this.observeTraps = observeTraps;
+    }
 
     void add(OffenderListener l) {
         all.add(l);
@@ -20,7 +32,8 @@ final class Listeners {
         all.remove(l);
     }
 
-    void recorded(Offender o) {
+    void recorded(Offender offender) {
+        Offender o = observeTraps && !offender.cause().isWeak() ? offender.withCause(offender.cause().observed()) : offender;
         for (OffenderListener l : all) {
             try {
                 l.offenderRecorded(o);

@@ -57,7 +57,7 @@ public final class Spamtrap implements AutoCloseable {
     private final Clock clock;
     private final OffenderStore store;
     private final StoreLink link;
-    private final Listeners listeners = new Listeners();
+    private final Listeners listeners;
     private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
     private volatile FirewallClient firewall;
     private volatile Allowlist trustedRelays = Allowlist.EMPTY;
@@ -74,6 +74,8 @@ public final class Spamtrap implements AutoCloseable {
     private final Map<String, Pending> unconfirmed = new ConcurrentHashMap<>();
     /** Forgive generations this node knows of (keys forgiven within the history kept), stamped on their new hits. */
     private final Map<String, Integer> generations = new ConcurrentHashMap<>();
+    /** Clients that passed the pregreet test (offender key to the pass's end, epoch millis), this node's and the feed's. */
+    private final Map<String, Long> pregreetPasses = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
     private volatile OffenderView view;
     private volatile SpamtrapAdmin admin;
@@ -105,6 +107,7 @@ public final class Spamtrap implements AutoCloseable {
         this.clock = clock;
         this.store = store;
         this.link = new StoreLink(connector);
+        this.listeners = new Listeners(config.observeTraps());
         this.view = new OffenderView(clock, config.offenderKeys());
         this.lists = new Lists(config.trapsFile().map(TrapListParser::parse).orElse(TrapList.EMPTY),
             config.allowlistFile().map(Allowlist::parse).orElse(Allowlist.EMPTY));
@@ -140,6 +143,11 @@ public final class Spamtrap implements AutoCloseable {
             @Override
             public Map<String, Integer> generations() {
                 return generations;
+            }
+
+            @Override
+            public void passed(String key, Instant until) {
+                pregreetPasses.merge(key, until.toEpochMilli(), Math::max);
             }
         }, listeners, clock, config.nodeName(), config.fullSyncInterval(), config.refreshInterval(), storeWait);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -214,6 +222,8 @@ public final class Spamtrap implements AutoCloseable {
         view.purgeExpired();
         Instant now = clock.instant();
         unconfirmed.values().removeIf(p -> !p.until.isAfter(now));
+        long nowMillis = now.toEpochMilli();
+        pregreetPasses.values().removeIf(until -> until <= nowMillis);
     }
 
     private void tickSafely() {
@@ -314,7 +324,18 @@ public final class Spamtrap implements AutoCloseable {
      */
     public Optional<Offender> activeOffender(InetAddress address) {
         Optional<Offender> listed = view.active(address);
-        return listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(offenderKey(address));
+        return observed(listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(offenderKey(address)));
+    }
+
+    /** With {@code observe.traps}, a trap-class listing is only observed on this node: reported, never acted on. */
+    private Optional<Offender> observed(Optional<Offender> listing) {
+        return config.observeTraps() && listing.isPresent() && !listing.get().cause().isWeak()
+            ? Optional.of(listing.get().withCause(listing.get().cause().observed())) : listing;
+    }
+
+    /** The cause as this node acts on it: observed for a trap-class cause under {@code observe.traps}. */
+    public dev.spamtrap.core.offender.Cause actedCause(dev.spamtrap.core.offender.Cause cause) {
+        return config.observeTraps() && !cause.isWeak() ? cause.observed() : cause;
     }
 
     /** This node's own unconfirmed listing of {@code key}, if still active (lock-free). */
@@ -332,7 +353,7 @@ public final class Spamtrap implements AutoCloseable {
     /** The listing stored under exactly this key, if active (key and expiry only, as above). */
     public Optional<Offender> activeOffender(String ip) {
         Optional<Offender> listed = view.active(ip);
-        return listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(ip);
+        return observed(listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(ip));
     }
 
     public SpamtrapConfig config() {
@@ -371,6 +392,50 @@ public final class Spamtrap implements AutoCloseable {
         Integer generation = generations.get(hit.ip());
         unconfirmed.merge(hit.ip(), new Pending(hit.at().plus(config.policy().lifetime()), 1), Pending::plus);
         recorder.submit(generation == null ? hit : hit.withGeneration(generation));
+    }
+
+    /**
+     * A protocol sensor caught {@code client}: its key is listed for {@code cause} (class protocol, or observed) for
+     * {@code protocol.lifetime}, unless listed longer or for a stronger cause. Never waits: the view and the store are
+     * written on the runtime's own thread (the store's row and feed entry tell the other nodes and WebAdmin); nothing is
+     * sent to the firewall agent. {@code evidence} is what the client sent, cleaned by the caller.
+     */
+    public void recordProtocol(InetAddress client, dev.spamtrap.core.offender.Cause cause, String evidence) {
+        if (!cause.isWeak()) {
+            throw new IllegalArgumentException(cause + " is not a protocol sensor's cause");
+        }
+        String key = offenderKey(client);
+        Instant now = clock.instant();
+        Instant until = now.plus(config.protocolLifetime());
+        scheduler.execute(() -> {
+            view.put(key, until, now, cause);
+            store.listForProtocol(key, until, cause, evidence).whenComplete((o, e) -> {
+                if (e != null) {
+                    LOGGER.warn("Protocol listing of {} ({}) not stored: {}; this node refuses it until {}", key, cause, e.toString(), until);
+                }
+            });
+        });
+    }
+
+    /**
+     * Whether {@code client} passed the pregreet test within the pass lifetime, here or on another node (lock-free, no
+     * round trip).
+     */
+    public boolean passedPregreet(InetAddress client) {
+        Long until = pregreetPasses.get(offenderKey(client));
+        return until != null && until > clock.millis();
+    }
+
+    /** {@code client} waited for the final greeting: it skips the test for {@code lifetime}, on every node. */
+    public void rememberPregreetPass(InetAddress client, Duration lifetime) {
+        String key = offenderKey(client);
+        Instant until = clock.instant().plus(lifetime);
+        pregreetPasses.merge(key, until.toEpochMilli(), Math::max);
+        scheduler.execute(() -> store.rememberPass(key, until).whenComplete((x, e) -> {
+            if (e != null) {
+                LOGGER.debug("Pregreet pass of {} not stored: {}", key, e.toString());
+            }
+        }));
     }
 
     /**

@@ -332,6 +332,47 @@ public final class CassandraOffenderStore implements OffenderStore {
             .thenApply(java.util.Optional::get);
     }
 
+    /**
+     * Lists {@code key} for a protocol sensor ({@code cause}, class protocol) until {@code until}, unless it is listed
+     * longer, or listed now for a trap, a prefix or by hand (a sensor never weakens those). {@code evidence} (what the
+     * client sent, cleaned by the caller) is kept as the listing's cause column. Completes with the listing written, or
+     * empty.
+     */
+    @Override
+    public CompletionStage<java.util.Optional<Offender>> listForProtocol(String key, Instant until, dev.spamtrap.core.offender.Cause cause,
+                                                                         String evidence) {
+        if (!cause.isWeak()) {
+            throw new IllegalArgumentException(cause + " is not a protocol sensor's cause");
+        }
+        return ready().thenCompose(p -> listings.list(p, key, until, cause.label(), evidence, nodeName, 0, false));
+    }
+
+    @Override
+    public CompletionStage<Void> rememberPass(String key, Instant until) {
+        return ready().thenCompose(p -> {
+            int ttl = Statements.ttlSeconds(clock.instant(), until);
+            if (ttl < 1) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return p.session.executeAsync(p.write(p.writePass.bind(key, until, ttl)))
+                .thenCompose(x -> feed.publish(p, Change.PASSED, key, until, 0));
+        });
+    }
+
+    @Override
+    public CompletionStage<Long> forEachPass(java.util.function.BiConsumer<String, Instant> visitor) {
+        Instant now = clock.instant();
+        java.util.concurrent.atomic.AtomicLong rows = new java.util.concurrent.atomic.AtomicLong();
+        return ready().thenCompose(p -> p.session.executeAsync(p.read(p.readPasses.bind())).thenCompose(rs -> Paging.eachRow(rs, row -> {
+            rows.incrementAndGet();
+            String client = row.getString("client");
+            Instant until = row.getInstant("until");
+            if (client != null && until != null && until.isAfter(now)) {
+                visitor.accept(client, until);
+            }
+        }))).thenApply(x -> rows.get());
+    }
+
     // ---- change feed ----
 
     @Override

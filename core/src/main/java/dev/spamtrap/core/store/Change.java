@@ -1,5 +1,7 @@
 package dev.spamtrap.core.store;
 
+import dev.spamtrap.core.offender.Cause;
+
 import java.time.Instant;
 
 /**
@@ -11,6 +13,15 @@ public final class Change {
     public static final String REMOVED = "removed";
     public static final String TRAPS = "traps";
     public static final String ALLOWLIST = "allowlist";
+    /** A client passed the pregreet test: {@link #key()} skips it until {@link #expiresAt()}. */
+    public static final String PASSED = "passed";
+    /** A {@code listed} entry with its cause is written {@code listed/<cause label>} (a bare {@code listed} is a trap listing). */
+    static final String LISTED_WITH = LISTED + "/";
+
+    /** The feed kind for a listing of this cause. */
+    static String listedKind(Cause cause) {
+        return cause.equals(Cause.TRAP) ? LISTED : LISTED_WITH + cause.label();
+    }
 
     private final FeedSource source;
     private final long seq;
@@ -18,8 +29,14 @@ public final class Change {
     private final String key;
     private final Instant expiresAt;
     private final int generation;
+    private final Cause cause;
 
     public Change(FeedSource source, long seq, String kind, String key, Instant expiresAt, int generation) {
+        this(source, seq, kind, key, expiresAt, generation, Cause.TRAP);
+    }
+
+    public Change(FeedSource source, long seq, String kind, String key, Instant expiresAt, int generation, Cause cause) {
+        this.cause = cause;
         this.source = source;
         this.seq = seq;
         this.kind = kind;
@@ -42,11 +59,13 @@ public final class Change {
      * {@code listed} entry of a lower generation, whatever order they are read in.
      */
     public int generation() { return generation; }
+    /** For {@code listed}: why (a trap listing when the writer did not say). */
+    public Cause cause() { return cause; }
     /** The James node that made the change ("admin" for administrator changes). */
     public String node() { return source.writer(); }
 
     @Override
     public String toString() {
-        return "Change{" + source + "#" + seq + " " + kind + " " + key + " until " + expiresAt + " gen " + generation + "}";
+        return "Change{" + source + "#" + seq + " " + kind + " " + key + " until " + expiresAt + " gen " + generation + " " + cause + "}";
     }
 }

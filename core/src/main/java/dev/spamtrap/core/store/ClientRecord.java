@@ -1,6 +1,7 @@
 package dev.spamtrap.core.store;
 
 import com.datastax.oss.driver.api.core.cql.Row;
+import dev.spamtrap.core.offender.Cause;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.offender.TrapHit;
@@ -90,13 +91,19 @@ final class ClientRecord {
         return "forgiven".equals(reason);
     }
 
+    /** A protocol sensor's or an observed listing (weak): a trap hit during it starts a trap listing. */
+    boolean isProtocol() {
+        return reason != null && (reason.startsWith("protocol:") || reason.startsWith("observe:"));
+    }
+
     boolean activeAt(Instant now) {
         return expiresAt != null && expiresAt.isAfter(now) && !isForgiven();
     }
 
     /** The listing as an {@link Offender} (expired at the epoch when there is none). */
     Offender offender() {
-        return new Offender(key, firstHit, lastHit, hitCount, trap, helo, mailFrom, node, expiresAt == null || isForgiven() ? Instant.EPOCH : expiresAt);
+        return new Offender(key, firstHit, lastHit, hitCount, trap, helo, mailFrom, node, expiresAt == null || isForgiven() ? Instant.EPOCH : expiresAt,
+            Cause.fromStored(reason, offences));
     }
 
     /**
@@ -189,7 +196,8 @@ final class ClientRecord {
             hitCount = Math.min(MAX_COUNTED, hitCount + 1);
             firstHit = firstHit == null || at.isBefore(firstHit) ? at : firstHit;
             lastHit = lastHit == null || at.isAfter(lastHit) ? at : lastHit;
-            boolean listed = expiresAt != null && at.isBefore(expiresAt) && !isForgiven();
+            // a protocol sensor's listing does not hold a trap hit back: the client becomes a trap offender
+            boolean listed = expiresAt != null && at.isBefore(expiresAt) && !isForgiven() && !isProtocol();
             if (!listed) {
                 boolean repeat = expiresAt != null && offences > 0 && !isForgiven() && at.isBefore(expiresAt.plus(policy.historyLifetime()));
                 offences = repeat ? offences + 1 : 1;

@@ -6,6 +6,7 @@ import com.datastax.oss.driver.api.core.data.TupleValue;
 import com.datastax.oss.driver.api.core.type.ListType;
 import com.datastax.oss.driver.api.core.type.TupleType;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
+import dev.spamtrap.core.offender.Cause;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -182,6 +183,12 @@ final class Feed implements AutoCloseable {
                     String key = t.getString(1);
                     Instant until = t.getInstant(2);
                     int gen = t.isNull(3) ? 0 : t.getInt(3);
+                    Cause cause = Cause.TRAP;
+                    if (kind != null && kind.startsWith(Change.LISTED_WITH)) {
+                        Cause named = Cause.ofLabel(kind.substring(Change.LISTED_WITH.length()));
+                        cause = named == null ? Cause.TRAP : named;
+                        kind = Change.LISTED;
+                    }
                     if (kind == null) {
                         problems.skip(Schema.FEED, s + "#" + n, "no kind");
                         kind = "";
@@ -192,7 +199,7 @@ final class Feed implements AutoCloseable {
                         problems.skip(Schema.FEED, s + "#" + n, "no expires_at");
                         kind = "";
                     }
-                    out.add(new Change(s, n, kind, key, until, gen));
+                    out.add(new Change(s, n, kind, key, until, gen, cause));
                 }
             }))
             .thenApply(x -> out);

@@ -30,7 +30,7 @@ public final class Listing {
 
     /** Key, hits counted, first and last hit, the evidence of the hit that began the listing, and its end. */
     public Offender offender() { return offender; }
-    /** {@code trap}, {@code manual}, {@code prefix-escalation} or {@code forgiven}. */
+    /** {@code trap}, {@code manual}, {@code prefix-escalation}, {@code protocol:<sensor>} or {@code forgiven} (see {@link Offender#cause()}). */
     public String reason() { return reason; }
     /** A manual listing's note, or the hits that caused a prefix escalation; may be null. */
     public String cause() { return cause; }

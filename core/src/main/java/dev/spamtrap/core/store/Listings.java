@@ -38,7 +38,7 @@ final class Listings {
     }
 
     CompletableFuture<Void> announceListed(Statements p, ClientRecord r) {
-        return feed.publish(p, Change.LISTED, r.key, r.expiresAt, r.generation);
+        return feed.publish(p, Change.listedKind(r.offender().cause()), r.key, r.expiresAt, r.generation);
     }
 
     /** Writes one feed entry about a small table (traps, allowlist). */
@@ -60,6 +60,10 @@ final class Listings {
         Instant now = clock.instant();
         return read(p, key).thenCompose(r -> {
             if (onlyIfUnlisted && r.activeAt(now)) {
+                return CompletableFuture.completedFuture(java.util.Optional.<Offender>empty());
+            }
+            if ((reason.startsWith("protocol:") || reason.startsWith("observe:")) && r.activeAt(now) && !r.isProtocol()) {
+                // a protocol sensor never weakens a trap, prefix or manual listing
                 return CompletableFuture.completedFuture(java.util.Optional.<Offender>empty());
             }
             boolean hadCause = r.cause != null;

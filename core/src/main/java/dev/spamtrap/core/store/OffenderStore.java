@@ -57,6 +57,26 @@ public interface OffenderStore extends AutoCloseable {
         return forEachActive(o -> visitor.accept(new Listing(o, "trap", null, 0, null)));
     }
 
+    /**
+     * Lists {@code key} for a protocol sensor (a weak {@code cause}: protocol class or observed) until {@code until}, unless
+     * it is listed longer or listed now for a stronger cause; announced on the change feed. Completes with the listing
+     * written, or empty. A store that keeps no such listings (tests) writes nothing.
+     */
+    default CompletionStage<java.util.Optional<Offender>> listForProtocol(String key, java.time.Instant until, dev.spamtrap.core.offender.Cause cause,
+                                                                          String evidence) {
+        return java.util.concurrent.CompletableFuture.completedFuture(java.util.Optional.empty());
+    }
+
+    /** Remembers that {@code key} passed the pregreet test until {@code until}; announced on the change feed. */
+    default CompletionStage<Void> rememberPass(String key, java.time.Instant until) {
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
+    }
+
+    /** Visits every pregreet pass not expired (a node's full load); completes with the rows read. */
+    default CompletionStage<Long> forEachPass(java.util.function.BiConsumer<String, java.time.Instant> visitor) {
+        return java.util.concurrent.CompletableFuture.completedFuture(0L);
+    }
+
     /** Forgives an offender: unlisted now, its hits made before their node knew of it never count again; announced on the change feed. */
     CompletionStage<Void> remove(String ip);
 

@@ -22,6 +22,7 @@ final class Schema {
     static final String FEED_WRITERS = "feed_writers";
     static final String TRAPS = "traps";
     static final String ALLOWLIST = "allowlist";
+    static final String PREGREET_PASSED = "pregreet_passed";
 
     private Schema() {
     }
@@ -58,6 +59,10 @@ final class Schema {
             + " AND default_time_to_live = 86400 AND gc_grace_seconds = 3600");
         t.put(FEED_WRITERS, "CREATE TABLE IF NOT EXISTS " + ks + ".feed_writers ("
             + "ring int, writer text, epoch timeuuid, PRIMARY KEY (ring, writer, epoch)) WITH gc_grace_seconds = 3600");
+        // clients that waited for the final greeting: skip the pregreet test until the row's TTL (the pass lifetime) ends
+        t.put(PREGREET_PASSED, "CREATE TABLE IF NOT EXISTS " + ks + ".pregreet_passed (client text PRIMARY KEY, until timestamp)"
+            + " WITH compaction = {'class': 'LeveledCompactionStrategy', 'unchecked_tombstone_compaction': 'true'}"
+            + " AND gc_grace_seconds = 3600");
         t.put(TRAPS, "CREATE TABLE IF NOT EXISTS " + ks + ".traps (entry text PRIMARY KEY, comment text, added_at timestamp)");
         t.put(ALLOWLIST, "CREATE TABLE IF NOT EXISTS " + ks + ".allowlist (cidr text PRIMARY KEY, comment text, added_at timestamp)");
         return t;

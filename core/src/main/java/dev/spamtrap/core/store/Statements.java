@@ -47,6 +47,8 @@ final class Statements {
     final PreparedStatement readAllowed;
     final PreparedStatement writeAllowed;
     final PreparedStatement deleteAllowed;
+    final PreparedStatement writePass;
+    final PreparedStatement readPasses;
 
     Statements(CqlSession s, String ks, ConsistencyLevel writeLevel, ConsistencyLevel readLevel) {
         this.session = s;
@@ -77,6 +79,8 @@ final class Statements {
         readAllowed = s.prepare("SELECT cidr FROM " + ks + ".allowlist WHERE cidr = ?");
         writeAllowed = s.prepare("INSERT INTO " + ks + ".allowlist (cidr, comment, added_at) VALUES (?, ?, ?)");
         deleteAllowed = s.prepare("DELETE FROM " + ks + ".allowlist WHERE cidr = ?");
+        writePass = s.prepare("INSERT INTO " + ks + ".pregreet_passed (client, until) VALUES (?, ?) USING TTL ?");
+        readPasses = s.prepare("SELECT client, until FROM " + ks + ".pregreet_passed");
     }
 
     BoundStatement write(BoundStatement b) {

@@ -1,6 +1,7 @@
 package dev.spamtrap.core.export;
 
 import dev.spamtrap.core.admin.OffenderSummary;
+import dev.spamtrap.core.offender.Cause;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -21,6 +22,7 @@ class RbldnsdZoneTest {
             RbldnsdZone.DEFAULT_MESSAGE);
         assertThat(zone.lines()).containsExactly(
             "# spamtrap offenders, generated 2026-11-23T10:00:00Z, 3 entries",
+            "# answers: 127.0.0.2 trap, 127.0.0.3 repeat offender, 127.0.0.4 prefix escalation, 127.0.0.5 listed by hand, 127.0.0.6 protocol sensor",
             "$DATASET ip4set @",
             ":127.0.0.2:Your address $ has sent mail to a spamtrap",
             "192.0.2.7 :127.0.0.2:Your address $ has sent mail to a spamtrap; listed until 2026-11-24T10:00:00Z",
@@ -28,6 +30,24 @@ class RbldnsdZoneTest {
             "$DATASET ip6trie @",
             ":127.0.0.2:Your address $ has sent mail to a spamtrap",
             "2001:db8:1:2::/64 :127.0.0.2:Your address $ has sent mail to a spamtrap; listed until 2026-11-24T10:00:00Z");
+    }
+
+    private static OffenderSummary listed(String key, String reason, int offences) {
+        return new OffenderSummary(key, AT, AT, 1, null, "n1", Instant.parse("2026-11-24T10:00:00Z"), reason, Cause.fromStored(reason, offences));
+    }
+
+    @Test
+    void eachEntryAnswersByItsCauseAndObservedListingsAreLeftOut() {
+        String zone = RbldnsdZone.render(List.of(listed("192.0.2.1", "trap", 1), listed("192.0.2.2", "trap", 2),
+            listed("198.51.100.0/24", "prefix-escalation", 0), listed("192.0.2.4", "manual", 0), listed("192.0.2.5", "protocol:pregreet", 0),
+            listed("192.0.2.6", "observe:protocol:http", 0)), AT, "m");
+        assertThat(zone.lines()).contains(
+            "192.0.2.1 :127.0.0.2:m; listed until 2026-11-24T10:00:00Z",
+            "192.0.2.2 :127.0.0.3:m; listed until 2026-11-24T10:00:00Z",
+            "198.51.100.0/24 :127.0.0.4:m; listed until 2026-11-24T10:00:00Z",
+            "192.0.2.4 :127.0.0.5:m; listed until 2026-11-24T10:00:00Z",
+            "192.0.2.5 :127.0.0.6:m; listed until 2026-11-24T10:00:00Z");
+        assertThat(zone).doesNotContain("192.0.2.6").contains(", 5 entries");
     }
 
     @Test

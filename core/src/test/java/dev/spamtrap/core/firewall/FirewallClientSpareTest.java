@@ -2,6 +2,7 @@ package dev.spamtrap.core.firewall;
 
 import dev.spamtrap.core.net.Allowlist;
 import dev.spamtrap.core.net.CidrRange;
+import dev.spamtrap.core.offender.Cause;
 import dev.spamtrap.core.offender.Offender;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +27,11 @@ class FirewallClientSpareTest {
                 return allowlisted.ranges().stream().anyMatch(a -> a.overlaps(r));
             })) {
             Instant until = Instant.now().plusSeconds(3600);
+            // a protocol sensor's listing and an observed one never reach the agent
+            client.offenderRecorded(new Offender("203.0.113.5", until, until, 0, null, "", "", "n", until, Cause.protocol("pregreet")));
+            client.offenderRecorded(new Offender("203.0.113.6", until, until, 1, "t", "", "", "n", until, Cause.TRAP.observed()));
+            assertThat(client.protocolClassCount()).isEqualTo(2);
+            assertThat(client.queued()).isZero();
             client.offenderRecorded(new Offender("192.0.2.0/24", until, until, 1, "t", "", "", "n", until));
             client.offenderRecorded(new Offender("2001:db8:1:2::/64", until, until, 1, "t", "", "", "n", until));
             assertThat(client.sparedCount()).isEqualTo(2);

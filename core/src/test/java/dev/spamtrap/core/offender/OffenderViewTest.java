@@ -17,6 +17,35 @@ class OffenderViewTest {
     }
 
     @Test
+    void theCauseTravelsWithTheListingAndATrapListingOutranksAProtocolOne() throws Exception {
+        OffenderView view = new OffenderView(clock);
+        Instant now = clock.instant();
+        java.net.InetAddress client = java.net.InetAddress.getByName("192.0.2.9");
+        assertThat(view.put("192.0.2.9", now.plusSeconds(3600), now, Cause.protocol("pregreet"))).isTrue();
+        Offender o = view.active(client).get();
+        assertThat(o.cause()).isEqualTo(Cause.protocol("pregreet"));
+        assertThat(java.time.Duration.between(o.lastHit(), o.expiresAt())).isEqualTo(java.time.Duration.ofHours(1));
+        // a trap hit makes it a trap listing
+        assertThat(view.put("192.0.2.9", now.plusSeconds(86_400), now, Cause.TRAP)).isTrue();
+        assertThat(view.active(client).get().cause()).isEqualTo(Cause.TRAP);
+        // a sensor never weakens it again, even with a later end
+        assertThat(view.put("192.0.2.9", now.plusSeconds(90_000), now, Cause.protocol("http"))).isFalse();
+        assertThat(view.active(client).get().cause()).isEqualTo(Cause.TRAP);
+        assertThat(view.active(client).get().expiresAt()).isEqualTo(now.plusSeconds(86_400));
+        // an observed listing never replaces an acted-on one; once that ended, it takes the key
+        view.put("192.0.2.10", now.plusSeconds(60), now, Cause.protocol("header"));
+        assertThat(view.put("192.0.2.10", now.plusSeconds(3600), now, Cause.protocol("header").observed())).isFalse();
+        clock.set(now.plusSeconds(61));
+        assertThat(view.put("192.0.2.10", now.plusSeconds(3600), now, Cause.protocol("header").observed())).isTrue();
+        assertThat(view.active("192.0.2.10").get().cause().isObserved()).isTrue();
+        // a trap listing over a protocol one keeps the later end
+        view.put("2001:db8::/64", now.plusSeconds(7200), now, Cause.protocol("pregreet"));
+        view.put("2001:db8::/64", now.plusSeconds(3600), now, Cause.MANUAL);
+        assertThat(view.active("2001:db8::/64").get().cause()).isEqualTo(Cause.MANUAL);
+        assertThat(view.active("2001:db8::/64").get().expiresAt()).isEqualTo(now.plusSeconds(7200));
+    }
+
+    @Test
     void entriesExpire() {
         OffenderView view = new OffenderView(clock);
         view.put(until("192.0.2.1", 10));

@@ -32,6 +32,24 @@ class ClientRecordTest {
     }
 
     @Test
+    void aTrapHitDuringAProtocolListingStartsATrapListing() {
+        ClientRecord r = new ClientRecord("192.0.2.1");
+        r.expiresAt = T0.plus(Duration.ofHours(1));
+        r.listedAt = T0;
+        r.reason = "protocol:pregreet";
+        assertThat(r.offender().cause().isProtocol()).isTrue();
+        ClientRecord.Outcome out = r.record(List.of(hit("a", T0.plus(Duration.ofMinutes(5)))), POLICY);
+        assertThat(out.listed).isTrue();
+        assertThat(r.reason).isEqualTo("trap");
+        assertThat(r.offences).isEqualTo(1);
+        assertThat(r.expiresAt).isEqualTo(T0.plus(Duration.ofMinutes(5)).plus(Duration.ofHours(24)));
+        assertThat(r.offender().cause()).isEqualTo(dev.spamtrap.core.offender.Cause.TRAP);
+        // a later repeat offence is one
+        r.record(List.of(hit("b", T0.plus(Duration.ofHours(30)))), POLICY);
+        assertThat(r.offender().cause()).isEqualTo(dev.spamtrap.core.offender.Cause.REPEAT);
+    }
+
+    @Test
     void repeatsEscalateHitsWhileListedOnlyCountAndReplaysCountOnce() {
         ClientRecord r = new ClientRecord("192.0.2.1");
         ClientRecord.Outcome first = r.record(List.of(hit("a", T0)), POLICY);

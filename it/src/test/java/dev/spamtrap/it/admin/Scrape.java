@@ -4,21 +4,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Reads one series from James's {@code GET /metrics} Prometheus text. */
-final class Scrape {
+public final class Scrape {
     private final String text;
 
-    Scrape(String text) {
+    public Scrape(String text) {
         this.text = text;
     }
 
     /** The value of a series without labels; NaN when absent (the test then names it). */
-    double value(String name) {
+    public double value(String name) {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([-+0-9.eE]+|NaN)$").matcher(text);
         return m.find() ? Double.parseDouble(m.group(2)) : Double.NaN;
     }
 
     /** A counter: Prometheus text names it {@code <name>_total}. */
-    double counter(String name) {
+    public double counter(String name) {
         double v = value(name + "_total");
         return Double.isNaN(v) ? value(name) : v;
     }

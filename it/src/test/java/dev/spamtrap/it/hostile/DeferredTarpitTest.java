@@ -54,7 +54,7 @@ class DeferredTarpitTest {
             assertThat(c.command("RCPT TO:<alice@example.com>")).startsWith("250");
             assertThat(c.command("DATA")).startsWith("354");
             assertThat(c.command("Subject: tarpitted-spam\r\n\r\nspam\r\n."))
-                .isEqualTo("450 4.7.1 Your address 127.0.5.1 has sent mail to a spamtrap on this server within the last 2 days");
+                .isEqualTo("450 4.7.1 Your address 127.0.5.1 is listed by this server's administrator within the last 2 days");
             assertThat(c.readUntilClosed()).isEmpty();
         }
 

@@ -31,6 +31,10 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
     public static final String REFUSALS = "spamtrap_refusals";
     public static final String BACKSCATTER = "spamtrap_backscatter";
     public static final String EXEMPT_HITS = "spamtrap_exempt_hits";
+    /** Clients a protocol sensor caught, per sensor ({@code spamtrap_protocol_pregreet}) and per sensor and action. */
+    public static final String PROTOCOL = "spamtrap_protocol";
+    /** What observe mode let through: {@code spamtrap_would_refuse}, and per sensor ({@code spamtrap_would_refuse_pregreet}). */
+    public static final String WOULD_REFUSE = "spamtrap_would_refuse";
     public static final String SPOOL_DEPTH = "spamtrap_spool_depth";
     public static final String STORE_UP = "spamtrap_store_up";
     public static final String VIEW_SIZE = "spamtrap_view_size";
@@ -57,6 +61,11 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
             refusalsOf(how);
         }
         byName.computeIfAbsent(BACKSCATTER, factory::generate);
+        byName.computeIfAbsent(WOULD_REFUSE, factory::generate);
+        for (String sensor : new String[] {"pregreet", "http", "header"}) {
+            byName.computeIfAbsent(PROTOCOL + "_" + sensor, factory::generate);
+            byName.computeIfAbsent(WOULD_REFUSE + "_" + sensor, factory::generate);
+        }
         for (String why : new String[] {"authenticated", "relay-authorized", "allowlisted"}) {
             exemptHitsOf(why);
         }
@@ -102,6 +111,24 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
     @Override
     public void backscatter() {
         byName.computeIfAbsent(BACKSCATTER, factory::generate).increment();
+    }
+
+    @Override
+    public void protocol(String sensor, String action) {
+        byName.computeIfAbsent(PROTOCOL + "_" + sensor, factory::generate).increment();
+        byName.computeIfAbsent(PROTOCOL + "_" + sensor + "_" + action, factory::generate).increment();
+        if ("observe".equals(action)) {
+            byName.computeIfAbsent(WOULD_REFUSE, factory::generate).increment();
+            byName.computeIfAbsent(WOULD_REFUSE + "_" + sensor, factory::generate).increment();
+        }
+    }
+
+    @Override
+    public void wouldRefuse(String cause) {
+        byName.computeIfAbsent(WOULD_REFUSE, factory::generate).increment();
+        int colon = cause.lastIndexOf(':');
+        String what = colon >= 0 ? cause.substring(colon + 1) : cause;
+        byName.computeIfAbsent(WOULD_REFUSE + "_" + what.replace('-', '_'), factory::generate).increment();
     }
 
     @Override

@@ -20,7 +20,8 @@ import java.util.function.Predicate;
 /**
  * {@code GET /spamtrap/export/rbldnsd} (an rbldnsd {@code combined} data file, see {@link RbldnsdZone};
  * optional {@code message} with {@code $} for the client address) and {@code GET /spamtrap/export/plain}
- * (one address or prefix per line): the whole active offender list, for DNSBL consumers. {@code bin/spamtrap-export}
+ * (one address or prefix per line): the whole active offender list of class {@code trap}, for DNSBL consumers
+ * ({@code ?protocol=true} adds the protocol class; observed listings are never exported). {@code bin/spamtrap-export}
  * fetches them from cron.
  */
 public class ExportRoutes implements Routes {
@@ -56,25 +57,32 @@ public class ExportRoutes implements Routes {
     public void define(Service service) {
         service.get(BASE + "/rbldnsd", (req, res) -> {
             String message = AdminCalls.optionalQuery(req, "message").orElse(RbldnsdZone.DEFAULT_MESSAGE);
-            List<OffenderSummary> all = all();
+            List<OffenderSummary> all = all(withProtocol(req));
             res.type("text/plain; charset=utf-8");
             return RbldnsdZone.render(all, clock.instant(), message);
         });
         service.get(BASE + "/plain", (req, res) -> {
-            List<OffenderSummary> all = all();
+            List<OffenderSummary> all = all(withProtocol(req));
             res.type("text/plain; charset=utf-8");
             return PlainList.render(all);
         });
     }
 
-    private List<OffenderSummary> all() {
+    /** {@code ?protocol=true} also exports the protocol class (its listings answer 127.0.0.6); observed listings never. */
+    private static boolean withProtocol(spark.Request req) {
+        return AdminCalls.optionalQuery(req, "protocol").map(Boolean::parseBoolean).orElse(false);
+    }
+
+    private List<OffenderSummary> all(boolean withProtocol) {
         // one pass over the table, page by page (offset paging would re-read the table for every page)
         List<OffenderSummary> all = new ArrayList<>();
         String cursor = null;
         do {
             String from = cursor;
             CursorPage<OffenderSummary> page = calls.call(a -> a.offenders(OffenderFilter.NONE, from, PAGE));
-            page.items().stream().filter(o -> !spared.test(o.key())).forEach(all::add);
+            page.items().stream()
+                .filter(o -> !o.cause().isObserved() && (withProtocol || !o.cause().isProtocol()))
+                .filter(o -> !spared.test(o.key())).forEach(all::add);
             cursor = page.next().orElse(null);
         } while (cursor != null);
         all.sort(java.util.Comparator.comparing(OffenderSummary::key)); // a stable zone file from run to run

@@ -64,6 +64,12 @@ final class Json {
         m.put("lastNode", o.lastNode());
         m.put("expiresAt", str(o.expiresAt()));
         m.put("reason", o.reason());
+        m.put("cause", o.cause().kind().label());
+        m.put("class", o.cause().confidence().label());
+        if (o.cause().sensor() != null) {
+            m.put("sensor", o.cause().sensor());
+        }
+        m.put("observed", o.cause().isObserved());
         return m;
     }
 

@@ -32,8 +32,15 @@ public class OffenderRoutes extends SpamtrapRoutes {
     @Override
     public void define(Service service) {
         service.get(BASE, (req, res) -> {
-            OffenderFilter filter = new OffenderFilter(AdminCalls.optionalQuery(req, "prefix").orElse(null),
-                AdminCalls.optionalQuery(req, "trap").orElse(null), AdminCalls.optionalQuery(req, "node").orElse(null));
+            OffenderFilter filter;
+            try {
+                filter = new OffenderFilter(AdminCalls.optionalQuery(req, "prefix").orElse(null),
+                    AdminCalls.optionalQuery(req, "trap").orElse(null), AdminCalls.optionalQuery(req, "node").orElse(null),
+                    AdminCalls.optionalQuery(req, "class").orElse(null), AdminCalls.optionalQuery(req, "sensor").orElse(null),
+                    AdminCalls.optionalQuery(req, "observed").map(Boolean::parseBoolean).orElse(null));
+            } catch (IllegalArgumentException e) {
+                throw AdminCalls.badRequest(e.getMessage());
+            }
             int limit = AdminCalls.limit(req);
             if (AdminCalls.optionalQuery(req, "offset").isPresent()) {
                 // the older paging: sorted by key, but the whole table is read per call (small installations)

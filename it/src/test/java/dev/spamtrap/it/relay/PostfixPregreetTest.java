@@ -1,0 +1,150 @@
+package dev.spamtrap.it.relay;
+
+import dev.spamtrap.it.Await;
+import dev.spamtrap.it.firewall.Netns;
+import dev.spamtrap.it.stack.CassandraProcess;
+import dev.spamtrap.it.stack.Dirs;
+import dev.spamtrap.it.stack.JamesProcess;
+import dev.spamtrap.it.stack.ProjectLayout;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * No false positive from a real MTA: real Postfix (Debian package {@code postfix}) as an ordinary outside sender (not
+ * relay-authorized, not trusted) delivering to a real James whose pregreet sensor refuses early talkers, in a network
+ * namespace of our own with its own Cassandra. Postfix waits for the whole multi-line greeting, passes, is remembered,
+ * and its mail arrives. Needs root, iproute2, postfix and swaks; without them it fails with the reason.
+ */
+class PostfixPregreetTest {
+    static final String SENDER = "127.0.0.50";
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static final String NS = "trg" + ProcessHandle.current().pid() % 100000;
+    static final List<String> IN_NS = List.of("ip", "netns", "exec", NS);
+    static Path dir;
+    static Path postfixConf;
+    static CassandraProcess cassandra;
+    static JamesProcess james;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assertThat(Netns.whyNot()).as("network namespaces").isNull();
+        assertThat(Files.isExecutable(Path.of("/usr/sbin/postfix"))).as("postfix installed (apt-get install postfix)").isTrue();
+        assertThat(Files.isExecutable(Path.of("/usr/bin/swaks"))).as("swaks installed (apt-get install swaks)").isTrue();
+        dir = ProjectLayout.locate().root().resolve("it/target/postfix-pregreet");
+        Dirs.deleteRecursively(dir);
+        Netns.must("ip", "netns", "add", NS);
+        Netns.inMust(NS, "ip", "link", "set", "lo", "up");
+        Netns.inMust(NS, "ip", "addr", "add", SENDER + "/8", "dev", "lo");
+        cassandra = new CassandraProcess(dir.resolve("cassandra"), 19043, 17001).prefix(IN_NS).start(Duration.ofSeconds(240));
+        String sensors = "<handler class=\"dev.spamtrap.smtp.ProtocolSensorHandler\"><pregreet><action>refuse</action><wait>3s</wait></pregreet></handler>\n"
+            + "            <handler class=\"dev.spamtrap.smtp.TrapRcptHook\">";
+        james = new JamesProcess(dir.resolve("james")).prefix(IN_NS).randomPorts().smtpPort(2525)
+            .cassandra("127.0.0.1:19043")
+            .spamtrapProperty("cassandra.keyspace", "it_postfix_pregreet")
+            .spamtrapProperty("node.name", "it-postfix-pregreet")
+            .refusingAtConnect()
+            .edit("smtpserver.xml", s -> s.replace("<handler class=\"dev.spamtrap.smtp.TrapRcptHook\">", sensors))
+            .prepare()
+            .start(Duration.ofSeconds(240));
+        Netns.Result r = Netns.run(Netns.in(NS, "curl", "-s", "-w", " %{http_code}", "-X", "PUT", "-H", "Content-Type: application/json",
+            "--data-binary", "{\"password\":\"alice\"}", "http://127.0.0.1:" + james.webAdminPort() + "/users/alice@example.com"));
+        assertThat(r.output).as("PUT /users/alice@example.com").endsWith("204");
+        startPostfix();
+    }
+
+    /** Postfix with a configuration, queue and log of its own, sending to James from 127.0.0.50. */
+    static void startPostfix() throws IOException {
+        postfixConf = dir.resolve("postfix/etc");
+        Path queue = dir.resolve("postfix/spool");
+        Path data = dir.resolve("postfix/data");
+        Files.createDirectories(postfixConf);
+        Files.createDirectories(queue.resolve("pid"));
+        Files.createDirectories(data);
+        Netns.must("chown", "postfix", data.toString());
+        for (String f : List.of("dynamicmaps.cf", "postfix-files")) {
+            Files.copy(Path.of("/etc/postfix", f), postfixConf.resolve(f));
+        }
+        String master = Files.readString(Path.of("/etc/postfix/master.cf"))
+            .replaceAll("(?m)^(\\S+\\s+(?:inet|unix|unix-dgram|fifo|pass)\\s+\\S+\\s+\\S+\\s+)y(\\s)", "$1n$2");
+        Files.writeString(postfixConf.resolve("master.cf"), master);
+        Files.writeString(postfixConf.resolve("main.cf"), String.join("\n",
+            "compatibility_level = 3.6",
+            "queue_directory = " + queue,
+            "data_directory = " + data,
+            "mail_owner = postfix",
+            "setgid_group = postdrop",
+            "myhostname = mta.sender.test",
+            "inet_interfaces = " + SENDER,
+            "inet_protocols = ipv4",
+            "mydestination =",
+            "relay_domains = example.com",
+            "relayhost = [127.0.0.1]:2525",
+            "smtp_bind_address = " + SENDER,
+            "smtp_dns_support_level = disabled",
+            "smtpd_peername_lookup = no",
+            "mynetworks = 127.0.0.0/8",
+            "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination",
+            "maillog_file = " + dir.resolve("postfix/postfix.log"),
+            "maillog_file_prefixes = " + dir.resolve("postfix"),
+            "biff = no",
+            "") + "\n");
+        Netns.inMust(NS, "postfix", "-c", postfixConf.toString(), "start");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (postfixConf != null) {
+            Netns.run(Netns.in(NS, "postfix", "-c", postfixConf.toString(), "stop"));
+        }
+        if (james != null) {
+            james.close();
+        }
+        if (cassandra != null) {
+            cassandra.close();
+        }
+        Netns.run(List.of("ip", "netns", "delete", NS));
+    }
+
+    static String postfixLog() {
+        try {
+            Path log = dir.resolve("postfix/postfix.log");
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void postfixWaitsForTheFinalGreetingDeliversIsRememberedAndIsNeverListed() {
+        for (int i = 1; i <= 2; i++) {
+            Netns.Result r = Netns.run(Netns.in(NS, "swaks", "--server", SENDER + ":25", "--local-interface", "127.0.0.60",
+                "--from", "friend@sender.test", "--to", "alice@example.com", "--header", "Subject: via-postfix-" + i, "--timeout", "20"));
+            assertThat(r.code).as(r.output).isZero();
+            int n = i;
+            Await.until(WAIT, "Postfix delivered message " + i, PostfixPregreetTest::postfixLog,
+                l -> l.split("status=sent", -1).length - 1 >= n || l.contains("status=deferred") || l.contains("status=bounced"));
+        }
+        String log = postfixLog();
+        assertThat(log).contains("relay=127.0.0.1[127.0.0.1]:2525").doesNotContain("status=deferred").doesNotContain("status=bounced");
+        assertThat(log.split("status=sent", -1).length - 1).isEqualTo(2);
+        String listed = Netns.run(Netns.in(NS, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+            "http://127.0.0.1:" + james.webAdminPort() + "/spamtrap/offenders/" + SENDER)).output;
+        assertThat(listed).as("Postfix is never listed").isEqualTo("404");
+        // the control: a client talking at once is refused by the same server, so Postfix did take the test
+        String py = "import socket\ns = socket.socket()\ns.bind(('127.0.0.61', 0))\ns.connect(('127.0.0.1', 2525))\n"
+            + "s.sendall(b'EHLO bot\\r\\n')\ns.settimeout(30)\nout = b''\nwhile True:\n    d = s.recv(4096)\n    if not d:\n        break\n"
+            + "    out += d\nprint(out.decode())\n";
+        Netns.Result bot = Netns.run(Netns.in(NS, "python3", "-c", py));
+        assertThat(bot.output).as(bot.output).startsWith("220-").contains("450 4.7.1 Your address 127.0.0.61 has broken the SMTP protocol on this server");
+        assertThat(james.log()).contains("Protocol sensors: pregreet refuse").doesNotContain("spamtrap protocol client=\"" + SENDER + "\"");
+    }
+}

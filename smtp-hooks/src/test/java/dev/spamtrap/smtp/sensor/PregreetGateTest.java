@@ -1,5 +1,6 @@
 package dev.spamtrap.smtp.sensor;
 
+import dev.spamtrap.smtp.tarpit.FakeScheduler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;

@@ -6,7 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /** A manual clock: tasks run only when the test advances time, in due order. */
-final class FakeScheduler implements TarpitScheduler {
+public final class FakeScheduler implements TarpitScheduler {
     private long now = 1_000_000_000L;
     private long seq;
     private final List<Entry> tasks = new ArrayList<>();
@@ -41,7 +41,7 @@ final class FakeScheduler implements TarpitScheduler {
         return now;
     }
 
-    void advance(Duration d) {
+    public void advance(Duration d) {
         long target = now + d.toNanos();
         while (true) {
             Entry next = tasks.stream().filter(t -> t.due <= target)
@@ -56,7 +56,7 @@ final class FakeScheduler implements TarpitScheduler {
         now = target;
     }
 
-    int pending() {
+    public int pending() {
         return tasks.size();
     }
 }

@@ -30,7 +30,7 @@ class PostfixBackupMxTest {
     static final String NS = "trp" + ProcessHandle.current().pid() % 100000;
     static final List<String> IN_NS = List.of("ip", "netns", "exec", NS);
     static Path dir;
-    static Path postfixConf;
+    static PostfixInNamespace postfix;
     static CassandraProcess cassandra;
     static JamesProcess james;
 
@@ -58,54 +58,13 @@ class PostfixBackupMxTest {
             .prepare()
             .start(Duration.ofSeconds(240));
         addAlice();
-        startPostfix();
-    }
-
-    /** Postfix with a configuration, queue and log of its own (nothing of the host's /etc/postfix is changed). */
-    static void startPostfix() throws IOException {
-        postfixConf = dir.resolve("postfix/etc");
-        Path queue = dir.resolve("postfix/spool");
-        Path data = dir.resolve("postfix/data");
-        Files.createDirectories(postfixConf);
-        Files.createDirectories(queue);
-        Files.createDirectories(data);
-        Files.createDirectories(queue.resolve("pid"));
-        Netns.must("chown", "postfix", data.toString());
-        for (String f : List.of("dynamicmaps.cf", "postfix-files")) {
-            Files.copy(Path.of("/etc/postfix", f), postfixConf.resolve(f));
-        }
-        // Debian's master.cf, every service out of chroot (the private queue directory has no chroot files)
-        String master = Files.readString(Path.of("/etc/postfix/master.cf"))
-            .replaceAll("(?m)^(\\S+\\s+(?:inet|unix|unix-dgram|fifo|pass)\\s+\\S+\\s+\\S+\\s+)y(\\s)", "$1n$2");
-        Files.writeString(postfixConf.resolve("master.cf"), master);
-        Files.writeString(postfixConf.resolve("main.cf"), String.join("\n",
-            "compatibility_level = 3.6",
-            "queue_directory = " + queue,
-            "data_directory = " + data,
-            "mail_owner = postfix",
-            "setgid_group = postdrop",
-            "myhostname = mx2.example.com",
-            "inet_interfaces = " + RELAY,
-            "inet_protocols = ipv4",
-            "mydestination =",
-            "relay_domains = example.com",
-            "relayhost = [127.0.0.1]:2525",
-            "smtp_bind_address = " + RELAY,
-            "smtp_dns_support_level = disabled",
-            "smtpd_peername_lookup = no",
-            "mynetworks = 127.0.0.50/32",
-            "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination",
-            "maillog_file = " + dir.resolve("postfix/postfix.log"),
-            "maillog_file_prefixes = " + dir.resolve("postfix"),
-            "biff = no",
-            "") + "\n");
-        Netns.inMust(NS, "postfix", "-c", postfixConf.toString(), "start");
+        postfix = new PostfixInNamespace(NS, dir.resolve("postfix")).start("mx2.example.com", RELAY, "127.0.0.50/32");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (postfixConf != null) {
-            Netns.run(Netns.in(NS, "postfix", "-c", postfixConf.toString(), "stop"));
+        if (postfix != null) {
+            postfix.close();
         }
         if (james != null) {
             james.close();
@@ -143,15 +102,6 @@ class PostfixBackupMxTest {
         return r.output;
     }
 
-    static String postfixLog() {
-        try {
-            Path log = dir.resolve("postfix/postfix.log");
-            return Files.exists(log) ? Files.readString(log) : "";
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
     @Test
     void aTrapRelayedByPostfixIsRecordedAgainstTheRealClientWhateverItsHeloSays() {
         swaks("127.0.0.71", "[127.0.0.99]", "trap@example.com", "via-postfix-helo-literal");
@@ -164,14 +114,14 @@ class PostfixBackupMxTest {
         String log = Await.until(WAIT, "relayed hit events", james::log, l -> l.contains("spamtrap hit client=\"127.0.0.73\""));
         assertThat(log).contains("spamtrap hit client=\"127.0.0.71\"").contains("via=\"relay=" + RELAY + "\"");
         // both quarantined: nothing reaches a mailbox, nothing bounces back through Postfix
-        assertThat(postfixLog()).doesNotContain("status=bounced");
+        assertThat(postfix.log()).doesNotContain("status=bounced");
     }
 
     @Test
     void theRelayInsideAListedSlash24IsNeverRefusedAndDeliversItsLegitimateMail() {
         assertThat(webAdmin("PUT", "/spamtrap/offenders/127.0.0.0%2F24?lifetime=1h&reason=it", null)).isEqualTo("204");
         swaks("127.0.0.72", "good.example", "alice@example.com", "legit-through-backup-mx");
-        String log = Await.until(WAIT, "Postfix relayed it", PostfixBackupMxTest::postfixLog,
+        String log = Await.until(WAIT, "Postfix relayed it", () -> postfix.log(),
             l -> l.contains("to=<alice@example.com>") && (l.contains("status=sent") || l.contains("status=deferred")));
         assertThat(log).contains("relay=127.0.0.1[127.0.0.1]:2525").contains("status=sent").doesNotContain("status=deferred");
         assertThat(webAdminGet("/spamtrap/export/plain")).doesNotContain("127.0.0.0/24");

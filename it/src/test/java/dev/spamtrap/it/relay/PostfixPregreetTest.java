@@ -30,7 +30,7 @@ class PostfixPregreetTest {
     static final String NS = "trg" + ProcessHandle.current().pid() % 100000;
     static final List<String> IN_NS = List.of("ip", "netns", "exec", NS);
     static Path dir;
-    static Path postfixConf;
+    static PostfixInNamespace postfix;
     static CassandraProcess cassandra;
     static JamesProcess james;
 
@@ -58,52 +58,13 @@ class PostfixPregreetTest {
         Netns.Result r = Netns.run(Netns.in(NS, "curl", "-s", "-w", " %{http_code}", "-X", "PUT", "-H", "Content-Type: application/json",
             "--data-binary", "{\"password\":\"alice\"}", "http://127.0.0.1:" + james.webAdminPort() + "/users/alice@example.com"));
         assertThat(r.output).as("PUT /users/alice@example.com").endsWith("204");
-        startPostfix();
-    }
-
-    /** Postfix with a configuration, queue and log of its own, sending to James from 127.0.0.50. */
-    static void startPostfix() throws IOException {
-        postfixConf = dir.resolve("postfix/etc");
-        Path queue = dir.resolve("postfix/spool");
-        Path data = dir.resolve("postfix/data");
-        Files.createDirectories(postfixConf);
-        Files.createDirectories(queue.resolve("pid"));
-        Files.createDirectories(data);
-        Netns.must("chown", "postfix", data.toString());
-        for (String f : List.of("dynamicmaps.cf", "postfix-files")) {
-            Files.copy(Path.of("/etc/postfix", f), postfixConf.resolve(f));
-        }
-        String master = Files.readString(Path.of("/etc/postfix/master.cf"))
-            .replaceAll("(?m)^(\\S+\\s+(?:inet|unix|unix-dgram|fifo|pass)\\s+\\S+\\s+\\S+\\s+)y(\\s)", "$1n$2");
-        Files.writeString(postfixConf.resolve("master.cf"), master);
-        Files.writeString(postfixConf.resolve("main.cf"), String.join("\n",
-            "compatibility_level = 3.6",
-            "queue_directory = " + queue,
-            "data_directory = " + data,
-            "mail_owner = postfix",
-            "setgid_group = postdrop",
-            "myhostname = mta.sender.test",
-            "inet_interfaces = " + SENDER,
-            "inet_protocols = ipv4",
-            "mydestination =",
-            "relay_domains = example.com",
-            "relayhost = [127.0.0.1]:2525",
-            "smtp_bind_address = " + SENDER,
-            "smtp_dns_support_level = disabled",
-            "smtpd_peername_lookup = no",
-            "mynetworks = 127.0.0.0/8",
-            "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination",
-            "maillog_file = " + dir.resolve("postfix/postfix.log"),
-            "maillog_file_prefixes = " + dir.resolve("postfix"),
-            "biff = no",
-            "") + "\n");
-        Netns.inMust(NS, "postfix", "-c", postfixConf.toString(), "start");
+        postfix = new PostfixInNamespace(NS, dir.resolve("postfix")).start("mta.sender.test", SENDER, "127.0.0.0/8");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (postfixConf != null) {
-            Netns.run(Netns.in(NS, "postfix", "-c", postfixConf.toString(), "stop"));
+        if (postfix != null) {
+            postfix.close();
         }
         if (james != null) {
             james.close();
@@ -114,15 +75,6 @@ class PostfixPregreetTest {
         Netns.run(List.of("ip", "netns", "delete", NS));
     }
 
-    static String postfixLog() {
-        try {
-            Path log = dir.resolve("postfix/postfix.log");
-            return Files.exists(log) ? Files.readString(log) : "";
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
     @Test
     void postfixWaitsForTheFinalGreetingDeliversIsRememberedAndIsNeverListed() {
         for (int i = 1; i <= 2; i++) {
@@ -130,10 +82,10 @@ class PostfixPregreetTest {
                 "--from", "friend@sender.test", "--to", "alice@example.com", "--header", "Subject: via-postfix-" + i, "--timeout", "20"));
             assertThat(r.code).as(r.output).isZero();
             int n = i;
-            Await.until(WAIT, "Postfix delivered message " + i, PostfixPregreetTest::postfixLog,
+            Await.until(WAIT, "Postfix delivered message " + i, () -> postfix.log(),
                 l -> l.split("status=sent", -1).length - 1 >= n || l.contains("status=deferred") || l.contains("status=bounced"));
         }
-        String log = postfixLog();
+        String log = postfix.log();
         assertThat(log).contains("relay=127.0.0.1[127.0.0.1]:2525").doesNotContain("status=deferred").doesNotContain("status=bounced");
         assertThat(log.split("status=sent", -1).length - 1).isEqualTo(2);
         String listed = Netns.run(Netns.in(NS, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",

@@ -172,13 +172,21 @@ public final class JamesProcess implements AutoCloseable {
     }
 
     /** This machine's name (James's task manager needs it to resolve), from the system's own files. */
+    /**
+     * The machine's name as the kernel has it (what James asks for at start), read without resolving it: on a machine
+     * whose /etc/hosts does not name itself, resolving would fail, and James must find it in the hosts file given it.
+     */
     static String localHostName() {
         try {
-            return java.net.InetAddress.getLocalHost().getHostName();
+            String name = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+            if (!name.isEmpty()) {
+                return name;
+            }
         } catch (IOException e) {
-            String env = System.getenv("HOSTNAME");
-            return env == null || env.isBlank() ? "localhost" : env;
+            // not Linux: fall through
         }
+        String env = System.getenv("HOSTNAME");
+        return env == null || env.isBlank() ? "localhost" : env;
     }
 
     static String withoutSpamtrapHandlers(String xml) {

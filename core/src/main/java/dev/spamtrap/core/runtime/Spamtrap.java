@@ -19,11 +19,7 @@ import dev.spamtrap.core.trap.TrapListParser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -190,7 +186,6 @@ public final class Spamtrap implements AutoCloseable {
         LOGGER.info("Spamtrap node '{}' starting: {} trap entries from file, {} allowlisted ranges from file, offender lifetime {} (max {})",
             config.nodeName(), lists.fileTraps().size(), lists.fileAllowlist().ranges().size(), config.policy().lifetime(),
             config.policy().maxLifetime());
-        migrateOldSpool();
         loadSpoolIntoView();
         recorder.start();
         var first = scheduler.submit(sync::tick);
@@ -240,31 +235,6 @@ public final class Spamtrap implements AutoCloseable {
         }
         LOGGER.info("Spamtrap spool {}: {} hit(s) of {} client(s) waiting for the store, listed locally", spool.file(), spooled.size(),
             byKey.size());
-    }
-
-    /** Hits spooled by an older version (pending-hits.log) move into the new spool once. */
-    private void migrateOldSpool() {
-        Path old = config.spoolDirectory().resolve("pending-hits.log");
-        if (!Files.exists(old)) {
-            return;
-        }
-        try {
-            List<TrapHit> hits = new ArrayList<>();
-            for (String line : Files.readAllLines(old, StandardCharsets.UTF_8)) {
-                try {
-                    if (!line.isBlank()) {
-                        hits.add(HitSpool.decode(line));
-                    }
-                } catch (RuntimeException e) {
-                    LOGGER.error("{}: unreadable hit skipped: {}", old, e.getMessage());
-                }
-            }
-            spool.append(hits);
-            Files.delete(old);
-            LOGGER.info("Moved {} hit(s) from {} into {}", hits.size(), old, spool.file());
-        } catch (IOException e) {
-            LOGGER.error("Cannot migrate {}: {}", old, e.getMessage());
-        }
     }
 
     // ---- queries: lock-free, safe on an SMTP event loop ----

@@ -133,6 +133,9 @@ final class ChangeFeedSync {
         }
         try {
             long now = clock.millis();
+            if (lastListsMillis == 0) {
+                reloadLists(); // first: the recorder replays nothing before it knows the shared allowlist
+            }
             if (!loaded || now - lastFullMillis >= fullInterval.toMillis() || now - lastSyncMillis > MAX_FEED_GAP.toMillis()) {
                 fullLoad();
             }

@@ -111,7 +111,17 @@ public final class Spamtrap implements AutoCloseable {
             throw ConfigException.atKey(config.source().toString(), "spool.directory", e.getMessage());
         }
         Duration storeWait = config.cassandra().requestTimeout().multipliedBy(3);
-        this.recorder = new HitRecorder(spool, store, link, listeners, this::confirmed, config.spoolBatchSize(), config.retryInterval(), storeWait);
+        this.recorder = new HitRecorder(spool, store, link, listeners, this::confirmed, new HitRecorder.Allowlisted() {
+            @Override
+            public boolean known() {
+                return lists.storeAllowlistRead();
+            }
+
+            @Override
+            public boolean covers(String key) {
+                return lists.overlapsAllowlist(key);
+            }
+        }, config.spoolBatchSize(), config.retryInterval(), storeWait);
         this.sync = new ChangeFeedSync(store, link, lists, files, new ChangeFeedSync.ViewHolder() {
             @Override
             public OffenderView current() {

@@ -71,28 +71,76 @@ final class HitRecording {
         });
     }
 
-    /** One client's hits: read its record, add them, write what changed, announce a listing that began. */
+    /** Re-reads of a lost claim's key while waiting for the claimer's write to land, and the pause between them. */
+    static final int CLAIM_READS = 20;
+    static final long CLAIM_PAUSE_MILLIS = 25;
+
+    /**
+     * One client's hits: read its record, add them, write what changed, announce a listing that began. When nothing is
+     * stored under the key, the first hit claims it ({@link Schema#CLAIM_SLOT}, one lightweight transaction per new key):
+     * a node that loses the claim to another node's first hit waits for that node's write and adds its hits on top, so
+     * both are counted whatever the clocks say.
+     */
     private CompletableFuture<Offender> recordClient(Statements p, String key, List<TrapHit> hits) {
-        return p.session.executeAsync(p.read(p.readClient.bind(key)))
-            .thenCompose(rs -> Paging.collect(CompletableFuture.completedFuture(rs), r -> r))
-            .thenCompose(rows -> {
-                ClientRecord record = ClientRecord.of(key, rows);
-                String causeBefore = record.cause;
-                ClientRecord.Outcome outcome = record.record(hits, policy);
-                if (outcome.forgiven > 0) {
-                    LOGGER.info("Offender {}: {} hit(s) made before their node knew of its forgive ignored", key, outcome.forgiven);
-                }
-                if (outcome.evidence.isEmpty()) {
-                    return CompletableFuture.completedFuture(record.offender()); // replays or forgiven: nothing new
-                }
-                Instant now = clock.instant();
-                List<BatchableStatement<?>> rows2 = new ArrayList<>(outcome.evidence.size() + 1);
-                outcome.evidence.forEach((slot, h) -> rows2.add(evidenceRow(p, slot, h, now)));
-                rows2.add(Listings.listingRow(p, record, now, policy, causeBefore != null));
-                return p.session.executeAsync(p.write(rows2)).toCompletableFuture()
-                    .thenCompose(x -> outcome.listed ? listings.announceListed(p, record) : CompletableFuture.completedFuture(null))
-                    .thenApply(x -> record.offender());
-            }).toCompletableFuture();
+        return listings.read(p, key).thenCompose(record -> {
+            if (!record.isEmpty()) {
+                return write(p, record, hits, null);
+            }
+            TrapHit claim = hits.stream().min(java.util.Comparator.comparing(TrapHit::at).thenComparing(TrapHit::id)).orElseThrow();
+            Instant now = clock.instant();
+            int ttl = Math.max(1, Statements.ttlSeconds(now, claim.at().plus(policy.historyLifetime())));
+            return p.session.executeAsync(p.conditional(p.claimFirst.bind(key, claim.at(), claim.id(), claim.client(), claim.trap(), claim.helo(),
+                    claim.mailFrom(), claim.node(), ttl)))
+                .thenCompose(rs -> {
+                    boolean applied = rs.wasApplied();
+                    com.datastax.oss.driver.api.core.cql.Row row = rs.one();
+                    String claimedBy = applied || row == null ? claim.id() : row.getString("hit_id");
+                    if (claimedBy == null || hits.stream().anyMatch(h -> h.id().equals(claimedBy))) {
+                        return write(p, record, hits, null); // ours (now, or by an earlier attempt of this hit)
+                    }
+                    TrapHit theirs = new TrapHit(claimedBy, key, row.getString("hit_client") == null ? key : row.getString("hit_client"),
+                        row.getInstant("hit_at"), row.getString("hit_trap") == null ? "" : row.getString("hit_trap"), row.getString("hit_helo"),
+                        row.getString("hit_mail_from"), row.getString("hit_node"));
+                    return afterClaimer(p, key, CLAIM_READS).thenCompose(r -> r.isEmpty() && theirs.at() != null
+                        ? write(p, r, hits, theirs) // the claimer's write is late: its first hit is added as it will add it
+                        : write(p, r, hits, null));
+                });
+        }).toCompletableFuture();
+    }
+
+    /** The key's record once the claimer's write has landed (not empty), or still empty after {@code reads} reads. */
+    private CompletionStage<ClientRecord> afterClaimer(Statements p, String key, int reads) {
+        return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(CLAIM_PAUSE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS))
+            .thenCompose(x -> listings.read(p, key))
+            .thenCompose(r -> !r.isEmpty() || reads <= 1 ? CompletableFuture.completedFuture(r) : afterClaimer(p, key, reads - 1));
+    }
+
+    /**
+     * Adds {@code hits} to {@code record} (after the claimer's first hit {@code claimersFirst}, when its write has not
+     * landed: added exactly as the claimer adds it to the same empty record), writes the evidence won and the listing in one
+     * single-partition batch, and announces a listing that began.
+     */
+    private CompletableFuture<Offender> write(Statements p, ClientRecord record, List<TrapHit> hits, TrapHit claimersFirst) {
+        String key = record.key;
+        String causeBefore = record.cause;
+        ClientRecord.Outcome outcome = record.record(claimersFirst == null ? List.of() : List.of(claimersFirst), policy);
+        ClientRecord.Outcome own = record.record(hits, policy);
+        outcome.evidence.putAll(own.evidence);
+        outcome.listed |= own.listed;
+        outcome.forgiven += own.forgiven;
+        if (outcome.forgiven > 0) {
+            LOGGER.info("Offender {}: {} hit(s) made before their node knew of its forgive ignored", key, outcome.forgiven);
+        }
+        if (outcome.evidence.isEmpty()) {
+            return CompletableFuture.completedFuture(record.offender()); // replays or forgiven: nothing new
+        }
+        Instant now = clock.instant();
+        List<BatchableStatement<?>> rows = new ArrayList<>(outcome.evidence.size() + 1);
+        outcome.evidence.forEach((slot, h) -> rows.add(evidenceRow(p, slot, h, now)));
+        rows.add(Listings.listingRow(p, record, now, policy, causeBefore != null));
+        return p.session.executeAsync(p.write(rows)).toCompletableFuture()
+            .thenCompose(x -> outcome.listed ? listings.announceListed(p, record) : CompletableFuture.completedFuture(null))
+            .thenApply(x -> record.offender());
     }
 
     private BoundStatement evidenceRow(Statements p, int slot, TrapHit h, Instant now) {

@@ -81,6 +81,41 @@ class OffenderModelTest {
         return store.recordAll(List.of(hits)).toCompletableFuture().join();
     }
 
+    /**
+     * First hits of the same fresh clients on two nodes at the same moment (each node's read finds nothing stored): both
+     * hits are counted and kept as evidence, the listing is one of the two first hits' (the node that lost the key's claim
+     * adds its hit on top of the claimer's), whatever order the writes land in.
+     */
+    @Test
+    void twoFirstHitsOfOneClientOnTwoNodesAtOnceAreBothCounted() {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        List<TrapHit> onA = new ArrayList<>();
+        List<TrapHit> onB = new ArrayList<>();
+        for (int i = 1; i <= 200; i++) {
+            String key = "198.51.102." + i;
+            onA.add(hit(key, "first-a-" + i, now.minusMillis(i % 3), "node-a"));
+            onB.add(hit(key, "first-b-" + i, now.minusMillis(i % 2), "node-b"));
+        }
+        var a = nodeA.recordAll(onA).toCompletableFuture();
+        var b = nodeB.recordAll(onB).toCompletableFuture();
+        a.join();
+        b.join();
+        for (int i = 0; i < onA.size(); i++) {
+            String key = onA.get(i).ip();
+            Row r = listing(key);
+            assertThat(r.getInt("hit_count")).as("hits of " + key + " counted").isEqualTo(2);
+            assertThat(r.getInt("offences")).as(key).isEqualTo(1);
+            assertThat(r.getInstant("expires_at")).as("listing of " + key)
+                .isIn(onA.get(i).at().plus(POLICY.lifetime()), onB.get(i).at().plus(POLICY.lifetime()));
+            assertThat(admin.offender(key).toCompletableFuture().join().orElseThrow().evidence()).extracting(TrapHit::id).as("evidence of " + key)
+                .containsExactlyInAnyOrder(onA.get(i).id(), onB.get(i).id());
+        }
+        // replays on either node count nothing again
+        nodeB.recordAll(onA).toCompletableFuture().join();
+        nodeA.recordAll(onB).toCompletableFuture().join();
+        assertThat(onA).allSatisfy(h -> assertThat(listing(h.ip()).getInt("hit_count")).isEqualTo(2));
+    }
+
     @Test
     void anEscalatedListingIsNeverShortenedByALaterHitOnAnotherNodeNorByReplays() {
         String key = "198.51.100.1";
@@ -166,8 +201,10 @@ class OffenderModelTest {
             nodeA.recordAll(hits).toCompletableFuture().join();
         }
         assertThat(listing(heavy).getInt("hit_count")).isEqualTo(200_000);
-        long rows = SharedCassandra.cql().execute("SELECT count(*) AS n FROM " + KS + ".offenders WHERE ip = ?", heavy).one().getLong("n");
+        long rows = SharedCassandra.cql().execute("SELECT count(*) AS n FROM " + KS + ".offenders WHERE ip = ? AND slot >= 0", heavy).one().getLong("n");
         assertThat(rows).as("evidence rows of the partition").isLessThanOrEqualTo(16);
+        long all = SharedCassandra.cql().execute("SELECT count(*) AS n FROM " + KS + ".offenders WHERE ip = ?", heavy).one().getLong("n");
+        assertThat(all).as("rows of the partition: the evidence and the first hit's claim").isEqualTo(rows + 1);
 
         long[] heavyNanos = new long[30];
         long[] freshNanos = new long[30];

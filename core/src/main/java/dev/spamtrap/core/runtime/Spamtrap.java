@@ -346,11 +346,21 @@ public final class Spamtrap implements AutoCloseable {
      * spool and then stored by the recorder's threads.
      */
     public void recordHit(TrapHit hit) {
-        // Safe on the event loop: a map merge and a queue add; the view (whose tables rehash under a lock) and the log
-        // line are the recorder's threads' business.
+        recordHit(hit, Runnable::run);
+    }
+
+    /**
+     * As {@link #recordHit(TrapHit)}, the client listed locally at once, but the hit handed to the recorder through
+     * {@code handOver}: an SMTP hook passes its connection's event loop, so that the recorder's thread is woken only
+     * once the reply has been written.
+     */
+    public void recordHit(TrapHit hit, java.util.concurrent.Executor handOver) {
+        // Safe on the event loop: a map merge; the queue add (which wakes the spool thread), the view (whose tables rehash
+        // under a lock) and the log line are left to handOver and the recorder's threads.
         Integer generation = generations.get(hit.ip());
         unconfirmed.merge(hit.ip(), new Pending(hit.at().plus(config.policy().lifetime()), 1), Pending::plus);
-        recorder.submit(generation == null ? hit : hit.withGeneration(generation));
+        TrapHit stamped = generation == null ? hit : hit.withGeneration(generation);
+        handOver.execute(() -> recorder.submit(stamped));
     }
 
     /**

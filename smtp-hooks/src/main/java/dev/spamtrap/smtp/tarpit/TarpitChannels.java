@@ -17,7 +17,7 @@ import java.util.Optional;
  * connection's pipeline. If a later James renames the field, tarpitting is unavailable and offenders are
  * refused at once instead (logged once).
  */
-final class TarpitChannels {
+public final class TarpitChannels {
     private static final Logger LOGGER = LoggerFactory.getLogger(TarpitChannels.class);
     private static final Field CHANNEL = channelField();
     private static volatile boolean warned;
@@ -36,7 +36,7 @@ final class TarpitChannels {
         }
     }
 
-    static Optional<Channel> of(ProtocolSession session) {
+    public static Optional<Channel> of(ProtocolSession session) {
         if (CHANNEL == null || !(session instanceof ProtocolSessionImpl)) {
             return Optional.empty();
         }

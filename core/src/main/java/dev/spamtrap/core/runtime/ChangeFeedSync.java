@@ -164,7 +164,7 @@ final class ChangeFeedSync {
         // Streamed page by page into the packed view: no list of a million records on the heap.
         Instant now = clock.instant();
         Map<String, Integer> generations = new HashMap<>();
-        long rows = store.forEachListing(l -> {
+        long rows = store.forEachViewListing(l -> {
             if (l.isActiveAt(now)) {
                 fresh.put(l.offender());
             }

@@ -427,7 +427,17 @@ public final class CassandraOffenderStore implements OffenderStore {
 
     @Override
     public CompletionStage<List<Change>> changesAfter(FeedSource source, long seq) {
-        return ready().thenCompose(p -> Feed.after(p, source, seq, problems));
+        return ready().thenCompose(p -> Feed.after(p, source, seq, problems).thenApply(changes -> {
+            if (!source.equals(feed.source())) {
+                // another writer's listing that began: if this node just wrote a first listing of the same key, it recounts
+                for (Change c : changes) {
+                    if (Change.LISTED.equals(c.kind())) {
+                        recording.listedElsewhere(p, c.key());
+                    }
+                }
+            }
+            return changes;
+        }));
     }
 
     // ---- traps and allowlist ----

@@ -71,63 +71,106 @@ final class HitRecording {
         });
     }
 
-    /** Re-reads of a lost claim's key while waiting for the claimer's write to land, and the pause between them. */
-    static final int CLAIM_READS = 20;
-    static final long CLAIM_PAUSE_MILLIS = 25;
+    /** How long this node remembers the first listings it wrote, for a concurrent one made elsewhere to be noticed. */
+    static final java.time.Duration FIRST_WRITES_KEPT = java.time.Duration.ofMinutes(5);
+
+    /** A first listing this node wrote (its read found nothing under the key): the hits it wrote, and whether another first write met it. */
+    private static final class FirstWrite {
+        final long startedNanos = System.nanoTime();
+        final List<TrapHit> hits = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile int inFlight;
+        volatile boolean conflict;
+    }
+
+    private final Map<String, FirstWrite> firstWrites = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentLinkedQueue<Map.Entry<String, FirstWrite>> firstWritesByAge =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
-     * One client's hits: read its record, add them, write what changed, announce a listing that began. When nothing is
-     * stored under the key, the first hit claims it ({@link Schema#CLAIM_SLOT}, one lightweight transaction per new key):
-     * a node that loses the claim to another node's first hit waits for that node's write and adds its hits on top, so
-     * both are counted whatever the clocks say.
+     * One client's hits: read its record, add them, write what changed, announce a listing that began. A write made on a
+     * record with nothing stored (a first hit) is remembered for a while: if another node's first listing of the same key
+     * shows up on the feed ({@link #listedElsewhere}), or another group of this node wrote one at the same time, both
+     * writes may have taken the same evidence slot and counted one hit each, so this node's hits are recorded again on top
+     * of what is stored: a hit found in the evidence counts nothing, a lost one counts once.
      */
     private CompletableFuture<Offender> recordClient(Statements p, String key, List<TrapHit> hits) {
         return listings.read(p, key).thenCompose(record -> {
             if (!record.isEmpty()) {
-                return write(p, record, hits, null);
+                return write(p, record, hits);
             }
-            TrapHit claim = hits.stream().min(java.util.Comparator.comparing(TrapHit::at).thenComparing(TrapHit::id)).orElseThrow();
-            Instant now = clock.instant();
-            int ttl = Math.max(1, Statements.ttlSeconds(now, claim.at().plus(policy.historyLifetime())));
-            return p.session.executeAsync(p.conditional(p.claimFirst.bind(key, claim.at(), claim.id(), claim.client(), claim.trap(), claim.helo(),
-                    claim.mailFrom(), claim.node(), ttl)))
-                .thenCompose(rs -> {
-                    boolean applied = rs.wasApplied();
-                    com.datastax.oss.driver.api.core.cql.Row row = rs.one();
-                    String claimedBy = applied || row == null ? claim.id() : row.getString("hit_id");
-                    if (claimedBy == null || hits.stream().anyMatch(h -> h.id().equals(claimedBy))) {
-                        return write(p, record, hits, null); // ours (now, or by an earlier attempt of this hit)
-                    }
-                    TrapHit theirs = new TrapHit(claimedBy, key, row.getString("hit_client") == null ? key : row.getString("hit_client"),
-                        row.getInstant("hit_at"), row.getString("hit_trap") == null ? "" : row.getString("hit_trap"), row.getString("hit_helo"),
-                        row.getString("hit_mail_from"), row.getString("hit_node"));
-                    return afterClaimer(p, key, CLAIM_READS).thenCompose(r -> r.isEmpty() && theirs.at() != null
-                        ? write(p, r, hits, theirs) // the claimer's write is late: its first hit is added as it will add it
-                        : write(p, r, hits, null));
-                });
+            FirstWrite mine = firstWrite(key, hits);
+            return write(p, record, hits).whenComplete((o, e) -> {
+                boolean recheck;
+                synchronized (mine) {
+                    mine.inFlight--;
+                    recheck = mine.conflict && mine.inFlight == 0;
+                }
+                if (recheck) {
+                    recount(p, key, mine);
+                }
+            });
         }).toCompletableFuture();
     }
 
-    /** The key's record once the claimer's write has landed (not empty), or still empty after {@code reads} reads. */
-    private CompletionStage<ClientRecord> afterClaimer(Statements p, String key, int reads) {
-        return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(CLAIM_PAUSE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS))
-            .thenCompose(x -> listings.read(p, key))
-            .thenCompose(r -> !r.isEmpty() || reads <= 1 ? CompletableFuture.completedFuture(r) : afterClaimer(p, key, reads - 1));
+    private FirstWrite firstWrite(String key, List<TrapHit> hits) {
+        long now = System.nanoTime();
+        for (Map.Entry<String, FirstWrite> old = firstWritesByAge.peek(); old != null
+                && now - old.getValue().startedNanos > FIRST_WRITES_KEPT.toNanos(); old = firstWritesByAge.peek()) {
+            firstWritesByAge.poll();
+            firstWrites.remove(old.getKey(), old.getValue());
+        }
+        FirstWrite created = new FirstWrite();
+        FirstWrite mine = firstWrites.putIfAbsent(key, created);
+        if (mine == null) {
+            mine = created;
+            firstWritesByAge.add(Map.entry(key, created));
+        }
+        synchronized (mine) {
+            if (mine.inFlight > 0 || !mine.hits.isEmpty()) {
+                mine.conflict = true; // another group of this node found the key empty too
+            }
+            mine.inFlight++;
+            mine.hits.addAll(hits);
+        }
+        return mine;
     }
 
-    /**
-     * Adds {@code hits} to {@code record} (after the claimer's first hit {@code claimersFirst}, when its write has not
-     * landed: added exactly as the claimer adds it to the same empty record), writes the evidence won and the listing in one
-     * single-partition batch, and announces a listing that began.
-     */
-    private CompletableFuture<Offender> write(Statements p, ClientRecord record, List<TrapHit> hits, TrapHit claimersFirst) {
+    /** Another writer's feed announced a listing of {@code key} that began: if this node just wrote a first listing of it too, recount. */
+    void listedElsewhere(Statements p, String key) {
+        FirstWrite mine = firstWrites.get(key);
+        if (mine == null) {
+            return;
+        }
+        boolean recheck;
+        synchronized (mine) {
+            mine.conflict = true;
+            recheck = mine.inFlight == 0;
+        }
+        if (recheck) {
+            recount(p, key, mine);
+        }
+    }
+
+    /** Records this node's first hits of {@code key} again on what is stored now: only hits lost from the evidence count. */
+    private void recount(Statements p, String key, FirstWrite mine) {
+        List<TrapHit> hits = List.copyOf(mine.hits);
+        listings.read(p, key).thenCompose(record -> {
+            int before = record.hitCount;
+            return write(p, record, hits).thenApply(o -> o.hitCount() - before);
+        }).whenComplete((added, e) -> {
+            if (e != null) {
+                LOGGER.warn("Offender {}: recount after a first hit on another node at the same time failed: {}", key, e.toString());
+            } else if (added > 0) {
+                LOGGER.info("Offender {}: first hits on two nodes at the same time; {} hit(s) of this node counted again", key, added);
+            }
+        });
+    }
+
+    /** Adds {@code hits} to {@code record}, writes the evidence won and the listing in one single-partition batch, and announces a listing that began. */
+    private CompletableFuture<Offender> write(Statements p, ClientRecord record, List<TrapHit> hits) {
         String key = record.key;
         String causeBefore = record.cause;
-        ClientRecord.Outcome outcome = record.record(claimersFirst == null ? List.of() : List.of(claimersFirst), policy);
-        ClientRecord.Outcome own = record.record(hits, policy);
-        outcome.evidence.putAll(own.evidence);
-        outcome.listed |= own.listed;
-        outcome.forgiven += own.forgiven;
+        ClientRecord.Outcome outcome = record.record(hits, policy);
         if (outcome.forgiven > 0) {
             LOGGER.info("Offender {}: {} hit(s) made before their node knew of its forgive ignored", key, outcome.forgiven);
         }

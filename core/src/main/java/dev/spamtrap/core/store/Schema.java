@@ -65,11 +65,6 @@ final class Schema {
 
     /** Rows of evidence kept per offender key: the 16 newest hits counted (a new one takes an empty slot, else the oldest). */
     static final int EVIDENCE_SLOTS = 16;
-    /**
-     * The row a key's first hit claims with {@code IF NOT EXISTS} when nothing is stored under the key (its hit's columns,
-     * kept as long as that hit's evidence): two first hits on two nodes are then both counted. Never read as evidence.
-     */
-    static final int CLAIM_SLOT = -1;
 
     /**
      * The refusal of a keyspace written by the previous version (an {@code offenders} table keyed by address alone beside

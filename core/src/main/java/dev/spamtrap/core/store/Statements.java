@@ -32,7 +32,6 @@ final class Statements {
     final PreparedStatement writeEvidence;
     final PreparedStatement writeListing;
     final PreparedStatement writeForgiven;
-    final PreparedStatement claimFirst;
     final PreparedStatement readListings;
     final PreparedStatement readViewListings;
     final PreparedStatement readEvidence;
@@ -62,9 +61,6 @@ final class Statements {
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
         writeListing = s.prepare("INSERT INTO " + ks + ".offenders (ip, expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap, helo,"
             + " mail_from, node, reason, cause, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
-        // The first hit of a key with nothing stored claims it (a lightweight transaction on a row no plain write touches).
-        claimFirst = s.prepare("INSERT INTO " + ks + ".offenders (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo, hit_mail_from, hit_node)"
-            + " VALUES (?, " + Schema.CLAIM_SLOT + ", ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?");
         writeForgiven = s.prepare("INSERT INTO " + ks + ".offenders (ip, expires_at, listed_at, offences, hit_count, reason, cause, generation, forgiven_at)"
             + " VALUES (?, ?, ?, 0, 0, 'forgiven', ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
         readListings = s.prepare("SELECT DISTINCT ip, " + LISTING_COLUMNS + " FROM " + ks + ".offenders");
@@ -100,11 +96,6 @@ final class Statements {
     /** Rows as one request: a single row alone, more as an unlogged batch (a replay rewrites them all idempotently). */
     static Statement<?> oneRequest(List<? extends BatchableStatement<?>> rows) {
         return rows.size() == 1 ? rows.get(0) : BatchStatement.newInstance(DefaultBatchType.UNLOGGED, rows.toArray(new BatchableStatement[0]));
-    }
-
-    /** A conditional write: its Paxos round within the local datacenter, its commit at the write level. */
-    BoundStatement conditional(BoundStatement b) {
-        return b.setConsistencyLevel(writeLevel).setSerialConsistencyLevel(com.datastax.oss.driver.api.core.DefaultConsistencyLevel.LOCAL_SERIAL);
     }
 
     BoundStatement read(BoundStatement b) {

@@ -74,27 +74,52 @@ final class HitRecording {
     /** How long this node remembers the first listings it wrote, for a concurrent one made elsewhere to be noticed. */
     static final java.time.Duration FIRST_WRITES_KEPT = java.time.Duration.ofMinutes(5);
 
-    /** A first listing this node wrote (its read found nothing under the key): the hits it wrote, and whether another first write met it. */
+    /** A first listing this node wrote (its read found nothing under the key): the hits it wrote, and whether it is written yet. */
     private static final class FirstWrite {
         final long startedNanos = System.nanoTime();
-        final List<TrapHit> hits = new java.util.concurrent.CopyOnWriteArrayList<>();
-        volatile int inFlight;
-        volatile boolean conflict;
+        final List<TrapHit> hits;
+        boolean written;
+        boolean conflict;
+
+        FirstWrite(List<TrapHit> hits) {
+            this.hits = List.copyOf(hits);
+        }
     }
 
     private final Map<String, FirstWrite> firstWrites = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.ConcurrentLinkedQueue<Map.Entry<String, FirstWrite>> firstWritesByAge =
         new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Per key, the last of this node's writes to it: a key's groups (and recounts) run one after the other, never side by side. */
+    private final Map<String, CompletableFuture<Offender>> tails = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * One client's hits: read its record, add them, write what changed, announce a listing that began. A write made on a
-     * record with nothing stored (a first hit) is remembered for a while: if another node's first listing of the same key
-     * shows up on the feed ({@link #listedElsewhere}), or another group of this node wrote one at the same time, both
-     * writes may have taken the same evidence slot and counted one hit each, so this node's hits are recorded again on top
-     * of what is stored: a hit found in the evidence counts nothing, a lost one counts once.
+     * Runs {@code step} once this node's previous step on {@code key} has finished (each reads what the one before wrote),
+     * so two groups of one client in flight at once never compute from the same read.
+     */
+    private CompletableFuture<Offender> serially(String key, java.util.function.Supplier<CompletableFuture<Offender>> step) {
+        CompletableFuture<Offender> mine = new CompletableFuture<>();
+        CompletableFuture<Offender> before = tails.put(key, mine);
+        CompletableFuture<Object> start = before == null ? CompletableFuture.completedFuture(null) : before.handle((o, e) -> null);
+        start.thenCompose(x -> step.get()).whenComplete((o, e) -> {
+            tails.remove(key, mine);
+            if (e != null) {
+                mine.completeExceptionally(e);
+            } else {
+                mine.complete(o);
+            }
+        });
+        return mine;
+    }
+
+    /**
+     * One client's hits: read its record, add them, write what changed, announce a listing that began; after this node's
+     * previous group of the key. A write made on a record with nothing stored (a first hit) is remembered for a while: if
+     * another node's first listing of the same key shows up on the feed ({@link #listedElsewhere}), both writes may have
+     * taken the same evidence slot and counted one hit each, so this node's hits are recorded again on what is stored:
+     * a hit found in the evidence counts nothing, a lost one counts once.
      */
     private CompletableFuture<Offender> recordClient(Statements p, String key, List<TrapHit> hits) {
-        return listings.read(p, key).thenCompose(record -> {
+        return serially(key, () -> listings.read(p, key).thenCompose(record -> {
             if (!record.isEmpty()) {
                 return write(p, record, hits);
             }
@@ -102,14 +127,14 @@ final class HitRecording {
             return write(p, record, hits).whenComplete((o, e) -> {
                 boolean recheck;
                 synchronized (mine) {
-                    mine.inFlight--;
-                    recheck = mine.conflict && mine.inFlight == 0;
+                    mine.written = true;
+                    recheck = mine.conflict;
                 }
                 if (recheck) {
                     recount(p, key, mine);
                 }
             });
-        }).toCompletableFuture();
+        }).toCompletableFuture());
     }
 
     private FirstWrite firstWrite(String key, List<TrapHit> hits) {
@@ -119,19 +144,9 @@ final class HitRecording {
             firstWritesByAge.poll();
             firstWrites.remove(old.getKey(), old.getValue());
         }
-        FirstWrite created = new FirstWrite();
-        FirstWrite mine = firstWrites.putIfAbsent(key, created);
-        if (mine == null) {
-            mine = created;
-            firstWritesByAge.add(Map.entry(key, created));
-        }
-        synchronized (mine) {
-            if (mine.inFlight > 0 || !mine.hits.isEmpty()) {
-                mine.conflict = true; // another group of this node found the key empty too
-            }
-            mine.inFlight++;
-            mine.hits.addAll(hits);
-        }
+        FirstWrite mine = new FirstWrite(hits);
+        firstWrites.put(key, mine);
+        firstWritesByAge.add(Map.entry(key, mine));
         return mine;
     }
 
@@ -143,8 +158,8 @@ final class HitRecording {
         }
         boolean recheck;
         synchronized (mine) {
+            recheck = !mine.conflict && mine.written;
             mine.conflict = true;
-            recheck = mine.inFlight == 0;
         }
         if (recheck) {
             recount(p, key, mine);
@@ -153,15 +168,15 @@ final class HitRecording {
 
     /** Records this node's first hits of {@code key} again on what is stored now: only hits lost from the evidence count. */
     private void recount(Statements p, String key, FirstWrite mine) {
-        List<TrapHit> hits = List.copyOf(mine.hits);
-        listings.read(p, key).thenCompose(record -> {
-            int before = record.hitCount;
-            return write(p, record, hits).thenApply(o -> o.hitCount() - before);
-        }).whenComplete((added, e) -> {
+        int[] before = new int[1];
+        serially(key, () -> listings.read(p, key).thenCompose(record -> {
+            before[0] = record.hitCount;
+            return write(p, record, mine.hits);
+        }).toCompletableFuture()).whenComplete((o, e) -> {
             if (e != null) {
                 LOGGER.warn("Offender {}: recount after a first hit on another node at the same time failed: {}", key, e.toString());
-            } else if (added > 0) {
-                LOGGER.info("Offender {}: first hits on two nodes at the same time; {} hit(s) of this node counted again", key, added);
+            } else if (o.hitCount() > before[0]) {
+                LOGGER.info("Offender {}: first hits on two nodes at the same time; {} hit(s) of this node counted again", key, o.hitCount() - before[0]);
             }
         });
     }

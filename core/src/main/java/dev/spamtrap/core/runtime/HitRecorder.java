@@ -354,7 +354,7 @@ final class HitRecorder implements AutoCloseable {
     static boolean isRefusal(Throwable e) {
         String root = StoreLink.rootMessage(e);
         for (String fault : new String[] {"Timeout", "Unavailable", "NoNodeAvailable", "AllNodesFailed", "Closed", "ConnectionInit",
-            "not connected", "Overloaded", "Bootstrapping", "CASWriteUnknown"}) {
+            "not connected", "Overloaded", "Bootstrapping"}) {
             if (root.contains(fault)) {
                 return false;
             }

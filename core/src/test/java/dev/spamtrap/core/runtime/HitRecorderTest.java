@@ -312,18 +312,4 @@ class HitRecorderTest {
             recorder.close();
         }
     }
-
-    /** The driver's exception for a lightweight transaction whose outcome is unknown (the first-hit claim), by its name. */
-    static final class CASWriteUnknownException extends RuntimeException {
-        CASWriteUnknownException(String message) {
-            super(message);
-        }
-    }
-
-    @Test
-    void aClaimWhoseOutcomeIsUnknownIsAFaultNeverPoison() {
-        assertThat(HitRecorder.isRefusal(new java.util.concurrent.CompletionException(
-            new CASWriteUnknownException("CAS operation result is unknown - proposal was not accepted by a quorum. (1 / 2)")))).isFalse();
-        assertThat(HitRecorder.isRefusal(new IllegalArgumentException("Invalid unset value for column cause"))).isTrue();
-    }
 }

@@ -236,9 +236,12 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
                 if (session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Connection).isEmpty()) {
                     // the connection's first trap: its one hit (later traps on this connection are the same offence)
                     session.setAttachment(SpamtrapSessionKeys.TRAPPED, trapAddress, State.Connection);
+                    // listed locally now; the recorder's and the event writer's threads are woken once the reply is written
+                    java.util.concurrent.Executor afterReply = AfterReply.of(session);
                     spamtrap.recordHit(new TrapHit(spamtrap.config().nodeName() + "/" + session.getSessionID(), spamtrap.offenderKey(client),
-                        ip, spamtrap.clock().instant(), trapAddress, helo, mailFrom, spamtrap.config().nodeName()));
-                    events.hit(ip, rcpt.asString(), trap.get().kind().name(), helo, mailFrom);
+                        ip, spamtrap.clock().instant(), trapAddress, helo, mailFrom, spamtrap.config().nodeName()), afterReply);
+                    String trapKind = trap.get().kind().name();
+                    afterReply.execute(() -> events.hit(ip, rcpt.asString(), trapKind, helo, mailFrom));
                 }
                 return outsidersReply(rcpt, served);
         }

@@ -137,6 +137,9 @@ final class ChangeFeedSync {
         }
         try {
             long now = clock.millis();
+            if (lastListsMillis == 0) {
+                reloadLists(); // first: the recorder replays nothing before it knows the shared allowlist
+            }
             if (!loaded || now - lastFullMillis >= fullInterval.toMillis() || now - lastSyncMillis > MAX_FEED_GAP.toMillis()) {
                 fullLoad();
             }
@@ -165,7 +168,7 @@ final class ChangeFeedSync {
         // Streamed page by page into the packed view: no list of a million records on the heap.
         Instant now = clock.instant();
         Map<String, Integer> generations = new HashMap<>();
-        long rows = store.forEachListing(l -> {
+        long rows = store.forEachViewListing(l -> {
             if (l.isActiveAt(now)) {
                 fresh.put(l.offender());
             }

@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *     stored at once, and moves the checkpoint past each batch, in spool order, once it and those before it are
  *     stored. While the store is down nothing moves; the hits are retried every {@code retry.interval}.</li>
  * </ol>
+ * Spooled hits are stored only once the shared allowlist has been read, and a hit whose offender key shares an address
+ * with an allowlisted range (added after the hit was spooled) is confirmed without being stored: it lists nobody.
  * {@link #close} spools whatever is still queued before stopping.
  */
 final class HitRecorder implements AutoCloseable {
@@ -60,9 +62,34 @@ final class HitRecorder implements AutoCloseable {
     private long failedAt = -1;
     private int failedAttempts;
     private final AtomicLong skipped = new AtomicLong();
+    private final AtomicLong allowlistedHits = new AtomicLong();
+    private final Allowlisted allowlisted;
+
+    /** The allowlist as the replay sees it (it may have grown since a hit was spooled). */
+    interface Allowlisted {
+        /** Whether the shared allowlist has been read from the store at least once: until then nothing is replayed. */
+        boolean known();
+
+        /** Whether an offender key shares an address with an allowlisted range. */
+        boolean covers(String key);
+
+        /** Everything allowed, always known (tests). */
+        Allowlisted NONE = new Allowlisted() {
+            @Override
+            public boolean known() {
+                return true;
+            }
+
+            @Override
+            public boolean covers(String key) {
+                return false;
+            }
+        };
+    }
 
     HitRecorder(HitSpool spool, OffenderStore store, StoreLink link, Listeners listeners, java.util.function.Consumer<Offender> confirmed,
-                int batchSize, Duration retry, Duration storeWait) {
+                Allowlisted allowlisted, int batchSize, Duration retry, Duration storeWait) {
+        this.allowlisted = allowlisted;
         this.spool = spool;
         this.store = store;
         this.link = link;
@@ -95,6 +122,11 @@ final class HitRecorder implements AutoCloseable {
     /** Hits stored since start. */
     long stored() {
         return stored.get();
+    }
+
+    /** Spooled hits confirmed without being stored since start: their key was allowlisted meanwhile. */
+    long allowlisted() {
+        return allowlistedHits.get();
     }
 
     private void writeLoop() {
@@ -130,13 +162,37 @@ final class HitRecorder implements AutoCloseable {
         final long end;
         final int hits;
         final long startedNanos = System.nanoTime();
+        /** Hits of the batch not stored: their key is allowlisted. */
+        final List<TrapHit> spared;
         final CompletableFuture<List<Offender>> done;
 
-        InFlight(long end, int hits, CompletableFuture<List<Offender>> done) {
+        InFlight(long end, int hits, List<TrapHit> spared, CompletableFuture<List<Offender>> done) {
             this.end = end;
             this.hits = hits;
+            this.spared = spared;
             this.done = done;
         }
+    }
+
+    /** The hits whose key the allowlist covers now (never stored), taken out of {@code hits}. */
+    private List<TrapHit> takeSpared(List<TrapHit> hits) {
+        List<TrapHit> spared = new ArrayList<>(0);
+        hits.removeIf(h -> {
+            boolean covered = allowlisted.covers(h.ip());
+            if (covered) {
+                spared.add(h);
+            }
+            return covered;
+        });
+        return spared;
+    }
+
+    /** A spooled hit not stored because its key is allowlisted: logged, counted, and its local listing counted down. */
+    private void confirmSpared(TrapHit hit) {
+        allowlistedHits.incrementAndGet();
+        LOGGER.info("Spamtrap hit of client {} (trap <{}>) not stored: {} is allowlisted since the hit was spooled", hit.client(), hit.trap(),
+            hit.ip());
+        confirmed.accept(new Offender(hit.ip(), hit.at(), hit.at(), 0, hit.trap(), hit.helo(), hit.mailFrom(), hit.node(), java.time.Instant.EPOCH));
     }
 
     /**
@@ -152,6 +208,7 @@ final class HitRecorder implements AutoCloseable {
                 // 1. confirm the finished head of the line
                 long confirmTo = -1;
                 int confirmedHits = 0;
+                int storedHits = 0;
                 List<InFlight> finished = new ArrayList<>();
                 String failure = null;
                 while (!inFlight.isEmpty()) {
@@ -170,18 +227,20 @@ final class HitRecorder implements AutoCloseable {
                     finished.add(head);
                     confirmTo = head.end;
                     confirmedHits += head.hits;
+                    storedHits += head.hits - head.spared.size();
                 }
                 if (confirmTo >= 0) {
                     if (spool.confirm(confirmTo, confirmedHits)) {
                         readFrom = 0; // the file was emptied: nothing was in flight beyond it
                     }
-                    stored.addAndGet(confirmedHits);
+                    stored.addAndGet(storedHits);
                     link.up();
                     for (InFlight b : finished) {
                         for (Offender o : b.done.join()) {
                             confirmed.accept(o);
                             listeners.recorded(o);
                         }
+                        b.spared.forEach(this::confirmSpared);
                     }
                     progressed = true;
                 }
@@ -203,10 +262,12 @@ final class HitRecorder implements AutoCloseable {
                 }
                 // 2. start the next batch while there is room
                 int room = Math.min(batchSize, HITS_IN_FLIGHT - inFlight.stream().mapToInt(b -> b.hits).sum());
-                if ((inFlight.isEmpty() || room >= Math.min(batchSize, CLIENTS_PER_GROUP)) && link.ensure()) {
+                if ((inFlight.isEmpty() || room >= Math.min(batchSize, CLIENTS_PER_GROUP)) && link.ensure() && allowlisted.known()) {
                     HitSpool.Batch batch = spool.read(readFrom, Math.max(1, room));
                     if (batch.end > readFrom || !batch.hits.isEmpty()) {
-                        inFlight.add(new InFlight(batch.end, batch.hits.size(), store(batch.hits)));
+                        List<TrapHit> hits = new ArrayList<>(batch.hits);
+                        List<TrapHit> spared = takeSpared(hits);
+                        inFlight.add(new InFlight(batch.end, batch.hits.size(), spared, store(hits)));
                         readFrom = batch.end;
                         progressed = true;
                     }
@@ -235,8 +296,10 @@ final class HitRecorder implements AutoCloseable {
         if (batch.hits.isEmpty()) {
             return false;
         }
-        List<CompletableFuture<List<Offender>>> each = new ArrayList<>(batch.hits.size());
-        for (TrapHit hit : batch.hits) {
+        List<TrapHit> hits = new ArrayList<>(batch.hits);
+        List<TrapHit> spared = takeSpared(hits);
+        List<CompletableFuture<List<Offender>>> each = new ArrayList<>(hits.size());
+        for (TrapHit hit : hits) {
             each.add(storeGroup(List.of(hit)));
         }
         try {
@@ -270,7 +333,7 @@ final class HitRecorder implements AutoCloseable {
             String why = StoreLink.rootMessage(f.handle((o, e) -> e).join());
             skipped.incrementAndGet();
             LOGGER.error("Spamtrap hit skipped after {} failed attempts of its batch ({}) while the store answers other requests: {} ({})",
-                ATTEMPTS_BEFORE_ISOLATION, failure, batch.hits.get(i), why);
+                ATTEMPTS_BEFORE_ISOLATION, failure, hits.get(i), why);
         }
         if (spool.confirm(batch.end, batch.hits.size())) {
             readFrom = 0;
@@ -283,6 +346,7 @@ final class HitRecorder implements AutoCloseable {
             confirmed.accept(o);
             listeners.recorded(o);
         }
+        spared.forEach(this::confirmSpared);
         return true;
     }
 

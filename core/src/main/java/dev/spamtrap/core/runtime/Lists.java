@@ -23,6 +23,7 @@ final class Lists {
     private volatile Allowlist fileAllowlist;
     private volatile Allowlist storeAllowlist = Allowlist.EMPTY;
     private volatile Allowlist allowlist;
+    private volatile boolean storeAllowlistRead;
 
     Lists(TrapList fileTraps, Allowlist fileAllowlist) {
         this.fileTraps = fileTraps;
@@ -73,6 +74,21 @@ final class Lists {
         }
         storeAllowlist = new Allowlist(ranges);
         allowlist = Allowlist.merge(fileAllowlist, storeAllowlist);
+        storeAllowlistRead = true;
+    }
+
+    /** Whether the store's allowlist table has been read at least once. */
+    boolean storeAllowlistRead() {
+        return storeAllowlistRead;
+    }
+
+    /** Whether an offender key (an address or prefix) shares an address with an allowlisted range; false for no key. */
+    boolean overlapsAllowlist(String key) {
+        try {
+            return overlapsAllowlist(CidrRange.parse(key));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** Whether a range overlaps any allowlisted range (prefix escalation must never cover one). */

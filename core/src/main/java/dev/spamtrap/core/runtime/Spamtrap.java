@@ -19,11 +19,7 @@ import dev.spamtrap.core.trap.TrapListParser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -118,7 +114,17 @@ public final class Spamtrap implements AutoCloseable {
             throw ConfigException.atKey(config.source().toString(), "spool.directory", e.getMessage());
         }
         Duration storeWait = config.cassandra().requestTimeout().multipliedBy(3);
-        this.recorder = new HitRecorder(spool, store, link, listeners, this::confirmed, config.spoolBatchSize(), config.retryInterval(), storeWait);
+        this.recorder = new HitRecorder(spool, store, link, listeners, this::confirmed, new HitRecorder.Allowlisted() {
+            @Override
+            public boolean known() {
+                return lists.storeAllowlistRead();
+            }
+
+            @Override
+            public boolean covers(String key) {
+                return lists.overlapsAllowlist(key);
+            }
+        }, config.spoolBatchSize(), config.retryInterval(), storeWait);
         this.sync = new ChangeFeedSync(store, link, lists, files, new ChangeFeedSync.ViewHolder() {
             @Override
             public OffenderView current() {
@@ -198,7 +204,6 @@ public final class Spamtrap implements AutoCloseable {
         LOGGER.info("Spamtrap node '{}' starting: {} trap entries from file, {} allowlisted ranges from file, offender lifetime {} (max {})",
             config.nodeName(), lists.fileTraps().size(), lists.fileAllowlist().ranges().size(), config.policy().lifetime(),
             config.policy().maxLifetime());
-        migrateOldSpool();
         loadSpoolIntoView();
         recorder.start();
         var first = scheduler.submit(sync::tick);
@@ -250,31 +255,6 @@ public final class Spamtrap implements AutoCloseable {
         }
         LOGGER.info("Spamtrap spool {}: {} hit(s) of {} client(s) waiting for the store, listed locally", spool.file(), spooled.size(),
             byKey.size());
-    }
-
-    /** Hits spooled by an older version (pending-hits.log) move into the new spool once. */
-    private void migrateOldSpool() {
-        Path old = config.spoolDirectory().resolve("pending-hits.log");
-        if (!Files.exists(old)) {
-            return;
-        }
-        try {
-            List<TrapHit> hits = new ArrayList<>();
-            for (String line : Files.readAllLines(old, StandardCharsets.UTF_8)) {
-                try {
-                    if (!line.isBlank()) {
-                        hits.add(HitSpool.decode(line));
-                    }
-                } catch (RuntimeException e) {
-                    LOGGER.error("{}: unreadable hit skipped: {}", old, e.getMessage());
-                }
-            }
-            spool.append(hits);
-            Files.delete(old);
-            LOGGER.info("Moved {} hit(s) from {} into {}", hits.size(), old, spool.file());
-        } catch (IOException e) {
-            LOGGER.error("Cannot migrate {}: {}", old, e.getMessage());
-        }
     }
 
     // ---- queries: lock-free, safe on an SMTP event loop ----
@@ -387,11 +367,21 @@ public final class Spamtrap implements AutoCloseable {
      * spool and then stored by the recorder's threads.
      */
     public void recordHit(TrapHit hit) {
-        // Safe on the event loop: a map merge and a queue add; the view (whose tables rehash under a lock) and the log
-        // line are the recorder's threads' business.
+        recordHit(hit, Runnable::run);
+    }
+
+    /**
+     * As {@link #recordHit(TrapHit)}, the client listed locally at once, but the hit handed to the recorder through
+     * {@code handOver}: an SMTP hook passes its connection's event loop, so that the recorder's thread is woken only
+     * once the reply has been written.
+     */
+    public void recordHit(TrapHit hit, java.util.concurrent.Executor handOver) {
+        // Safe on the event loop: a map merge; the queue add (which wakes the spool thread), the view (whose tables rehash
+        // under a lock) and the log line are left to handOver and the recorder's threads.
         Integer generation = generations.get(hit.ip());
         unconfirmed.merge(hit.ip(), new Pending(hit.at().plus(config.policy().lifetime()), 1), Pending::plus);
-        recorder.submit(generation == null ? hit : hit.withGeneration(generation));
+        TrapHit stamped = generation == null ? hit : hit.withGeneration(generation);
+        handOver.execute(() -> recorder.submit(stamped));
     }
 
     /**

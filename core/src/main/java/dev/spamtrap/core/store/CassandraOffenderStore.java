@@ -11,6 +11,7 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
 import dev.spamtrap.core.net.CidrRange;
+import dev.spamtrap.core.offender.Cause;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.offender.TrapHit;
@@ -239,6 +240,89 @@ public final class CassandraOffenderStore implements OffenderStore {
         return ready().thenCompose(p -> eachListing(p, visitor));
     }
 
+    /** Token ranges per replica's range read at once by the view's full load, and how many queries run at a time. */
+    static final int VIEW_SPLITS = 4;
+    static final int VIEW_LANES = 4;
+
+    /**
+     * The view's full load: the ring's token ranges (each node's split in {@link #VIEW_SPLITS}) read in {@link #VIEW_LANES}
+     * parallel lanes, only the columns the view needs; one query over the whole table when the driver knows no token map.
+     * Visits are serialised (one thread at a time).
+     */
+    @Override
+    public CompletionStage<Long> forEachViewListing(java.util.function.Consumer<Listing> visitor) {
+        return ready().thenCompose(p -> {
+            java.util.concurrent.atomic.AtomicLong rows = new java.util.concurrent.atomic.AtomicLong();
+            Object turn = new Object();
+            java.util.function.Consumer<Row> each = row -> {
+                rows.incrementAndGet();
+                Listing l = viewListingOrNull(row);
+                if (l != null) {
+                    synchronized (turn) {
+                        visitor.accept(l);
+                    }
+                }
+            };
+            List<BoundStatement> queries = new ArrayList<>();
+            p.session.getMetadata().getTokenMap().ifPresent(tokens -> {
+                for (com.datastax.oss.driver.api.core.metadata.token.TokenRange range : tokens.getTokenRanges()) {
+                    for (com.datastax.oss.driver.api.core.metadata.token.TokenRange split : range.splitEvenly(VIEW_SPLITS)) {
+                        for (com.datastax.oss.driver.api.core.metadata.token.TokenRange part : split.unwrap()) {
+                            queries.add(p.read(p.readViewListings.bind().setToken(0, part.getStart()).setToken(1, part.getEnd())));
+                        }
+                    }
+                }
+            });
+            if (queries.isEmpty()) {
+                return eachListing(p, visitor);
+            }
+            java.util.concurrent.ConcurrentLinkedQueue<BoundStatement> todo = new java.util.concurrent.ConcurrentLinkedQueue<>(queries);
+            List<CompletableFuture<Void>> lanes = new ArrayList<>();
+            for (int i = 0; i < VIEW_LANES; i++) {
+                lanes.add(lane(p, todo, each));
+            }
+            return CompletableFuture.allOf(lanes.toArray(new CompletableFuture[0])).thenApply(x -> rows.get());
+        });
+    }
+
+    /** Runs the queries left in {@code todo} one after the other, each to its last page. */
+    private CompletableFuture<Void> lane(Statements p, java.util.Queue<BoundStatement> todo, java.util.function.Consumer<Row> each) {
+        BoundStatement next = todo.poll();
+        if (next == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return p.session.executeAsync(next).thenCompose(rs -> Paging.eachRow(rs, each)).toCompletableFuture()
+            .thenCompose(x -> lane(p, todo, each));
+    }
+
+    /** A row of {@link Statements#readViewListings} as a listing (key, end, start as lastHit, reason and its cause, generation), or null as {@link #listingOrNull}. */
+    Listing viewListingOrNull(Row row) {
+        String ip = row.getString("ip");
+        if (ip == null || ip.isBlank()) {
+            problems.skip(Schema.OFFENDERS, "(no key)", "no ip");
+            return null;
+        }
+        Instant end = row.getInstant("expires_at");
+        String reason = row.getString("reason");
+        if (end == null) {
+            if (reason != null || row.getString("trap") != null || !row.isNull("hit_count")) {
+                problems.skip(Schema.OFFENDERS, ip, "no expires_at (insert rows with expires_at and a TTL)");
+            }
+            return null;
+        }
+        try {
+            CidrRange.parse(ip);
+        } catch (IllegalArgumentException e) {
+            problems.skip(Schema.OFFENDERS, ip, e.getMessage());
+            return null;
+        }
+        boolean forgiven = "forgiven".equals(reason);
+        int offences = row.isNull("offences") ? 0 : row.getInt("offences");
+        return new Listing(new Offender(ip, null, row.getInstant("last_hit"), 0, null, null, null, null, forgiven ? Instant.EPOCH : end,
+            Cause.fromStored(reason, offences)),
+            reason == null ? "trap" : reason, null, row.isNull("generation") ? 0 : row.getInt("generation"), null);
+    }
+
     /**
      * One page of listings (at most {@code size}, well-formed only) after {@code cursor} (null: the start). Completes with
      * the cursor that continues, or null at the end.
@@ -387,7 +471,17 @@ public final class CassandraOffenderStore implements OffenderStore {
 
     @Override
     public CompletionStage<List<Change>> changesAfter(FeedSource source, long seq) {
-        return ready().thenCompose(p -> Feed.after(p, source, seq, problems));
+        return ready().thenCompose(p -> Feed.after(p, source, seq, problems).thenApply(changes -> {
+            if (!source.equals(feed.source())) {
+                // another writer's listing that began: if this node just wrote a first listing of the same key, it recounts
+                for (Change c : changes) {
+                    if (Change.LISTED.equals(c.kind())) {
+                        recording.listedElsewhere(p, c.key());
+                    }
+                }
+            }
+            return changes;
+        }));
     }
 
     // ---- traps and allowlist ----

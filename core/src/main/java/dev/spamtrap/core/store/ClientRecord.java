@@ -87,6 +87,19 @@ final class ClientRecord {
         return this;
     }
 
+    /** Nothing stored under the key: no listing, no marker, no evidence. */
+    boolean isEmpty() {
+        if (expiresAt != null || reason != null || hitCount != 0 || generation != 0) {
+            return false;
+        }
+        for (String id : slotIds) {
+            if (id != null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     boolean isForgiven() {
         return "forgiven".equals(reason);
     }

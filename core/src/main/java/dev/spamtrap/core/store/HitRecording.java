@@ -71,28 +71,134 @@ final class HitRecording {
         });
     }
 
-    /** One client's hits: read its record, add them, write what changed, announce a listing that began. */
+    /** How long this node remembers the first listings it wrote, for a concurrent one made elsewhere to be noticed. */
+    static final java.time.Duration FIRST_WRITES_KEPT = java.time.Duration.ofMinutes(5);
+
+    /** A first listing this node wrote (its read found nothing under the key): the hits it wrote, and whether it is written yet. */
+    private static final class FirstWrite {
+        final long startedNanos = System.nanoTime();
+        final List<TrapHit> hits;
+        boolean written;
+        boolean conflict;
+
+        FirstWrite(List<TrapHit> hits) {
+            this.hits = List.copyOf(hits);
+        }
+    }
+
+    private final Map<String, FirstWrite> firstWrites = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentLinkedQueue<Map.Entry<String, FirstWrite>> firstWritesByAge =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Per key, the last of this node's writes to it: a key's groups (and recounts) run one after the other, never side by side. */
+    private final Map<String, CompletableFuture<Offender>> tails = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Runs {@code step} once this node's previous step on {@code key} has finished (each reads what the one before wrote),
+     * so two groups of one client in flight at once never compute from the same read.
+     */
+    private CompletableFuture<Offender> serially(String key, java.util.function.Supplier<CompletableFuture<Offender>> step) {
+        CompletableFuture<Offender> mine = new CompletableFuture<>();
+        CompletableFuture<Offender> before = tails.put(key, mine);
+        CompletableFuture<Object> start = before == null ? CompletableFuture.completedFuture(null) : before.handle((o, e) -> null);
+        start.thenCompose(x -> step.get()).whenComplete((o, e) -> {
+            tails.remove(key, mine);
+            if (e != null) {
+                mine.completeExceptionally(e);
+            } else {
+                mine.complete(o);
+            }
+        });
+        return mine;
+    }
+
+    /**
+     * One client's hits: read its record, add them, write what changed, announce a listing that began; after this node's
+     * previous group of the key. A write made on a record with nothing stored (a first hit) is remembered for a while: if
+     * another node's first listing of the same key shows up on the feed ({@link #listedElsewhere}), both writes may have
+     * taken the same evidence slot and counted one hit each, so this node's hits are recorded again on what is stored:
+     * a hit found in the evidence counts nothing, a lost one counts once.
+     */
     private CompletableFuture<Offender> recordClient(Statements p, String key, List<TrapHit> hits) {
-        return p.session.executeAsync(p.read(p.readClient.bind(key)))
-            .thenCompose(rs -> Paging.collect(CompletableFuture.completedFuture(rs), r -> r))
-            .thenCompose(rows -> {
-                ClientRecord record = ClientRecord.of(key, rows);
-                String causeBefore = record.cause;
-                ClientRecord.Outcome outcome = record.record(hits, policy);
-                if (outcome.forgiven > 0) {
-                    LOGGER.info("Offender {}: {} hit(s) made before their node knew of its forgive ignored", key, outcome.forgiven);
+        return serially(key, () -> listings.read(p, key).thenCompose(record -> {
+            if (!record.isEmpty()) {
+                return write(p, record, hits);
+            }
+            FirstWrite mine = firstWrite(key, hits);
+            return write(p, record, hits).whenComplete((o, e) -> {
+                boolean recheck;
+                synchronized (mine) {
+                    mine.written = true;
+                    recheck = mine.conflict;
                 }
-                if (outcome.evidence.isEmpty()) {
-                    return CompletableFuture.completedFuture(record.offender()); // replays or forgiven: nothing new
+                if (recheck) {
+                    recount(p, key, mine);
                 }
-                Instant now = clock.instant();
-                List<BatchableStatement<?>> rows2 = new ArrayList<>(outcome.evidence.size() + 1);
-                outcome.evidence.forEach((slot, h) -> rows2.add(evidenceRow(p, slot, h, now)));
-                rows2.add(Listings.listingRow(p, record, now, policy, causeBefore != null));
-                return p.session.executeAsync(p.write(rows2)).toCompletableFuture()
-                    .thenCompose(x -> outcome.listed ? listings.announceListed(p, record) : CompletableFuture.completedFuture(null))
-                    .thenApply(x -> record.offender());
-            }).toCompletableFuture();
+            });
+        }).toCompletableFuture());
+    }
+
+    private FirstWrite firstWrite(String key, List<TrapHit> hits) {
+        long now = System.nanoTime();
+        for (Map.Entry<String, FirstWrite> old = firstWritesByAge.peek(); old != null
+                && now - old.getValue().startedNanos > FIRST_WRITES_KEPT.toNanos(); old = firstWritesByAge.peek()) {
+            firstWritesByAge.poll();
+            firstWrites.remove(old.getKey(), old.getValue());
+        }
+        FirstWrite mine = new FirstWrite(hits);
+        firstWrites.put(key, mine);
+        firstWritesByAge.add(Map.entry(key, mine));
+        return mine;
+    }
+
+    /** Another writer's feed announced a listing of {@code key} that began: if this node just wrote a first listing of it too, recount. */
+    void listedElsewhere(Statements p, String key) {
+        FirstWrite mine = firstWrites.get(key);
+        if (mine == null) {
+            return;
+        }
+        boolean recheck;
+        synchronized (mine) {
+            recheck = !mine.conflict && mine.written;
+            mine.conflict = true;
+        }
+        if (recheck) {
+            recount(p, key, mine);
+        }
+    }
+
+    /** Records this node's first hits of {@code key} again on what is stored now: only hits lost from the evidence count. */
+    private void recount(Statements p, String key, FirstWrite mine) {
+        int[] before = new int[1];
+        serially(key, () -> listings.read(p, key).thenCompose(record -> {
+            before[0] = record.hitCount;
+            return write(p, record, mine.hits);
+        }).toCompletableFuture()).whenComplete((o, e) -> {
+            if (e != null) {
+                LOGGER.warn("Offender {}: recount after a first hit on another node at the same time failed: {}", key, e.toString());
+            } else if (o.hitCount() > before[0]) {
+                LOGGER.info("Offender {}: first hits on two nodes at the same time; {} hit(s) of this node counted again", key, o.hitCount() - before[0]);
+            }
+        });
+    }
+
+    /** Adds {@code hits} to {@code record}, writes the evidence won and the listing in one single-partition batch, and announces a listing that began. */
+    private CompletableFuture<Offender> write(Statements p, ClientRecord record, List<TrapHit> hits) {
+        String key = record.key;
+        String causeBefore = record.cause;
+        ClientRecord.Outcome outcome = record.record(hits, policy);
+        if (outcome.forgiven > 0) {
+            LOGGER.info("Offender {}: {} hit(s) made before their node knew of its forgive ignored", key, outcome.forgiven);
+        }
+        if (outcome.evidence.isEmpty()) {
+            return CompletableFuture.completedFuture(record.offender()); // replays or forgiven: nothing new
+        }
+        Instant now = clock.instant();
+        List<BatchableStatement<?>> rows = new ArrayList<>(outcome.evidence.size() + 1);
+        outcome.evidence.forEach((slot, h) -> rows.add(evidenceRow(p, slot, h, now)));
+        rows.add(Listings.listingRow(p, record, now, policy, causeBefore != null));
+        return p.session.executeAsync(p.write(rows)).toCompletableFuture()
+            .thenCompose(x -> outcome.listed ? listings.announceListed(p, record) : CompletableFuture.completedFuture(null))
+            .thenApply(x -> record.offender());
     }
 
     private BoundStatement evidenceRow(Statements p, int slot, TrapHit h, Instant now) {

@@ -77,6 +77,15 @@ public interface OffenderStore extends AutoCloseable {
         return java.util.concurrent.CompletableFuture.completedFuture(0L);
     }
 
+    /**
+     * As {@link #forEachListing}, for the connect-time view: each listing's key, end, start (as {@code lastHit}), reason
+     * and generation only (the rest is null or 0), read as fast as the store can. The visitor is called by one thread at a
+     * time, not always the same one. Completes with the number of rows read.
+     */
+    default CompletionStage<Long> forEachViewListing(java.util.function.Consumer<Listing> visitor) {
+        return forEachListing(visitor);
+    }
+
     /** Forgives an offender: unlisted now, its hits made before their node knew of it never count again; announced on the change feed. */
     CompletionStage<Void> remove(String ip);
 

@@ -18,6 +18,8 @@ final class Statements {
     /** The static columns of a listing, as every read of one selects them. */
     static final String LISTING_COLUMNS = "expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap, helo, mail_from, node, reason,"
         + " cause, generation, forgiven_at";
+    /** The static columns the connect-time view's full load reads ({@code trap} and {@code hit_count} only to name a bad row). */
+    static final String VIEW_COLUMNS = "expires_at, last_hit, reason, offences, generation, trap, hit_count";
     /** Rows per page of every read. */
     static final int PAGE_SIZE = 5000;
 
@@ -31,6 +33,7 @@ final class Statements {
     final PreparedStatement writeListing;
     final PreparedStatement writeForgiven;
     final PreparedStatement readListings;
+    final PreparedStatement readViewListings;
     final PreparedStatement readEvidence;
     final PreparedStatement writeFeed;
     final PreparedStatement readFeedAfter;
@@ -63,7 +66,9 @@ final class Statements {
         writeForgiven = s.prepare("INSERT INTO " + ks + ".offenders (ip, expires_at, listed_at, offences, hit_count, reason, cause, generation, forgiven_at)"
             + " VALUES (?, ?, ?, 0, 0, 'forgiven', ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
         readListings = s.prepare("SELECT DISTINCT ip, " + LISTING_COLUMNS + " FROM " + ks + ".offenders");
-        readEvidence = s.prepare("SELECT hit_at, hit_id, hit_client, hit_trap, hit_helo, hit_mail_from, hit_node FROM " + ks + ".offenders WHERE ip = ?");
+        readViewListings = s.prepare("SELECT DISTINCT ip, " + VIEW_COLUMNS + " FROM " + ks + ".offenders WHERE token(ip) > ? AND token(ip) <= ?");
+        readEvidence = s.prepare("SELECT hit_at, hit_id, hit_client, hit_trap, hit_helo, hit_mail_from, hit_node FROM " + ks + ".offenders WHERE ip = ?"
+            + " AND slot >= 0");
         writeFeed = s.prepare("INSERT INTO " + ks + ".feed (writer, epoch, seq, changes) VALUES (?, ?, ?, ?)");
         readFeedAfter = s.prepare("SELECT seq, changes FROM " + ks + ".feed WHERE writer = ? AND epoch = ? AND seq > ?");
         readFeedHead = s.prepare("SELECT seq FROM " + ks + ".feed WHERE writer = ? AND epoch = ? ORDER BY seq DESC LIMIT 1");

@@ -81,7 +81,7 @@ class HitRecorderTest {
         HeldStore store = new HeldStore();
         List<Offender> confirmed = Collections.synchronizedList(new ArrayList<>());
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), confirmed::add, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), confirmed::add, HitRecorder.Allowlisted.NONE, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
             List<TrapHit> hits = new ArrayList<>();
             for (int i = 0; i < 30; i++) {
                 hits.add(hit(i));
@@ -108,6 +108,62 @@ class HitRecorderTest {
         }
     }
 
+    /**
+     * Hits spooled before their range was allowlisted (e.g. during an outage) are never stored: nothing is replayed before
+     * the shared allowlist is known, a covered hit is confirmed without being stored (its spool line done, its local listing
+     * counted down, counted apart from the stored hits), and the others are stored as usual.
+     */
+    @Test
+    void spooledHitsOfARangeAllowlistedSinceAreConfirmedWithoutBeingStored() throws Exception {
+        HeldStore store = new HeldStore() {
+            @Override
+            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+                CompletionStage<List<Offender>> f = super.recordAll(hits);
+                pending.get(calls.size() - 1).complete(List.of());
+                return f;
+            }
+        };
+        AtomicBoolean known = new AtomicBoolean();
+        dev.spamtrap.core.net.CidrRange allowed = dev.spamtrap.core.net.CidrRange.parse("192.0.0.0/29");
+        HitRecorder.Allowlisted allowlist = new HitRecorder.Allowlisted() {
+            @Override
+            public boolean known() {
+                return known.get();
+            }
+
+            @Override
+            public boolean covers(String key) {
+                return allowed.overlaps(dev.spamtrap.core.net.CidrRange.parse(key));
+            }
+        };
+        List<Offender> confirmed = new CopyOnWriteArrayList<>();
+        try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
+            List<TrapHit> hits = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                hits.add(hit(i)); // 192.0.0.1 .. 192.0.0.20: .1 to .7 inside the allowlisted /29
+            }
+            spool.append(hits);
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), confirmed::add, allowlist, 10, Duration.ofMillis(20),
+                Duration.ofSeconds(5));
+            recorder.start();
+            Thread.sleep(300);
+            assertThat(store.calls).as("nothing replayed before the allowlist is known").isEmpty();
+            known.set(true);
+            await(() -> confirmed.size() == 20); // the last step of a batch's confirmation
+            assertThat(store.stored).as("stored: the hits outside the allowlist, each once")
+                .containsExactlyInAnyOrderElementsOf(hits.subList(7, 20).stream().map(TrapHit::id).collect(java.util.stream.Collectors.toList()));
+            assertThat(store.times.values()).containsOnly(1);
+            assertThat(recorder.stored()).isEqualTo(13);
+            assertThat(recorder.allowlisted()).isEqualTo(7);
+            assertThat(recorder.depth()).isZero();
+            // every hit confirmed once (its local listing counted down); the allowlisted ones list nothing
+            assertThat(confirmed).hasSize(20);
+            assertThat(confirmed).filteredOn(o -> allowed.overlaps(dev.spamtrap.core.net.CidrRange.parse(o.ip())))
+                .hasSize(7).allMatch(o -> !o.isActiveAt(Instant.parse("2026-11-23T10:00:01Z")));
+            recorder.close();
+        }
+    }
+
     @Test
     void aFailedBatchIsReplayedFromTheCheckpointAndNothingIsLost() throws Exception {
         AtomicBoolean failNext = new AtomicBoolean(true);
@@ -125,7 +181,7 @@ class HitRecorderTest {
             }
         };
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, HitRecorder.Allowlisted.NONE, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
             recorder.start();
             for (int i = 0; i < 100; i++) {
                 recorder.submit(hit(i));
@@ -163,7 +219,7 @@ class HitRecorderTest {
             }
         };
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, HitRecorder.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
             recorder.start();
             for (int i = 0; i < 50; i++) {
                 recorder.submit(hit(i));
@@ -209,7 +265,7 @@ class HitRecorderTest {
             }
         };
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, HitRecorder.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
             recorder.start();
             for (int i = 0; i < 20; i++) {
                 recorder.submit(hit(i));
@@ -242,7 +298,7 @@ class HitRecorderTest {
             }
         };
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, HitRecorder.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
             recorder.start();
             for (int i = 0; i < 10; i++) {
                 recorder.submit(hit(i));

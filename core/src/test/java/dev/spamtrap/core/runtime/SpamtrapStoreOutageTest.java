@@ -110,6 +110,26 @@ class SpamtrapStoreOutageTest {
         }
     }
 
+    /**
+     * The SMTP hook lists the client at once and hands the hit to the recorder only after its reply is written (a task on
+     * the connection's event loop): until then nothing is queued, so no other thread is woken before the reply.
+     */
+    @Test
+    void aHitListsItsClientAtOnceAndReachesTheRecorderThroughTheHandOver() throws Exception {
+        FakeStore store = new FakeStore();
+        try (Spamtrap spamtrap = Spamtrap.startWith(config(), Clock.systemUTC(), store, store)) {
+            List<Runnable> afterReply = new CopyOnWriteArrayList<>();
+            spamtrap.recordHit(hit("192.0.2.20", 1), afterReply::add);
+            assertThat(spamtrap.activeOffender("192.0.2.20")).as("listed locally before the hand-over").isPresent();
+            Thread.sleep(200);
+            assertThat(spamtrap.spoolDepth()).as("nothing queued before the hand-over").isZero();
+            assertThat(afterReply).hasSize(1);
+            afterReply.forEach(Runnable::run);
+            await(() -> lines(dir.resolve("spool/hits.spool")) == 1);
+            assertThat(spamtrap.activeOffender("192.0.2.20")).isPresent();
+        }
+    }
+
     @Test
     void aReplayedBatchRecordsEachClientsHitsTogether() throws Exception {
         FakeStore store = new FakeStore();

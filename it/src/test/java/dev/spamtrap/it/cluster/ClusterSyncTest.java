@@ -116,6 +116,70 @@ class ClusterSyncTest {
         System.out.printf("removal B -> A: %d ms%n", (System.nanoTime() - removedAt) / 1_000_000);
     }
 
+    /** A's WebAdmin's listing end for {@code key}. */
+    private static java.time.Instant webAdminEnd(JamesProcess james, String key) {
+        String body = new dev.spamtrap.it.stack.WebAdmin(james.webAdminPort()).get("/spamtrap/offenders/" + key);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"expiresAt\"\\s*:\\s*\"([^\"]+)\"").matcher(body);
+        assertThat(m.find()).as("expiresAt in " + body).isTrue();
+        return java.time.Instant.parse(m.group(1));
+    }
+
+    /**
+     * A client listed before (its first listing ended, still remembered) hits a trap on B, whose clock is 10 s behind: B
+     * escalates it to 48 h, and A refuses it for 48 h too (its refusal, its WebAdmin, the row: hit_count 2, offences 2);
+     * a later hit on A (on a connection A opened before it learnt of the listing) is counted and keeps the end.
+     */
+    @Test
+    @Order(1)
+    void anEscalationMadeOnTheNodeWhoseClockIsBehindReachesTheOtherNodeAndALaterHitThereKeepsIt() {
+        String client = "127.0.0.54";
+        Duration escalated = Duration.ofHours(48);
+        CassandraSettings settings = new CassandraSettings(List.of(new InetSocketAddress("127.0.0.11", stack.nativePort)), "datacenter1",
+            ClusterStack.KS, 3, Duration.ofSeconds(10), Optional.empty(), Optional.empty());
+        // its first offence 30 h ago (the nodes' policy: 24 h, doubling, history 30 days): listed until 6 h ago
+        try (CassandraOffenderStore history = new CassandraOffenderStore(settings,
+                new OffenderPolicy(Duration.ofHours(24), Duration.ofDays(3), Duration.ofDays(30)), Clock.systemUTC(), "it-history")) {
+            history.connect();
+            history.recordAll(List.of(new TrapHit("history-1", client, client, java.time.Instant.now().minus(Duration.ofHours(30)),
+                "trap@example.com", "bot.test", "bot@spam.test", "it-history"))).toCompletableFuture().join();
+        }
+        assertThat(hitRows(client)).isEqualTo(1);
+        assertThat(refused(client, stack.jamesA)).as("the expired first listing refuses nobody").isFalse();
+        // a connection to A opened before the escalation, its MAIL FROM accepted: its trap RCPT comes later
+        try (SmtpClient onA = new SmtpClient(client, stack.jamesA.smtpPort(), 30_000)) {
+            assertThat(onA.reply()).startsWith("220");
+            onA.command("EHLO bot.test");
+            assertThat(onA.command("MAIL FROM:<bot@spam.test>")).startsWith("250");
+
+            assertThat(trapRcpt(client, stack.jamesB)).startsWith("250");
+            long hitAt = System.nanoTime();
+            String refusal = Await.until(PROPAGATION, "A refuses the client B escalated",
+                () -> JamesFixture.connectionAnswer(client, stack.jamesA.smtpPort()).get(0), r -> r.startsWith("450 "));
+            System.out.printf("escalation B (clock %s) -> A: %d ms%n", ClusterStack.B_CLOCK, (System.nanoTime() - hitAt) / 1_000_000);
+            assertThat(refusal).as("A's refusal names the escalated lifetime")
+                .contains("within the last " + dev.spamtrap.core.config.Durations.human(escalated));
+            Row r = stack.cql().execute("SELECT hit_count, offences, listed_at, expires_at FROM " + ClusterStack.KS + ".offenders WHERE ip = ?",
+                client).one();
+            assertThat(r.getInt("hit_count")).isEqualTo(2);
+            assertThat(r.getInt("offences")).isEqualTo(2);
+            java.time.Instant end = r.getInstant("expires_at");
+            assertThat(Duration.between(r.getInstant("listed_at"), end)).as("B's listing").isEqualTo(escalated);
+            assertThat(webAdminEnd(stack.jamesA, client)).as("A's WebAdmin").isEqualTo(end);
+
+            // A later hit on A while listed (A's clock 10 s ahead of B's): counted, the 48 h end kept
+            assertThat(onA.command("RCPT TO:<trap@example.com>")).startsWith("250");
+            onA.command("QUIT");
+            Await.until(Duration.ofSeconds(30), "A's hit stored", () -> hitRows(client), n -> n == 3);
+            Row after = stack.cql().execute("SELECT offences, expires_at FROM " + ClusterStack.KS + ".offenders WHERE ip = ?", client).one();
+            assertThat(after.getInstant("expires_at")).as("the end after A's later hit").isEqualTo(end);
+            assertThat(after.getInt("offences")).isEqualTo(2);
+            assertThat(webAdminEnd(stack.jamesA, client)).isEqualTo(end);
+            assertThat(webAdminEnd(stack.jamesB, client)).isEqualTo(end);
+            assertThat(JamesFixture.connectionAnswer(client, stack.jamesA.smtpPort()).get(0))
+                .contains("within the last " + dev.spamtrap.core.config.Durations.human(escalated));
+        }
+    }
+
     private static void feedRow(String writer, java.util.UUID epoch, long seq, String kind, String key, long expiresMillis) {
         stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".feed_writers (ring, writer, epoch) VALUES (0, ?, ?) USING TTL 7200", writer, epoch);
         stack.cql().execute("INSERT INTO " + ClusterStack.KS + ".feed (writer, epoch, seq, changes) VALUES (?, ?, ?, [('" + kind + "', '" + key

@@ -81,6 +81,79 @@ class OffenderModelTest {
         return store.recordAll(List.of(hits)).toCompletableFuture().join();
     }
 
+    /**
+     * First hits of the same fresh clients on two nodes at the same moment (each node's read finds nothing stored): once
+     * each node has read the other's feed (where the other's listing shows), both hits are counted and kept as evidence,
+     * and the listing is one of the two first hits', whatever order the writes landed in.
+     */
+    @Test
+    void twoFirstHitsOfOneClientOnTwoNodesAtOnceAreBothCounted() {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        List<TrapHit> onA = new ArrayList<>();
+        List<TrapHit> onB = new ArrayList<>();
+        for (int i = 1; i <= 200; i++) {
+            String key = "198.51.102." + i;
+            onA.add(hit(key, "first-a-" + i, now.minusMillis(i % 3), "node-a"));
+            onB.add(hit(key, "first-b-" + i, now.minusMillis(i % 2), "node-b"));
+        }
+        var a = nodeA.recordAll(onA).toCompletableFuture();
+        var b = nodeB.recordAll(onB).toCompletableFuture();
+        a.join();
+        b.join();
+        // each node reads the other's feed, as its sync does every sync.interval
+        List<FeedSource> sources = admin.feedSources().toCompletableFuture().join();
+        FeedSource fromA = sources.stream().filter(f -> f.writer().equals("node-a")).findFirst().orElseThrow();
+        FeedSource fromB = sources.stream().filter(f -> f.writer().equals("node-b")).findFirst().orElseThrow();
+        nodeA.changesAfter(fromB, 0).toCompletableFuture().join();
+        nodeB.changesAfter(fromA, 0).toCompletableFuture().join();
+        for (TrapHit h : onA) {
+            dev.spamtrap.it.Await.until(java.time.Duration.ofSeconds(30), "both first hits of " + h.ip() + " counted", () -> listing(h.ip()).getInt("hit_count"),
+                n -> n >= 2);
+        }
+        for (int i = 0; i < onA.size(); i++) {
+            String key = onA.get(i).ip();
+            Row r = listing(key);
+            assertThat(r.getInt("hit_count")).as("hits of " + key + " counted").isEqualTo(2);
+            assertThat(r.getInt("offences")).as(key).isEqualTo(1);
+            assertThat(r.getInstant("expires_at")).as("listing of " + key)
+                .isIn(onA.get(i).at().plus(POLICY.lifetime()), onB.get(i).at().plus(POLICY.lifetime()));
+            assertThat(admin.offender(key).toCompletableFuture().join().orElseThrow().evidence()).extracting(TrapHit::id).as("evidence of " + key)
+                .containsExactlyInAnyOrder(onA.get(i).id(), onB.get(i).id());
+        }
+        // replays on either node count nothing again
+        nodeB.recordAll(onA).toCompletableFuture().join();
+        nodeA.recordAll(onB).toCompletableFuture().join();
+        assertThat(onA).allSatisfy(h -> assertThat(listing(h.ip()).getInt("hit_count")).isEqualTo(2));
+    }
+
+    /**
+     * The connect-time view's full load (what a restarted node reads) keeps why each key is listed: a trap hit, a repeat
+     * offence, a hand listing and a protocol sensor's listing each come back with their cause, so the refusal text and
+     * the confidence class (protocol listings never reach the agent) survive a restart.
+     */
+    @Test
+    void theViewsFullLoadKeepsEachListingsCause() {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        record(nodeA, hit("198.51.104.1", "cause-trap", now, "node-a"));
+        record(nodeA, hit("198.51.104.2", "cause-repeat-1", now.minus(POLICY.lifetime()).minusSeconds(60), "node-a"));
+        record(nodeA, hit("198.51.104.2", "cause-repeat-2", now, "node-a"));
+        admin.listByHand("198.51.104.3", now.plusSeconds(3600), "it").toCompletableFuture().join();
+        admin.listForProtocol("198.51.104.4", now.plusSeconds(3600), dev.spamtrap.core.offender.Cause.protocol("pregreet"), "it")
+            .toCompletableFuture().join();
+        java.util.Map<String, dev.spamtrap.core.offender.Cause> loaded = new java.util.concurrent.ConcurrentHashMap<>();
+        admin.forEachViewListing(l -> {
+            if (l.offender().ip().startsWith("198.51.104.")) {
+                loaded.put(l.offender().ip(), l.offender().cause());
+            }
+        }).toCompletableFuture().join();
+        assertThat(loaded.get("198.51.104.1")).isEqualTo(dev.spamtrap.core.offender.Cause.TRAP);
+        assertThat(loaded.get("198.51.104.2")).isEqualTo(dev.spamtrap.core.offender.Cause.REPEAT);
+        assertThat(loaded.get("198.51.104.3")).isEqualTo(dev.spamtrap.core.offender.Cause.MANUAL);
+        assertThat(loaded.get("198.51.104.4")).isNotNull();
+        assertThat(loaded.get("198.51.104.4").isProtocol()).as("protocol class after a full load").isTrue();
+        assertThat(loaded.get("198.51.104.4").sensor()).isEqualTo("pregreet");
+    }
+
     @Test
     void anEscalatedListingIsNeverShortenedByALaterHitOnAnotherNodeNorByReplays() {
         String key = "198.51.100.1";

@@ -116,6 +116,11 @@ public final class CassandraProcess implements AutoCloseable {
                 cmd.add(t);
             }
         }
+        try {
+            cmd.add(HostsFile.write(dir.resolve("hosts")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         cmd.add("-Dcassandra.config=" + dir.resolve("cassandra.yaml").toUri());
         cmd.add("-Dcassandra.storagedir=" + dir);
         cmd.add("-Dcassandra.logdir=" + dir.resolve("logs"));

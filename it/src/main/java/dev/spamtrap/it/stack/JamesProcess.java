@@ -166,29 +166,11 @@ public final class JamesProcess implements AutoCloseable {
 
     /** The hosts file the JVM resolves names with (ROOT/conf/hosts), for roots a test lays out itself. */
     public JamesProcess writeHostsFile() throws IOException {
-        Files.createDirectories(conf());
-        Files.writeString(conf().resolve("hosts"), "127.0.0.1 localhost " + localHostName() + "\n::1 localhost\n");
+        HostsFile.write(conf().resolve("hosts"));
         return this;
     }
 
     /** This machine's name (James's task manager needs it to resolve), from the system's own files. */
-    /**
-     * The machine's name as the kernel has it (what James asks for at start), read without resolving it: on a machine
-     * whose /etc/hosts does not name itself, resolving would fail, and James must find it in the hosts file given it.
-     */
-    static String localHostName() {
-        try {
-            String name = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-            if (!name.isEmpty()) {
-                return name;
-            }
-        } catch (IOException e) {
-            // not Linux: fall through
-        }
-        String env = System.getenv("HOSTNAME");
-        return env == null || env.isBlank() ? "localhost" : env;
-    }
-
     static String withoutSpamtrapHandlers(String xml) {
         return xml.replaceAll("(?s)<handler class=\"dev\\.spamtrap[^\"]*\"\\s*/>", "")
             .replaceAll("(?s)<handler class=\"dev\\.spamtrap[^\"]*\">.*?</handler>", "");

@@ -37,24 +37,12 @@ public interface SpamtrapAdmin {
 
     // ---- offenders ----
 
-    CompletionStage<Page<OffenderSummary>> listOffenders(OffenderFilter filter, int offset, int limit);
-
     /**
      * Up to {@code limit} active offenders matching {@code filter}, in the store's own order, from {@code cursor} (null:
-     * the start). Each call reads only its page(s), so walking a million offenders is one pass over the table, where
-     * {@link #listOffenders} reads and sorts the whole table per call. A malformed cursor is an IllegalArgumentException.
-     * This default pages by offset (for small stores and fakes).
+     * the start). Each call reads only its page(s), so walking a million offenders is one pass over the table. A
+     * malformed cursor is an IllegalArgumentException.
      */
-    default CompletionStage<CursorPage<OffenderSummary>> offenders(OffenderFilter filter, String cursor, int limit) {
-        int offset;
-        try {
-            offset = cursor == null ? 0 : Integer.parseInt(cursor);
-        } catch (NumberFormatException e) {
-            throw CursorPage.notACursor(cursor);
-        }
-        return listOffenders(filter, offset, limit)
-            .thenApply(p -> new CursorPage<>(p.items(), p.hasMore() ? Integer.toString(offset + p.items().size()) : null));
-    }
+    CompletionStage<CursorPage<OffenderSummary>> offenders(OffenderFilter filter, String cursor, int limit);
 
     /** One offender (by key: an IPv4 address, an IPv6 /64 such as {@code 2001:db8:1:2::/64}, or a prefix) with its evidence. */
     CompletionStage<Optional<OffenderEvidence>> offender(String key);

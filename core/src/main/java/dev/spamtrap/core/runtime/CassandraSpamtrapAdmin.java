@@ -108,22 +108,6 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
 
     // ---- offenders ----
 
-    @Override
-    public CompletionStage<Page<OffenderSummary>> listOffenders(OffenderFilter filter, int offset, int limit) {
-        checkPaging(offset, limit);
-        Optional<CidrRange> range = filter.prefix().map(CidrRange::parse);
-        Instant now = runtime.clock().instant();
-        List<OffenderSummary> matching = new ArrayList<>();
-        return store.forEachListing(l -> {
-            if (l.isActiveAt(now) && matches(filter, range, l.offender())) {
-                matching.add(summary(l.offender(), l.reason()));
-            }
-        }).thenApply(x -> {
-            matching.sort(Comparator.comparing(OffenderSummary::key));
-            return page(matching, offset, limit);
-        });
-    }
-
     /** Pages read per call at most when a filter rejects most rows (the caller continues from the cursor returned). */
     static final int MAX_PAGES_PER_CALL = 20;
 

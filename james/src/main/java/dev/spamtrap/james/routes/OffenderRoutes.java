@@ -15,8 +15,7 @@ import java.time.Duration;
 
 /**
  * {@code /spamtrap/offenders}: list (filters {@code prefix}, {@code trap}, {@code node}; {@code limit} per page, in
- * the store's order, continued with {@code ?cursor=} the {@code next} of the previous page; or, with {@code offset},
- * sorted by key at the cost of a whole-table read per call), one
+ * the store's order, continued with {@code ?cursor=} the {@code next} of the previous page), one
  * offender with its evidence, list one by hand ({@code PUT ...?lifetime=24h}), and forgive ({@code DELETE}):
  * gone from Cassandra, from every node's view and, through the agent's UNBLOCK, from the firewall.
  * A key holding a '/' (a prefix such as {@code 2001:db8:1:2::/64}) is written {@code %2F} in the path.
@@ -43,9 +42,7 @@ public class OffenderRoutes extends SpamtrapRoutes {
             }
             int limit = AdminCalls.limit(req);
             if (AdminCalls.optionalQuery(req, "offset").isPresent()) {
-                // the older paging: sorted by key, but the whole table is read per call (small installations)
-                int offset = AdminCalls.offset(req);
-                return Json.page(calls.call(a -> a.listOffenders(filter, offset, limit)), Json::offender);
+                throw AdminCalls.badRequest("'offset' is not a parameter of " + BASE + ": page with ?cursor= set to the 'next' of the previous page");
             }
             String cursor = AdminCalls.optionalQuery(req, "cursor").orElse(null);
             return Json.cursorPage(calls.call(a -> a.offenders(filter, cursor, limit)), Json::offender);

@@ -1,6 +1,7 @@
 package dev.spamtrap.james.routes;
 
 import dev.spamtrap.core.admin.AllowlistRecord;
+import dev.spamtrap.core.admin.CursorPage;
 import dev.spamtrap.core.admin.ImportResult;
 import dev.spamtrap.core.admin.OffenderEvidence;
 import dev.spamtrap.core.admin.OffenderFilter;
@@ -76,13 +77,20 @@ final class FakeSpamtrapAdmin implements SpamtrapAdmin {
     }
 
     @Override
-    public CompletionStage<Page<OffenderSummary>> listOffenders(OffenderFilter filter, int offset, int limit) {
+    public CompletionStage<CursorPage<OffenderSummary>> offenders(OffenderFilter filter, String cursor, int limit) {
+        int offset;
+        try {
+            offset = cursor == null ? 0 : Integer.parseInt(cursor);
+        } catch (NumberFormatException e) {
+            throw CursorPage.notACursor(cursor);
+        }
         List<OffenderSummary> matching = offenders.values().stream()
             .filter(o -> filter.trap().map(t -> t.equals(o.lastTrap())).orElse(true))
             .filter(o -> filter.node().map(n -> n.equals(o.lastNode())).orElse(true))
             .filter(o -> filter.prefix().map(p -> inside(p, o.key())).orElse(true))
             .collect(Collectors.toList());
-        return done(page(matching, offset, limit));
+        Page<OffenderSummary> p = page(matching, offset, limit);
+        return done(new CursorPage<>(p.items(), p.hasMore() ? Integer.toString(offset + p.items().size()) : null));
     }
 
     private static boolean inside(String prefix, String key) {

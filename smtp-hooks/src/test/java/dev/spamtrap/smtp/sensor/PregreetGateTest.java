@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.spamtrap.smtp.tarpit.ChannelText.out;
+import static dev.spamtrap.smtp.tarpit.ChannelText.text;
 
 /** The pregreet test of one connection on an EmbeddedChannel, with a manual clock: what the client sees, and when. */
 class PregreetGateTest {
@@ -76,20 +78,6 @@ class PregreetGateTest {
         }, clock));
         ch.writeAndFlush(text(GREETING));
         return ch;
-    }
-
-    private static ByteBuf text(String s) {
-        return Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII);
-    }
-
-    private static String out(EmbeddedChannel ch) {
-        StringBuilder sb = new StringBuilder();
-        for (Object o; (o = ch.readOutbound()) != null; ) {
-            ByteBuf b = (ByteBuf) o;
-            sb.append(b.toString(StandardCharsets.US_ASCII));
-            b.release();
-        }
-        return sb.toString();
     }
 
     @Test

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.spamtrap.smtp.tarpit.ChannelText.out;
+import static dev.spamtrap.smtp.tarpit.ChannelText.text;
 
 class TarpitGateTest {
     private static final Duration DELAY = Duration.ofSeconds(5);
@@ -60,21 +62,6 @@ class TarpitGateTest {
 
     private static TarpitSettings settings(Duration delay, boolean stutter, int stutterBytes, Duration maxDuration) {
         return new TarpitSettings(delay, stutter, stutterBytes, Duration.ofSeconds(1), maxDuration, 10, 10);
-    }
-
-    private static ByteBuf text(String s) {
-        return Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII);
-    }
-
-    /** Everything written to the client so far, as one string. */
-    private static String out(EmbeddedChannel ch) {
-        StringBuilder sb = new StringBuilder();
-        for (Object o; (o = ch.readOutbound()) != null; ) {
-            ByteBuf b = (ByteBuf) o;
-            sb.append(b.toString(StandardCharsets.US_ASCII));
-            b.release();
-        }
-        return sb.toString();
     }
 
     @Test

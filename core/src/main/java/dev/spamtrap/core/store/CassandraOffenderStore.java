@@ -297,25 +297,12 @@ public final class CassandraOffenderStore implements OffenderStore {
 
     /** A row of {@link Statements#readViewListings} as a listing (key, end, start as lastHit, reason and its cause, generation), or null as {@link #listingOrNull}. */
     Listing viewListingOrNull(Row row) {
-        String ip = row.getString("ip");
-        if (ip == null || ip.isBlank()) {
-            problems.skip(Schema.OFFENDERS, "(no key)", "no ip");
+        String ip = listedKeyOrNull(row);
+        if (ip == null) {
             return null;
         }
         Instant end = row.getInstant("expires_at");
         String reason = row.getString("reason");
-        if (end == null) {
-            if (reason != null || row.getString("trap") != null || !row.isNull("hit_count")) {
-                problems.skip(Schema.OFFENDERS, ip, "no expires_at (insert rows with expires_at and a TTL)");
-            }
-            return null;
-        }
-        try {
-            CidrRange.parse(ip);
-        } catch (IllegalArgumentException e) {
-            problems.skip(Schema.OFFENDERS, ip, e.getMessage());
-            return null;
-        }
         boolean forgiven = "forgiven".equals(reason);
         int offences = row.isNull("offences") ? 0 : row.getInt("offences");
         return new Listing(new Offender(ip, null, row.getInstant("last_hit"), 0, null, null, null, null, forgiven ? Instant.EPOCH : end,
@@ -361,6 +348,19 @@ public final class CassandraOffenderStore implements OffenderStore {
 
     /** The row's listing, or null (logged once) if it lacks its key or expiry, or its key is no address or prefix. */
     Listing listingOrNull(Row row) {
+        String ip = listedKeyOrNull(row);
+        if (ip == null) {
+            return null;
+        }
+        ClientRecord r = new ClientRecord(ip).readListing(row);
+        return new Listing(r.offender(), r.reason == null ? "trap" : r.reason, r.cause, r.generation, r.forgivenAt);
+    }
+
+    /**
+     * The key of a row that holds a listing, or null: a row without a key, with a key that is no address or prefix, or
+     * with listing columns but no end is skipped and reported; a row without any listing column is evidence alone.
+     */
+    private String listedKeyOrNull(Row row) {
         String ip = row.getString("ip");
         if (ip == null || ip.isBlank()) {
             problems.skip(Schema.OFFENDERS, "(no key)", "no ip");
@@ -378,8 +378,7 @@ public final class CassandraOffenderStore implements OffenderStore {
             problems.skip(Schema.OFFENDERS, ip, e.getMessage());
             return null;
         }
-        ClientRecord r = new ClientRecord(ip).readListing(row);
-        return new Listing(r.offender(), r.reason == null ? "trap" : r.reason, r.cause, r.generation, r.forgivenAt);
+        return ip;
     }
 
     /** One offender's listing and evidence (the newest hit of each evidence slot, newest first), if it has a listing row. */

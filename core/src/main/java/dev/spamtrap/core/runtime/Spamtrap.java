@@ -309,8 +309,11 @@ public final class Spamtrap implements AutoCloseable {
 
     /** With {@code observe.traps}, a trap-class listing is only observed on this node: reported, never acted on. */
     private Optional<Offender> observed(Optional<Offender> listing) {
-        return config.observeTraps() && listing.isPresent() && !listing.get().cause().isWeak()
-            ? Optional.of(listing.get().withCause(listing.get().cause().observed())) : listing;
+        if (!config.observeTraps() || listing.isEmpty()) {
+            return listing;
+        }
+        dev.spamtrap.core.offender.Cause acted = actedCause(listing.get().cause());
+        return acted == listing.get().cause() ? listing : Optional.of(listing.get().withCause(acted));
     }
 
     /** The cause as this node acts on it: observed for a trap-class cause under {@code observe.traps}. */

@@ -27,6 +27,7 @@ import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.firewall.AgentEndpoint;
 import dev.spamtrap.core.firewall.FirewallKey;
 import dev.spamtrap.core.firewall.MessageCodec;
+import dev.spamtrap.core.config.ListFiles;
 import dev.spamtrap.core.net.Allowlist;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,7 +106,7 @@ public final class Agent implements AutoCloseable {
         this.backend = backend(config, runner);
         SafetyRails.Builder rb = new SafetyRails.Builder().minPrefix(config.minPrefix4(), config.minPrefix6());
         if (config.allowlistFile().isPresent()) {
-            rb.allowlist(Allowlist.parse(config.allowlistFile().get()), config.allowlistFile().get().toString());
+            rb.allowlist(ListFiles.allowlist(config.allowlistFile().get()), config.allowlistFile().get().toString());
         }
         for (Prefix p : config.protect()) {
             rb.protect(p, "protected (key protect in " + config.source() + ")");

@@ -30,7 +30,7 @@ public class SpamtrapModule extends AbstractModule {
     @Provides
     @Singleton
     SpamtrapAdmin admin(Spamtrap spamtrap) {
-        return AdminBinding.of(spamtrap);
+        return spamtrap.admin();
     }
 
     @Provides

@@ -2,7 +2,6 @@ package dev.spamtrap.smtp;
 
 import dev.spamtrap.core.config.Durations;
 import dev.spamtrap.core.metrics.SpamtrapEvents;
-import dev.spamtrap.core.net.Allowlist;
 import dev.spamtrap.core.offender.Cause;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.runtime.Spamtrap;
@@ -16,11 +15,9 @@ import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.api.handler.ConnectHandler;
 import org.apache.james.protocols.api.ProtocolSession;
-import org.apache.james.protocols.api.handler.ExtensibleHandler;
 import org.apache.james.protocols.api.handler.LineHandler;
 import org.apache.james.protocols.api.handler.ProtocolHandler;
 import org.apache.james.protocols.api.handler.ProtocolHandlerResultHandler;
-import org.apache.james.protocols.smtp.hook.RcptHook;
 import org.apache.james.protocols.smtp.SMTPResponse;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.core.DataLineFilter;
@@ -83,7 +80,7 @@ import java.util.Optional;
  * itself is left as it is, or the trap would show) and on a failed AUTH ({@code 535}) of a listed client.
  *
  * <p>Never refused nor tarpitted: authenticated sessions, {@code authorizedAddresses}, allowlisted clients and the
- * trusted relays of {@link TrapRcptHook} ({@code <trustedRelays>}, read from that handler when the chain is wired),
+ * trusted relays ({@code trustedRelays} in {@code spamtrap.properties}),
  * also inside a listed prefix. The decision table is {@link #verdict}.
  *
  * <p>{@code refuse}: the refusal at once, then close. {@code tarpit}: the conversation goes on, every reply
@@ -95,7 +92,7 @@ import java.util.Optional;
  * answered 454 (by the gate). Listed anywhere in {@code <handlerchain>}, the handler runs before James's
  * core handlers, as it must: before the greeting, and as the first data line filter.
  */
-public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, DataLineFilter, MailHook, ExtensibleHandler,
+public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, DataLineFilter, MailHook,
     ProtocolHandlerResultHandler<Response, ProtocolSession> {
     private static final Logger LOGGER = LoggerFactory.getLogger(OffenderConnectHandler.class);
     static final String DEFAULT_TEXT = "Your address %A %R within the last %L";
@@ -138,7 +135,6 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     private Mode mode = Mode.TARPIT;
     private CheckAt checkAt = CheckAt.AUTO;
     private Tarpit tarpit;
-    private Allowlist trustedRelays = Allowlist.EMPTY;
 
     /** The runtime and events come from the node's one runtime ({@code dev.spamtrap.james.SpamtrapModule}). */
     @Inject
@@ -262,7 +258,7 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     private SMTPResponse act(SMTPSession session, Stage stage, boolean deferred) {
         InetAddress client = session.getRemoteAddress().getAddress();
         boolean handled = Tarpit.isTarpitted(session) || session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Connection).isPresent();
-        boolean exempt = !handled && !deferred && (trustedRelays.contains(client) || SpamtrapHandlerSupport.isExempt(spamtrap, session));
+        boolean exempt = !handled && !deferred && SpamtrapHandlerSupport.isExempt(spamtrap, session);
         Optional<Offender> offender = handled || exempt || deferred ? Optional.empty() : spamtrap.activeOffender(client);
         if (offender.isPresent() && offender.get().cause().isObserved()) {
             // observe mode: what would have been refused is reported (event, would-refuse counter), never acted on
@@ -321,23 +317,6 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     /** Whether this handler tarpits (mode tarpit); else it refuses. */
     boolean tarpits() {
         return tarpit != null;
-    }
-
-    @Override
-    public List<Class<?>> getMarkerInterfaces() {
-        return List.of(RcptHook.class);
-    }
-
-    /** The trusted relays are {@code TrapRcptHook}'s {@code <trustedRelays>}: one list, never refused nor tarpitted. */
-    @Override
-    public void wireExtensions(Class<?> marker, List<?> extensions) {
-        if (marker == RcptHook.class) {
-            for (Object e : extensions) {
-                if (e instanceof TrapRcptHook) {
-                    trustedRelays = ((TrapRcptHook) e).trustedRelays();
-                }
-            }
-        }
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.spamtrap.smtp;
 
 import dev.spamtrap.core.metrics.SpamtrapEvents;
-import dev.spamtrap.core.net.Allowlist;
 import dev.spamtrap.core.offender.Cause;
 import dev.spamtrap.core.offender.Evidence;
 import dev.spamtrap.core.runtime.Spamtrap;
@@ -24,7 +23,6 @@ import org.apache.james.protocols.smtp.SMTPResponse;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.hook.HookResult;
 import org.apache.james.protocols.smtp.hook.HookReturnCode;
-import org.apache.james.protocols.smtp.hook.RcptHook;
 import org.apache.james.protocols.smtp.hook.UnknownHook;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,7 +78,6 @@ public class ProtocolSensorHandler implements ConnectHandler<SMTPSession>, Unkno
     private final SpamtrapEvents events;
     private SensorSettings settings;
     private OffenderConnectHandler offenders;
-    private Allowlist trustedRelays = Allowlist.EMPTY;
     private volatile boolean warnedNoChannel;
 
     @Inject
@@ -145,7 +142,7 @@ public class ProtocolSensorHandler implements ConnectHandler<SMTPSession>, Unkno
             return false;
         }
         InetAddress client = session.getRemoteAddress().getAddress();
-        return !trustedRelays.contains(client) && !SpamtrapHandlerSupport.isExempt(spamtrap, session)
+        return !SpamtrapHandlerSupport.isExempt(spamtrap, session)
             && spamtrap.activeOffender(client).isEmpty() && !spamtrap.passedPregreet(client);
     }
 
@@ -167,7 +164,7 @@ public class ProtocolSensorHandler implements ConnectHandler<SMTPSession>, Unkno
             return HookResult.DECLINED;
         }
         InetAddress client = session.getRemoteAddress().getAddress();
-        if (trustedRelays.contains(client) || SpamtrapHandlerSupport.isExempt(spamtrap, session)) {
+        if (SpamtrapHandlerSupport.isExempt(spamtrap, session)) {
             return HookResult.DECLINED;
         }
         SMTPResponse refusal = caught(session, sensorName, sensor, command);
@@ -211,13 +208,10 @@ public class ProtocolSensorHandler implements ConnectHandler<SMTPSession>, Unkno
 
     @Override
     public List<Class<?>> getMarkerInterfaces() {
-        return List.of(ConnectHandler.class, RcptHook.class);
+        return List.of(ConnectHandler.class);
     }
 
-    /**
-     * The sensors act through {@link OffenderConnectHandler} (its refusal and tarpit), and never test
-     * {@link TrapRcptHook}'s trusted relays.
-     */
+    /** The sensors act through {@link OffenderConnectHandler} (its refusal and tarpit). */
     @Override
     public void wireExtensions(Class<?> marker, List<?> extensions) throws WiringException {
         if (marker == ConnectHandler.class) {
@@ -230,12 +224,6 @@ public class ProtocolSensorHandler implements ConnectHandler<SMTPSession>, Unkno
                 throw new WiringException("smtpserver.xml: handler " + getClass().getName() + " needs " + OffenderConnectHandler.class.getName()
                     + " in the same <handlerchain>: add <handler class=\"" + OffenderConnectHandler.class.getName()
                     + "\"/> (its mode, refusal text and tarpit apply to the clients the sensors catch)");
-            }
-        } else if (marker == RcptHook.class) {
-            for (Object e : extensions) {
-                if (e instanceof TrapRcptHook) {
-                    trustedRelays = ((TrapRcptHook) e).trustedRelays();
-                }
             }
         }
     }

@@ -30,7 +30,8 @@ final class SpamtrapHandlerSupport {
             return true;
         }
         InetAddress client = session.getRemoteAddress().getAddress();
-        return session.getConfiguration().isRelayingAllowed(client.getHostAddress()) || spamtrap.isAllowlisted(client);
+        return session.getConfiguration().isRelayingAllowed(client.getHostAddress()) || spamtrap.isAllowlisted(client)
+            || spamtrap.config().trustedRelays().contains(client);
     }
 
     /** Whether this server reads a PROXY header: then the client's address is known only after connect. */

@@ -2,7 +2,6 @@ package dev.spamtrap.smtp;
 
 import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.core.net.Allowlist;
-import dev.spamtrap.core.net.CidrRange;
 import dev.spamtrap.core.offender.TrapHit;
 import dev.spamtrap.core.runtime.Spamtrap;
 import dev.spamtrap.core.trap.CompromisedAccounts;
@@ -30,7 +29,6 @@ import org.slf4j.LoggerFactory;
 
 import javax.inject.Inject;
 import java.net.InetAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -44,11 +42,12 @@ import java.util.Optional;
  * <handler class="dev.spamtrap.smtp.TrapRcptHook">
  *   <mode>accept</mode>                          <!-- accept (default) or reject -->
  *   <bounces>evidence</bounces>                  <!-- evidence (default): a null sender to a trap lists nobody; or offence -->
- *   <trustedRelays>192.0.2.25, 2001:db8::25</trustedRelays>   <!-- optional: backup MX, forwarders -->
  * </handler>
  * <handler class="dev.spamtrap.smtp.TrappedMessageHook"/>
  * <handler class="org.apache.james.smtpserver.fastfail.ValidRcptHandler"/>
  * }</pre>
+ * Trusted relays (the administrator's backup MX and forwarders) are the node setting {@code trustedRelays} of
+ * {@code spamtrap.properties}.
  *
  * <p>Nothing in a reply tells a trap from another address:
  * <ul>
@@ -87,7 +86,6 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
     private final CompromisedAccounts compromisedAccounts;
     private Mode mode = Mode.ACCEPT;
     private Bounces bounces = Bounces.EVIDENCE;
-    private Allowlist trustedRelays = Allowlist.EMPTY;
 
     /** The runtime, events and accounts come from the node's one runtime ({@code dev.spamtrap.james.SpamtrapModule}). */
     @Inject
@@ -114,26 +112,13 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
             case "offence": bounces = Bounces.OFFENCE; break;
             default: throw SpamtrapHandlerSupport.badParameter(getClass(), "bounces", "'" + b + "' is not one of evidence, offence");
         }
-        trustedRelays = parseRelays(config.getString("trustedRelays", ""));
-        spamtrap.spareTrustedRelays(trustedRelays);
-        QuarantineWiring.checkMailetContainer(configurations);
-        LOGGER.info("Trap recipients are {}; {} trusted relay range(s)", mode == Mode.ACCEPT ? "accepted and quarantined" : "rejected as unknown users",
-            trustedRelays.ranges().size());
-    }
-
-    private Allowlist parseRelays(String text) throws ConfigurationException {
-        List<CidrRange> ranges = new ArrayList<>();
-        for (String part : text.split("[,\\s]+")) {
-            if (part.isBlank()) {
-                continue;
-            }
-            try {
-                ranges.add(CidrRange.parse(part));
-            } catch (IllegalArgumentException e) {
-                throw SpamtrapHandlerSupport.badParameter(getClass(), "trustedRelays", e.getMessage());
-            }
+        if (config.containsKey("trustedRelays")) {
+            throw SpamtrapHandlerSupport.badParameter(getClass(), "trustedRelays", "is a node setting now: move the list to key 'trustedRelays'"
+                + " of spamtrap.properties (every handler and the firewall client read it there) and remove it here");
         }
-        return new Allowlist(ranges);
+        QuarantineWiring.checkMailetContainer(configurations);
+        LOGGER.info("Trap recipients are {}; {} trusted relay range(s) (spamtrap.properties trustedRelays)",
+            mode == Mode.ACCEPT ? "accepted and quarantined" : "rejected as unknown users", spamtrap.config().trustedRelays().ranges().size());
     }
 
     @Override
@@ -201,7 +186,7 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
         String ip = SpamtrapHandlerSupport.clientIp(session);
         String helo = session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse("");
         String mailFrom = sender.asString("");
-        Kind kind = classify(trustedRelays.contains(client), session.getUsername() != null,
+        Kind kind = classify(trustedRelays().contains(client), session.getUsername() != null,
             session.getConfiguration().isRelayingAllowed(client.getHostAddress()), spamtrap.isAllowlisted(client), sender.isNullSender(), bounces);
         boolean served = isServed(rcpt);
         switch (kind) {
@@ -212,7 +197,7 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
                 // The relay is not the offender: accept (so that the message arrives whatever mode says), quarantine,
                 // and find the real client in the header the relay wrote.
                 session.setAttachment(SpamtrapSessionKeys.RELAYED_TRAP, new RelayedTrap(trapAddress, mailFrom, trap.get().kind().name(),
-                    trustedRelays, sender.isNullSender() && bounces == Bounces.EVIDENCE), State.Transaction);
+                    trustedRelays(), sender.isNullSender() && bounces == Bounces.EVIDENCE), State.Transaction);
                 return HookResult.OK;
             case AUTHENTICATED:
             case RELAY_AUTHORIZED:
@@ -280,8 +265,7 @@ public class TrapRcptHook implements RcptHook, ProtocolHandler, ExtensibleHandle
         return mode;
     }
 
-    /** The trusted relays ({@code <trustedRelays>}), which {@link OffenderConnectHandler} never refuses either. */
-    Allowlist trustedRelays() {
-        return trustedRelays;
+    private Allowlist trustedRelays() {
+        return spamtrap.config().trustedRelays();
     }
 }

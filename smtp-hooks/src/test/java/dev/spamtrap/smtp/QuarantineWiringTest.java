@@ -50,6 +50,15 @@ class QuarantineWiringTest {
             .hasMessageContaining("must be listed before " + MailboxCheck.class.getName());
     }
 
+    @Test
+    void trustedRelaysInTheHookAreRefusedWithTheNodeKeyToUse() throws ConfigurationException {
+        XMLConfiguration handler = new XMLConfiguration();
+        new FileHandler(handler).load(new StringReader("<handler><mode>accept</mode><trustedRelays>192.0.2.25</trustedRelays></handler>"));
+        TrapRcptHook trap = new TrapRcptHook(null, null, null, null, null);
+        assertThatThrownBy(() -> trap.init(handler)).isInstanceOf(ConfigurationException.class)
+            .hasMessageContaining("trustedRelays").hasMessageContaining("spamtrap.properties");
+    }
+
     static XMLConfiguration mailetContainer(String rootMailets) throws ConfigurationException {
         XMLConfiguration xml = new XMLConfiguration();
         new FileHandler(xml).load(new StringReader("<mailetcontainer><processors>"

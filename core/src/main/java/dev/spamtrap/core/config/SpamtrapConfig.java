@@ -1,6 +1,9 @@
 package dev.spamtrap.core.config;
 
+import dev.spamtrap.core.net.Allowlist;
+import dev.spamtrap.core.net.CidrRange;
 import dev.spamtrap.core.net.OffenderKeys;
+import dev.spamtrap.core.offender.Cause;
 import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.store.CassandraSettings;
 import dev.spamtrap.core.store.PrefixEscalation;
@@ -30,7 +33,7 @@ public final class SpamtrapConfig {
         "cassandra.replication", "cassandra.writeConsistency", "cassandra.readConsistency",
         "sync.interval", "sync.fullInterval", "spool.maxBytes", "spool.batchSize",
         "prefix.escalation.addresses", "prefix.escalation.window", "prefix.escalation.ipv4Length", "prefix.escalation.ipv6Length",
-        "node.name", "traps.file", "allowlist.file",
+        "node.name", "traps.file", "allowlist.file", "trustedRelays",
         "offender.lifetime", "offender.maxLifetime", "offender.historyLifetime", "offender.ipv6Prefix", "protocol.lifetime", "observe.traps",
         "refresh.interval", "retry.interval", "startup.timeout", "spool.directory",
         "firewall.agent", "firewall.keyFile", "firewall.timeout");
@@ -56,6 +59,7 @@ public final class SpamtrapConfig {
     private final PrefixEscalation prefixEscalation;
     private final Duration protocolLifetime;
     private final boolean observeTraps;
+    private final Allowlist trustedRelays;
 
     private SpamtrapConfig(Path source, Properties p) {
         this.source = source;
@@ -84,6 +88,7 @@ public final class SpamtrapConfig {
         this.nodeName = r.optional("node.name").orElseGet(SpamtrapConfig::hostName);
         this.trapsFile = r.optional("traps.file").map(f -> r.existingFile("traps.file", f));
         this.allowlistFile = r.optional("allowlist.file").map(f -> r.existingFile("allowlist.file", f));
+        this.trustedRelays = ranges(r, "trustedRelays");
         Duration lifetime = r.duration("offender.lifetime", "24h");
         Duration max = r.duration("offender.maxLifetime", "3d");
         Duration history = r.duration("offender.historyLifetime", "30d");
@@ -153,6 +158,31 @@ public final class SpamtrapConfig {
      * refusal, no tarpit, nothing to the firewall agent, nothing exported); it reports what it would have done.
      */
     public boolean observeTraps() { return observeTraps; }
+
+    /** A cause as this node acts on it: only observed, for a trap-class cause under {@code observe.traps}. */
+    public Cause actedCause(Cause cause) {
+        return observeTraps && !cause.isWeak() ? cause.observed() : cause;
+    }
+    /**
+     * The administrator's own backup MX and forwarders: never refused, tarpitted or tested by a sensor, their trap hits
+     * attributed to the client they relay for, and no listing around them blocked by the firewall nor exported.
+     */
+    public Allowlist trustedRelays() { return trustedRelays; }
+
+    private static Allowlist ranges(PropertiesReader r, String key) {
+        List<CidrRange> ranges = new ArrayList<>();
+        for (String part : r.string(key, "").split("[,\\s]+")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            try {
+                ranges.add(CidrRange.parse(part));
+            } catch (IllegalArgumentException e) {
+                throw r.fail(key, e.getMessage() + " (addresses or CIDR prefixes, separated by commas)");
+            }
+        }
+        return new Allowlist(ranges);
+    }
 
     private static final Set<String> LEVELS = Set.of("ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_ONE", "LOCAL_QUORUM", "EACH_QUORUM");
 

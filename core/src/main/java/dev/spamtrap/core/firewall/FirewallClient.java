@@ -3,7 +3,7 @@ package dev.spamtrap.core.firewall;
 import dev.spamtrap.core.config.ConfigException;
 import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.offender.Offender;
-import dev.spamtrap.core.runtime.OffenderListener;
+import dev.spamtrap.core.offender.OffenderListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -66,7 +66,7 @@ final class ChangeFeedSync {
 
     private final OffenderStore store;
     private final StoreLink link;
-    private final Lists lists;
+    private final TrapsAndAllowlist lists;
     private final FileReloader files;
     private final ViewHolder views;
     private final Listeners listeners;
@@ -98,7 +98,7 @@ final class ChangeFeedSync {
     /** Keys whose listing of a forgive generation >= 1 was applied since the last full load: a removal of that generation is older. */
     private final Map<String, Integer> listedGenerations = new HashMap<>();
 
-    ChangeFeedSync(OffenderStore store, StoreLink link, Lists lists, FileReloader files, ViewHolder views, Listeners listeners,
+    ChangeFeedSync(OffenderStore store, StoreLink link, TrapsAndAllowlist lists, FileReloader files, ViewHolder views, Listeners listeners,
                    Clock clock, String nodeName, Duration fullInterval, Duration listsInterval, Duration wait) {
         this.store = store;
         this.link = link;

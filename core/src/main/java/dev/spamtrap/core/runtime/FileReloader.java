@@ -3,7 +3,7 @@ package dev.spamtrap.core.runtime;
 import dev.spamtrap.core.config.ConfigException;
 import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.net.Allowlist;
-import dev.spamtrap.core.trap.TrapListParser;
+import dev.spamtrap.core.config.ListFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,11 +17,11 @@ final class FileReloader {
     private static final Logger LOGGER = LoggerFactory.getLogger(FileReloader.class);
 
     private final SpamtrapConfig config;
-    private final Lists lists;
+    private final TrapsAndAllowlist lists;
     private FileTime trapsStamp;
     private FileTime allowlistStamp;
 
-    FileReloader(SpamtrapConfig config, Lists lists) {
+    FileReloader(SpamtrapConfig config, TrapsAndAllowlist lists) {
         this.config = config;
         this.lists = lists;
         this.trapsStamp = config.trapsFile().map(FileReloader::stamp).orElse(null);
@@ -38,7 +38,7 @@ final class FileReloader {
                 trapsStamp = now;
                 changed = true;
                 try {
-                    lists.fileTraps(TrapListParser.parse(f));
+                    lists.fileTraps(ListFiles.traps(f));
                     LOGGER.info("Trap list {} reloaded: {} entries", f, lists.fileTraps().size());
                 } catch (ConfigException e) {
                     LOGGER.error("Trap list not reloaded, keeping the previous one: {}", e.getMessage());
@@ -52,7 +52,7 @@ final class FileReloader {
                 allowlistStamp = now;
                 changed = true;
                 try {
-                    lists.fileAllowlist(Allowlist.parse(f));
+                    lists.fileAllowlist(ListFiles.allowlist(f));
                     LOGGER.info("Allowlist {} reloaded: {} ranges", f, lists.fileAllowlist().ranges().size());
                 } catch (ConfigException e) {
                     LOGGER.error("Allowlist not reloaded, keeping the previous one: {}", e.getMessage());

@@ -1,5 +1,6 @@
 package dev.spamtrap.core.runtime;
 
+import dev.spamtrap.core.offender.OffenderListener;
 import dev.spamtrap.core.offender.Offender;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

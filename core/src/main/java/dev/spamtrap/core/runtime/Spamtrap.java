@@ -1,21 +1,18 @@
 package dev.spamtrap.core.runtime;
 
 import dev.spamtrap.core.admin.SpamtrapAdmin;
+import dev.spamtrap.core.admin.SpamtrapStatus;
 import dev.spamtrap.core.config.ConfigException;
 import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.firewall.FirewallClient;
-import dev.spamtrap.core.net.Allowlist;
-import dev.spamtrap.core.net.CidrRange;
-import dev.spamtrap.core.net.IpAddresses;
 import dev.spamtrap.core.offender.Offender;
+import dev.spamtrap.core.offender.OffenderListener;
 import dev.spamtrap.core.offender.OffenderView;
 import dev.spamtrap.core.offender.TrapHit;
 import dev.spamtrap.core.store.CassandraOffenderStore;
 import dev.spamtrap.core.store.HitSpool;
 import dev.spamtrap.core.store.OffenderStore;
 import dev.spamtrap.core.trap.TrapEntry;
-import dev.spamtrap.core.trap.TrapList;
-import dev.spamtrap.core.trap.TrapListParser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,14 +34,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One node's spamtrap, as the SMTP hooks see it: a small facade over its rooms.
+ * One node's spamtrap, as the SMTP hooks see it, built once from {@code spamtrap.properties} by {@link #start}: the
+ * lists, the store and the firewall client first, then the runtime over them; nothing is set afterwards.
  * <ul>
  * <li>{@link OffenderView}: the compact connect-time view (lock-free reads, safe on a Netty event loop);</li>
  * <li>{@link HitRecorder} + {@link HitSpool}: hits made durable (group-committed fsync) and replayed to the store in batches;</li>
  * <li>{@link ChangeFeedSync}: other nodes' hits, removals and trap/allowlist changes, from the change feed;</li>
- * <li>{@link FileReloader}: traps.txt and allowlist.txt.</li>
+ * <li>{@link FileReloader}: traps.txt and allowlist.txt;</li>
+ * <li>{@link StoreAdmin}: what WebAdmin reads and changes ({@link #admin()}).</li>
  * </ul>
- * The query methods never block; everything that touches Cassandra or the disk runs on the rooms' own threads.
+ * The query methods never block; everything that touches Cassandra or the disk runs on those parts' own threads.
  */
 public final class Spamtrap implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(Spamtrap.class);
@@ -55,9 +54,9 @@ public final class Spamtrap implements AutoCloseable {
     private final StoreLink link;
     private final Listeners listeners;
     private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
-    private volatile FirewallClient firewall;
-    private volatile Allowlist trustedRelays = Allowlist.EMPTY;
-    private final Lists lists;
+    private final Optional<FirewallClient> firewall;
+    private final TrapsAndAllowlist lists;
+    private final SparedKeys spared;
     private final FileReloader files;
     private final HitSpool spool;
     private final HitRecorder recorder;
@@ -74,7 +73,7 @@ public final class Spamtrap implements AutoCloseable {
     private final Map<String, Long> pregreetPasses = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
     private volatile OffenderView view;
-    private volatile SpamtrapAdmin admin;
+    private final SpamtrapAdmin admin;
 
     /** A key's unconfirmed hits: how many, and the latest end they list it until locally. */
     static final class Pending {
@@ -98,15 +97,21 @@ public final class Spamtrap implements AutoCloseable {
         void connect();
     }
 
-    Spamtrap(SpamtrapConfig config, Clock clock, OffenderStore store, Connector connector) {
+    private Spamtrap(SpamtrapConfig config, Clock clock, OffenderStore store, Connector connector, TrapsAndAllowlist lists,
+                     SparedKeys spared, Optional<FirewallClient> firewall) {
         this.config = config;
         this.clock = clock;
         this.store = store;
         this.link = new StoreLink(connector);
         this.listeners = new Listeners(config.observeTraps());
         this.view = new OffenderView(clock, config.offenderKeys());
-        this.lists = new Lists(config.trapsFile().map(TrapListParser::parse).orElse(TrapList.EMPTY),
-            config.allowlistFile().map(Allowlist::parse).orElse(Allowlist.EMPTY));
+        this.lists = lists;
+        this.spared = spared;
+        this.firewall = firewall;
+        firewall.ifPresent(f -> {
+            listeners.add(f);
+            closeables.add(f);
+        });
         this.files = new FileReloader(config, lists);
         try {
             this.spool = new HitSpool(config.spoolDirectory(), config.spoolMaxBytes());
@@ -161,6 +166,23 @@ public final class Spamtrap implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.admin = new StoreAdmin(config, clock, store, lists, new StoreAdmin.Node() {
+            @Override
+            public void listedHere(Offender offender) {
+                view.put(offender);
+                listeners.recorded(offender);
+            }
+
+            @Override
+            public void syncSoon() {
+                scheduler.execute(Spamtrap.this::tickSafely);
+            }
+
+            @Override
+            public SpamtrapStatus status() {
+                return Spamtrap.this.status();
+            }
+        });
     }
 
     /**
@@ -169,7 +191,13 @@ public final class Spamtrap implements AutoCloseable {
      * there yet, start goes on: mail flows, hits are spooled, and the connection is retried.
      */
     public static Spamtrap start(SpamtrapConfig config, Clock clock) {
-        CassandraOffenderStore store = new CassandraOffenderStore(config.cassandra(), config.policy(), clock, config.nodeName());
+        TrapsAndAllowlist lists = TrapsAndAllowlist.fromFiles(config);
+        SparedKeys spared = new SparedKeys(lists, config.trustedRelays());
+        CassandraOffenderStore store = new CassandraOffenderStore(config.cassandra(), config.policy(), clock, config.nodeName(),
+            config.prefixEscalation(), lists::overlapsAllowlist);
+        // Offenders this node records are sent to the firewall agent; the client never blocks the caller.
+        Optional<FirewallClient> firewall = config.firewallAgent().isPresent() ? Optional.of(FirewallClient.fromConfig(config, spared))
+            : Optional.empty();
         Spamtrap spamtrap = new Spamtrap(config, clock, store, new Connector() {
             @Override
             public boolean isConnected() {
@@ -180,22 +208,15 @@ public final class Spamtrap implements AutoCloseable {
             public void connect() {
                 store.connect();
             }
-        });
-        store.escalation(config.prefixEscalation(), spamtrap.lists::overlapsAllowlist);
-        spamtrap.admin = new CassandraSpamtrapAdmin(spamtrap, store);
-        if (config.firewallAgent().isPresent()) {
-            // Offenders this node records are sent to the firewall agent; the client never blocks the caller.
-            FirewallClient firewall = FirewallClient.fromConfig(config, spamtrap::isSpared);
-            spamtrap.addListener(firewall);
-            spamtrap.closeOnShutdown(firewall);
-            spamtrap.firewall = firewall;
-        }
+        }, lists, spared, firewall);
         spamtrap.begin();
         return spamtrap;
     }
 
+    /** A runtime over another store (tests), without a firewall agent. */
     static Spamtrap startWith(SpamtrapConfig config, Clock clock, OffenderStore store, Connector connector) {
-        Spamtrap spamtrap = new Spamtrap(config, clock, store, connector);
+        TrapsAndAllowlist lists = TrapsAndAllowlist.fromFiles(config);
+        Spamtrap spamtrap = new Spamtrap(config, clock, store, connector, lists, new SparedKeys(lists, config.trustedRelays()), Optional.empty());
         spamtrap.begin();
         return spamtrap;
     }
@@ -268,33 +289,10 @@ public final class Spamtrap implements AutoCloseable {
     }
 
     /**
-     * Whether an offender key must never be blocked by the firewall nor exported: its range covers an allowlisted
-     * address or a trusted relay, or it is a non-global source (link-local, unspecified, multicast), or it is no key.
-     * Lock-free.
+     * Whether an offender key must never be blocked by the firewall nor exported (see {@link SparedKeys}). Lock-free.
      */
     public boolean isSpared(String offenderKey) {
-        CidrRange range;
-        try {
-            range = CidrRange.parse(offenderKey);
-        } catch (IllegalArgumentException e) {
-            return true;
-        }
-        try {
-            if (!IpAddresses.isGlobalSource(InetAddress.getByAddress(range.network()))) {
-                return true;
-            }
-        } catch (java.net.UnknownHostException e) {
-            return true;
-        }
-        return lists.overlapsAllowlist(range) || Lists.overlaps(trustedRelays, range);
-    }
-
-    /**
-     * The SMTP server's trusted relays ({@code TrapRcptHook <trustedRelays>}), which no listing around them may get
-     * blocked by the firewall or exported; given once when the hook starts.
-     */
-    public void spareTrustedRelays(Allowlist relays) {
-        trustedRelays = Allowlist.merge(trustedRelays, relays);
+        return spared.test(offenderKey);
     }
 
     /**
@@ -318,7 +316,7 @@ public final class Spamtrap implements AutoCloseable {
 
     /** The cause as this node acts on it: observed for a trap-class cause under {@code observe.traps}. */
     public dev.spamtrap.core.offender.Cause actedCause(dev.spamtrap.core.offender.Cause cause) {
-        return config.observeTraps() && !cause.isWeak() ? cause.observed() : cause;
+        return config.actedCause(cause);
     }
 
     /** This node's own unconfirmed listing of {@code key}, if still active (lock-free). */
@@ -349,7 +347,7 @@ public final class Spamtrap implements AutoCloseable {
 
     /** The firewall agent client, when {@code firewall.agent} is configured (its counters feed the metrics). */
     public Optional<FirewallClient> firewall() {
-        return Optional.ofNullable(firewall);
+        return firewall;
     }
 
     public void addListener(OffenderListener listener) {
@@ -431,15 +429,6 @@ public final class Spamtrap implements AutoCloseable {
         }));
     }
 
-    /**
-     * A listing made on this node by other means than a trap hit (by hand): the change feed skips this node's own
-     * entries, so its view and its listeners (the firewall agent) are told here.
-     */
-    void listedHere(Offender o) {
-        view.put(o);
-        listeners.recorded(o);
-    }
-
     /** A hit the store confirmed, with its key's listing after it: into the view; the key's pending entry counted down. */
     private void confirmed(Offender o) {
         if (o.isActiveAt(clock.instant())) {
@@ -450,9 +439,18 @@ public final class Spamtrap implements AutoCloseable {
 
     // ---- administration and health (read by the admin routes and metrics) ----
 
-    /** What an administrator can see and change; null when started without Cassandra (unit tests). */
+    /** What an administrator can see and change. */
     public SpamtrapAdmin admin() {
         return admin;
+    }
+
+    /** This node's health as WebAdmin shows it. */
+    public SpamtrapStatus status() {
+        // the agent's side as this node's client last saw it; both empty when no agent is configured
+        Boolean agentReachable = firewall.map(FirewallClient::agentReachable).orElse(null);
+        String breaker = firewall.map(f -> f.agentBreakerOpen() ? "open (the agent refused a block within the last minute)" : "closed")
+            .orElse(null);
+        return new SpamtrapStatus(config.nodeName(), storeReachable(), spoolDepth(), viewSize(), syncLag().orElse(null), agentReachable, breaker);
     }
 
     /** Whether the store answered the last call. */
@@ -491,17 +489,12 @@ public final class Spamtrap implements AutoCloseable {
         return recorder.stored();
     }
 
-    Lists lists() {
+    TrapsAndAllowlist lists() {
         return lists;
     }
 
     OffenderView view() {
         return view;
-    }
-
-    /** Wakes the sync now (after an administrator's change on this node). */
-    void syncSoon() {
-        scheduler.execute(this::tickSafely);
     }
 
     @Override

@@ -61,8 +61,17 @@ public final class CassandraOffenderStore implements OffenderStore {
         this(settings, policy, clock, "admin");
     }
 
-    /** A store whose changes are written on the feed under {@code nodeName} (a new epoch each time it is built). */
+    /** A store whose changes are written on the feed under {@code nodeName}, without prefix escalation. */
     public CassandraOffenderStore(CassandraSettings settings, OffenderPolicy policy, Clock clock, String nodeName) {
+        this(settings, policy, clock, nodeName, PrefixEscalation.OFF, range -> false);
+    }
+
+    /**
+     * A store whose changes are written on the feed under {@code nodeName} (a new epoch each time it is built), listing
+     * a whole prefix by {@code escalation} unless {@code coversAllowlisted} says the prefix covers an allowlisted address.
+     */
+    public CassandraOffenderStore(CassandraSettings settings, OffenderPolicy policy, Clock clock, String nodeName,
+                                  PrefixEscalation escalation, Predicate<CidrRange> coversAllowlisted) {
         this.settings = settings;
         this.nodeName = nodeName;
         this.feed = new Feed(nodeName);
@@ -70,13 +79,8 @@ public final class CassandraOffenderStore implements OffenderStore {
         this.writeLevel = DefaultConsistencyLevel.valueOf(settings.writeConsistency());
         this.readLevel = DefaultConsistencyLevel.valueOf(settings.readConsistency());
         this.listings = new Listings(clock, policy, feed);
-        this.prefixes = new PrefixListing(policy, clock, listings);
+        this.prefixes = new PrefixListing(policy, clock, listings, escalation, coversAllowlisted);
         this.recording = new HitRecording(policy, clock, listings, prefixes);
-    }
-
-    /** Prefix escalation rule and the allowlist test it must respect; set before recording. */
-    public void escalation(PrefixEscalation rule, Predicate<CidrRange> coversAllowlisted) {
-        prefixes.rule(rule, coversAllowlisted);
     }
 
     public boolean isConnected() {

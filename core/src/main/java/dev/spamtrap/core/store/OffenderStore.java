@@ -104,6 +104,43 @@ public interface OffenderStore extends AutoCloseable {
     /** Raw CIDR ranges from the store's allowlist table (validated by the caller). */
     CompletionStage<List<String>> loadAllowlistEntries();
 
+    // ---- what an administrator reads and changes (WebAdmin); every change is announced on the change feed ----
+
+    /**
+     * One page of listings (at most {@code size}) after {@code cursor} (null: the start). Completes with the cursor that
+     * continues, or null at the end.
+     *
+     * @throws IllegalArgumentException if {@code cursor} is not one this method returned
+     */
+    CompletionStage<String> listingPage(String cursor, int size, java.util.function.Consumer<Listing> visitor);
+
+    /** One offender's listing and evidence, if it has a listing. */
+    CompletionStage<java.util.Optional<Listing>> offender(String key);
+
+    /** Forgives {@code key}; completes with whether it was listed. */
+    CompletionStage<Boolean> forgive(String key);
+
+    /** Lists {@code key} by hand until {@code until} ({@code note} kept as its cause), unless listed longer. */
+    CompletionStage<Offender> listByHand(String key, java.time.Instant until, String note);
+
+    /** The trap table's entries, sorted. */
+    CompletionStage<List<TableEntry>> traps();
+
+    /** The allowlist table's ranges, sorted. */
+    CompletionStage<List<TableEntry>> allowlist();
+
+    /** Adds a trap entry (already validated) unless present. Completes with whether it was added. */
+    CompletionStage<Boolean> addTrap(String entry, String comment, java.time.Instant at);
+
+    /** Removes a trap entry; completes with whether it was there. */
+    CompletionStage<Boolean> removeTrap(String entry);
+
+    /** Adds an allowlisted range (already normalised), or replaces its comment. */
+    CompletionStage<Void> addAllowed(String cidr, String comment, java.time.Instant at);
+
+    /** Removes an allowlisted range; completes with whether it was there. */
+    CompletionStage<Boolean> removeAllowed(String cidr);
+
     @Override
     void close();
 }

@@ -34,16 +34,13 @@ final class PrefixListing {
     private final OffenderPolicy policy;
     private final Clock clock;
     private final Listings listings;
-    private volatile PrefixEscalation rule = PrefixEscalation.OFF;
-    private volatile Predicate<CidrRange> allowlisted = r -> false;
+    private final PrefixEscalation rule;
+    private final Predicate<CidrRange> allowlisted;
 
-    PrefixListing(OffenderPolicy policy, Clock clock, Listings listings) {
+    PrefixListing(OffenderPolicy policy, Clock clock, Listings listings, PrefixEscalation rule, Predicate<CidrRange> coversAllowlisted) {
         this.policy = policy;
         this.clock = clock;
         this.listings = listings;
-    }
-
-    void rule(PrefixEscalation rule, Predicate<CidrRange> coversAllowlisted) {
         this.rule = rule;
         this.allowlisted = coversAllowlisted;
     }

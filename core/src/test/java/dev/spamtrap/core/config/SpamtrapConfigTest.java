@@ -52,6 +52,19 @@ class SpamtrapConfigTest {
     }
 
     @Test
+    void trustedRelaysAreOneNodeListOfAddressesAndRanges() throws Exception {
+        assertThat(SpamtrapConfig.load(write("traps.file=traps.txt\n")).trustedRelays().ranges()).isEmpty();
+        SpamtrapConfig c = SpamtrapConfig.load(write("trustedRelays=192.0.2.25, 2001:db8::/64,198.51.100.0/24\n"));
+        assertThat(c.trustedRelays().ranges()).hasSize(3);
+        assertThat(c.trustedRelays().contains(java.net.InetAddress.getByName("192.0.2.25"))).isTrue();
+        assertThat(c.trustedRelays().contains(java.net.InetAddress.getByName("2001:db8::9"))).isTrue();
+        assertThat(c.trustedRelays().contains(java.net.InetAddress.getByName("192.0.2.26"))).isFalse();
+        assertThatThrownBy(() -> SpamtrapConfig.load(write("trustedRelays=192.0.2.25, backup-mx.example\n")))
+            .isInstanceOf(ConfigException.class)
+            .hasMessageContaining("spamtrap.properties: key 'trustedRelays'").hasMessageContaining("backup-mx.example");
+    }
+
+    @Test
     void durations() {
         assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
         assertThat(Durations.parse("90")).isEqualTo(Duration.ofSeconds(90));

@@ -1,6 +1,7 @@
 package dev.spamtrap.core.net;
 
 import dev.spamtrap.core.config.ConfigException;
+import dev.spamtrap.core.config.ListFiles;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
@@ -45,11 +46,11 @@ class CidrRangeTest {
 
     @Test
     void allowlistFileErrorsNameLine() throws Exception {
-        Allowlist a = Allowlist.parse("allowlist.txt", List.of("# ok", "192.0.2.0/24", "2001:db8::/32 # v6"));
+        Allowlist a = ListFiles.allowlist("allowlist.txt", List.of("# ok", "192.0.2.0/24", "2001:db8::/32 # v6"));
         assertThat(a.contains(InetAddress.getByName("2001:db8::1"))).isTrue();
         assertThat(a.contains(InetAddress.getByName("192.0.2.9"))).isTrue();
         assertThat(a.contains(InetAddress.getByName("198.51.100.1"))).isFalse();
-        assertThatThrownBy(() -> Allowlist.parse("allowlist.txt", List.of("192.0.2.0/24", "nonsense")))
+        assertThatThrownBy(() -> ListFiles.allowlist("allowlist.txt", List.of("192.0.2.0/24", "nonsense")))
             .isInstanceOf(ConfigException.class).hasMessageStartingWith("allowlist.txt:2: ");
     }
 }

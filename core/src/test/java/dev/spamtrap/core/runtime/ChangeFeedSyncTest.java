@@ -1,5 +1,6 @@
 package dev.spamtrap.core.runtime;
 
+import dev.spamtrap.core.offender.OffenderListener;
 import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.store.Change;

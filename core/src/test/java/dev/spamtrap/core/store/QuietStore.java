@@ -55,6 +55,56 @@ public abstract class QuietStore implements OffenderStore {
     }
 
     @Override
+    public CompletionStage<String> listingPage(String cursor, int size, java.util.function.Consumer<Listing> visitor) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<java.util.Optional<Listing>> offender(String key) {
+        return CompletableFuture.completedFuture(java.util.Optional.empty());
+    }
+
+    @Override
+    public CompletionStage<Boolean> forgive(String key) {
+        return CompletableFuture.completedFuture(false);
+    }
+
+    @Override
+    public CompletionStage<Offender> listByHand(String key, java.time.Instant until, String note) {
+        return CompletableFuture.completedFuture(new Offender(key, null, null, 0, null, null, null, null, until));
+    }
+
+    @Override
+    public CompletionStage<List<TableEntry>> traps() {
+        return CompletableFuture.completedFuture(List.of());
+    }
+
+    @Override
+    public CompletionStage<List<TableEntry>> allowlist() {
+        return CompletableFuture.completedFuture(List.of());
+    }
+
+    @Override
+    public CompletionStage<Boolean> addTrap(String entry, String comment, java.time.Instant at) {
+        return CompletableFuture.completedFuture(false);
+    }
+
+    @Override
+    public CompletionStage<Boolean> removeTrap(String entry) {
+        return CompletableFuture.completedFuture(false);
+    }
+
+    @Override
+    public CompletionStage<Void> addAllowed(String cidr, String comment, java.time.Instant at) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Boolean> removeAllowed(String cidr) {
+        return CompletableFuture.completedFuture(false);
+    }
+
+    @Override
     public void close() {
     }
 }

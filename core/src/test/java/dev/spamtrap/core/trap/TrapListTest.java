@@ -1,6 +1,7 @@
 package dev.spamtrap.core.trap;
 
 import dev.spamtrap.core.config.ConfigException;
+import dev.spamtrap.core.config.ListFiles;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -9,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class TrapListTest {
-    private final TrapList traps = TrapListParser.parse("traps.txt", List.of(
+    private final TrapList traps = ListFiles.traps("traps.txt", List.of(
         "# demo traps",
         "trap@example.com",
         "",
@@ -43,31 +44,31 @@ class TrapListTest {
 
     @Test
     void badEntriesFailWithFileLineAndReason() {
-        assertThatThrownBy(() -> TrapListParser.parse("traps.txt", List.of("ok@example.com", "", "/spam(/")))
+        assertThatThrownBy(() -> ListFiles.traps("traps.txt", List.of("ok@example.com", "", "/spam(/")))
             .isInstanceOf(ConfigException.class)
             .hasMessageStartingWith("traps.txt:3: ")
             .hasMessageContaining("invalid regular expression");
-        assertThatThrownBy(() -> TrapListParser.parse("traps.txt", List.of("not-an-address")))
+        assertThatThrownBy(() -> ListFiles.traps("traps.txt", List.of("not-an-address")))
             .hasMessageStartingWith("traps.txt:1: ").hasMessageContaining("neither an address");
-        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("a@b@c.com"))).hasMessageContaining("more than one '@'");
-        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("@bad..domain"))).hasMessageContaining("invalid domain");
-        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("/x/g"))).hasMessageContaining("unsupported flag 'g'");
-        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("/unclosed"))).hasMessageContaining("no closing '/'");
+        assertThatThrownBy(() -> ListFiles.traps("t", List.of("a@b@c.com"))).hasMessageContaining("more than one '@'");
+        assertThatThrownBy(() -> ListFiles.traps("t", List.of("@bad..domain"))).hasMessageContaining("invalid domain");
+        assertThatThrownBy(() -> ListFiles.traps("t", List.of("/x/g"))).hasMessageContaining("unsupported flag 'g'");
+        assertThatThrownBy(() -> ListFiles.traps("t", List.of("/unclosed"))).hasMessageContaining("no closing '/'");
     }
 
     @Test
     void patternsRe2CannotRunInLinearTimeAreRefusedWithLineAndReason() {
-        assertThatThrownBy(() -> TrapListParser.parse("traps.txt", List.of("ok@example.com", "/(a)\\1@/")))
+        assertThatThrownBy(() -> ListFiles.traps("traps.txt", List.of("ok@example.com", "/(a)\\1@/")))
             .isInstanceOf(ConfigException.class)
             .hasMessageStartingWith("traps.txt:2: '/(a)\\1@/': invalid regular expression: ");
-        assertThatThrownBy(() -> TrapListParser.parse("traps.txt", List.of("/^(?=spam)/")))
+        assertThatThrownBy(() -> ListFiles.traps("traps.txt", List.of("/^(?=spam)/")))
             .hasMessageStartingWith("traps.txt:1: ").hasMessageContaining("invalid regular expression");
-        assertThatThrownBy(() -> TrapListParser.parse("t", List.of("/spam/x"))).hasMessageContaining("unsupported flag 'x'");
+        assertThatThrownBy(() -> ListFiles.traps("t", List.of("/spam/x"))).hasMessageContaining("unsupported flag 'x'");
     }
 
     @Test
     void postfixFlagIMakesMatchingCaseSensitive() {
-        TrapList t = TrapListParser.parse("t", List.of("/^Spam@/i", "/^bait@/"));
+        TrapList t = ListFiles.traps("t", List.of("/^Spam@/i", "/^bait@/"));
         assertThat(t.match("Spam@example.com")).isPresent();
         assertThat(t.match("spam@example.com")).as("i makes the pattern case-sensitive, as in Postfix").isEmpty();
         assertThat(t.match("BAIT@example.com")).as("default: ignore case").isPresent();
@@ -76,7 +77,7 @@ class TrapListTest {
     @Test
     void catastrophicBacktrackingPatternAnswersAn8kAddress() {
         // With java.util.regex this pattern takes seconds on 26 characters and practically forever on 8 KB.
-        TrapList t = TrapListParser.parse("t", List.of("/(.*a){12}@traps/"));
+        TrapList t = ListFiles.traps("t", List.of("/(.*a){12}@traps/"));
         String local = "a".repeat(8000) + "b";
         assertThat(t.match(local + "@example.com")).isEmpty();
         assertThat(t.match("a".repeat(12) + "@traps.example.com")).isPresent();
@@ -84,7 +85,7 @@ class TrapListTest {
 
     @Test
     void mergeKeepsEntriesOfBothLists() {
-        TrapList more = TrapListParser.parse("db", List.of("dyn@example.com", "trap@example.com"));
+        TrapList more = ListFiles.traps("db", List.of("dyn@example.com", "trap@example.com"));
         TrapList merged = TrapList.merge(traps, more);
         assertThat(merged.match("dyn@example.com")).isPresent();
         assertThat(merged.size()).isEqualTo(4);

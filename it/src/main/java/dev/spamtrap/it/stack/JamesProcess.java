@@ -101,9 +101,9 @@ public final class JamesProcess implements AutoCloseable {
         return edit("smtpserver.xml", s -> replaceOnce(s, "<mode>accept</mode>", "<mode>" + mode + "</mode>"));
     }
 
-    /** {@code TrapRcptHook}'s {@code trustedRelays}, comma-separated (none in the sample). */
+    /** {@code trustedRelays} of spamtrap.properties, comma-separated (none in the sample). */
     public JamesProcess trustedRelays(String relays) {
-        return edit("smtpserver.xml", s -> replaceOnce(s, "<mode>accept</mode>", "<mode>accept</mode>\n<trustedRelays>" + relays + "</trustedRelays>"));
+        return spamtrapProperty("trustedRelays", relays);
     }
 
     /** A sample text that is not there any more must fail the test, not leave the default silently in place. */

@@ -31,7 +31,7 @@ class HostileClientTest {
     @RegisterExtension
     static final RealJames james = RealJames.named("hostile")
         .with(j -> j.offenderMode("refuse")
-            .edit("smtpserver.xml", s -> s.replace("<!-- <trustedRelays>192.0.2.25, 2001:db8::/64</trustedRelays> -->", "<trustedRelays>" + RELAY + "</trustedRelays>"))
+            .trustedRelays(RELAY)
             .edit("traps.txt", s -> s + "\n@traps.remote.test\n/(.*a){12}@traps/\n"));
     static WebAdmin webAdmin;
 

@@ -9,13 +9,14 @@ import dev.spamtrap.core.admin.OffenderSummary;
 import dev.spamtrap.core.admin.Page;
 import dev.spamtrap.core.admin.SpamtrapAdmin;
 import dev.spamtrap.core.admin.SpamtrapStatus;
-import dev.spamtrap.core.firewall.FirewallClient;
 import dev.spamtrap.core.admin.TrapRecord;
+import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.net.CidrRange;
 import dev.spamtrap.core.offender.Offender;
-import dev.spamtrap.core.store.CassandraOffenderStore;
+import dev.spamtrap.core.store.OffenderStore;
 import dev.spamtrap.core.trap.TrapEntry;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,17 +28,34 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * {@link SpamtrapAdmin} over the Cassandra store and this node's runtime. Every change is written to the
- * shared tables and announced on the change feed, so it reaches every node's view (and their listeners,
- * e.g. the firewall UNBLOCK) within the sync interval; this node also syncs at once.
+ * {@link SpamtrapAdmin} over the offender store and this node's lists. Every change is written to the shared tables
+ * and announced on the change feed, so it reaches every node's view (and their listeners, e.g. the firewall UNBLOCK)
+ * within the sync interval; this node also syncs at once ({@link Node#syncSoon}).
  */
-final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
-    private final Spamtrap runtime;
-    private final CassandraOffenderStore store;
+final class StoreAdmin implements SpamtrapAdmin {
+    /** What the admin asks of the node it runs on. */
+    interface Node {
+        /** A listing made here by hand: the change feed skips this node's own entries, so its view and listeners are told now. */
+        void listedHere(Offender offender);
 
-    CassandraSpamtrapAdmin(Spamtrap runtime, CassandraOffenderStore store) {
-        this.runtime = runtime;
+        /** Reads the change feed now, after a change made on this node. */
+        void syncSoon();
+
+        SpamtrapStatus status();
+    }
+
+    private final SpamtrapConfig config;
+    private final Clock clock;
+    private final OffenderStore store;
+    private final TrapsAndAllowlist lists;
+    private final Node node;
+
+    StoreAdmin(SpamtrapConfig config, Clock clock, OffenderStore store, TrapsAndAllowlist lists, Node node) {
+        this.config = config;
+        this.clock = clock;
         this.store = store;
+        this.lists = lists;
+        this.node = node;
     }
 
     // ---- traps ----
@@ -48,7 +66,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         return store.traps().thenApply(rows -> {
             List<TrapRecord> all = new ArrayList<>();
             rows.forEach(r -> all.add(new TrapRecord(r.value(), kindOf(r.value()), "table", r.comment(), r.addedAt())));
-            runtime.lists().fileTraps().entries().stream().map(TrapEntry::text).sorted()
+            lists.fileTraps().entries().stream().map(TrapEntry::text).sorted()
                 .forEach(e -> all.add(new TrapRecord(e, kindOf(e), "file", null, null)));
             return page(all, offset, limit);
         });
@@ -57,7 +75,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     @Override
     public CompletionStage<Boolean> addTrap(String entry, String comment) {
         TrapEntry parsed = TrapEntry.parse(entry);
-        return store.addTrap(parsed.text(), comment, Instant.now()).thenApply(added -> added ? synced(true) : false);
+        return store.addTrap(parsed.text(), comment, clock.instant()).thenApply(added -> added ? synced(true) : false);
     }
 
     @Override
@@ -86,7 +104,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
             List<CompletableFuture<Void>> writes = new ArrayList<>();
             int added = 0;
             int present = 0;
-            Instant now = Instant.now();
+            Instant now = clock.instant();
             for (String e : new java.util.LinkedHashSet<>(good)) {
                 if (have.contains(e)) {
                     present++;
@@ -103,7 +121,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
 
     @Override
     public Optional<TrapEntry> checkAddress(String address) {
-        return runtime.trapFor(address);
+        return lists.traps().match(address);
     }
 
     // ---- offenders ----
@@ -115,7 +133,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     public CompletionStage<CursorPage<OffenderSummary>> offenders(OffenderFilter filter, String cursor, int limit) {
         checkPaging(0, limit);
         Optional<CidrRange> range = filter.prefix().map(CidrRange::parse);
-        Instant now = runtime.clock().instant();
+        Instant now = clock.instant();
         List<OffenderSummary> items = new ArrayList<>();
         try {
             return nextPages(filter, range, now, cursor, limit, items, MAX_PAGES_PER_CALL).thenApply(next -> new CursorPage<>(items, next));
@@ -159,13 +177,13 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
             throw new IllegalArgumentException("lifetime " + lifetime + " must be positive");
         }
         CidrRange range = CidrRange.parse(k);
-        if (runtime.lists().overlapsAllowlist(range)) {
+        if (lists.overlapsAllowlist(range)) {
             throw new IllegalArgumentException("'" + k + "' overlaps the allowlist");
         }
-        Duration capped = lifetime.compareTo(runtime.config().policy().maxLifetime()) > 0 ? runtime.config().policy().maxLifetime() : lifetime;
-        Instant until = runtime.clock().instant().plus(capped);
+        Duration capped = lifetime.compareTo(config.policy().maxLifetime()) > 0 ? config.policy().maxLifetime() : lifetime;
+        Instant until = clock.instant().plus(capped);
         return store.listByHand(k, until, reason == null ? "" : reason).thenApply(o -> {
-            runtime.listedHere(o);
+            node.listedHere(o);
             return synced(summary(o, "manual"));
         });
     }
@@ -184,7 +202,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
         return store.allowlist().thenApply(rows -> {
             List<AllowlistRecord> all = new ArrayList<>();
             rows.forEach(r -> all.add(new AllowlistRecord(r.value(), "table", r.comment(), r.addedAt())));
-            runtime.lists().fileAllowlist().ranges().stream().map(CidrRange::toString).sorted()
+            lists.fileAllowlist().ranges().stream().map(CidrRange::toString).sorted()
                 .forEach(c -> all.add(new AllowlistRecord(c, "file", null, null)));
             return page(all, offset, limit);
         });
@@ -194,7 +212,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
     public CompletionStage<Integer> addAllowlist(String cidr, String comment) {
         CidrRange range = CidrRange.parse(cidr);
         String text = range.toString();
-        Instant now = Instant.now();
+        Instant now = clock.instant();
         return store.addAllowed(text, comment, now)
             .thenCompose(x -> {
                 List<String> inside = new ArrayList<>();
@@ -222,24 +240,19 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
 
     @Override
     public SpamtrapStatus status() {
-        // the agent's side as this node's client last saw it; both empty when no agent is configured
-        Boolean agentReachable = runtime.firewall().map(FirewallClient::agentReachable).orElse(null);
-        String breaker = runtime.firewall().map(f -> f.agentBreakerOpen() ? "open (the agent refused a block within the last minute)" : "closed")
-            .orElse(null);
-        return new SpamtrapStatus(runtime.config().nodeName(), runtime.storeReachable(), runtime.spoolDepth(), runtime.viewSize(),
-            runtime.syncLag().orElse(null), agentReachable, breaker);
+        return node.status();
     }
 
     // ---- helpers ----
 
     private <T> T synced(T value) {
-        runtime.syncSoon();
+        node.syncSoon();
         return value;
     }
 
     /** Any spelling of an address or prefix becomes the one key it is stored under ({@link dev.spamtrap.core.net.OffenderKeys#canonicalKey}). */
     private String canonicalKey(String key) {
-        return runtime.config().offenderKeys().canonicalKey(key);
+        return config.offenderKeys().canonicalKey(key);
     }
 
     private static boolean inside(CidrRange range, String key) {
@@ -266,7 +279,7 @@ final class CassandraSpamtrapAdmin implements SpamtrapAdmin {
 
     private OffenderSummary summary(Offender o, String reason) {
         return new OffenderSummary(o.ip(), o.firstHit(), o.lastHit(), o.hitCount(), o.trap(), o.node(), o.expiresAt(),
-            reason == null ? "trap" : reason, runtime.actedCause(o.cause()));
+            reason == null ? "trap" : reason, config.actedCause(o.cause()));
     }
 
     private static String kindOf(String entry) {

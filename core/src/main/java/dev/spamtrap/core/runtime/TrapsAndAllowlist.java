@@ -1,5 +1,7 @@
 package dev.spamtrap.core.runtime;
 
+import dev.spamtrap.core.config.ListFiles;
+import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.net.Allowlist;
 import dev.spamtrap.core.net.CidrRange;
 import dev.spamtrap.core.trap.TrapEntry;
@@ -14,8 +16,8 @@ import java.util.List;
  * The node's trap list and allowlist, each the merge of a file part and a store part. Readers see
  * immutable snapshots (volatile fields); the file reloader and the sync thread replace one part each.
  */
-final class Lists {
-    private static final Logger LOGGER = LoggerFactory.getLogger(Lists.class);
+final class TrapsAndAllowlist {
+    private static final Logger LOGGER = LoggerFactory.getLogger(TrapsAndAllowlist.class);
 
     private volatile TrapList fileTraps;
     private volatile TrapList storeTraps = TrapList.EMPTY;
@@ -25,7 +27,13 @@ final class Lists {
     private volatile Allowlist allowlist;
     private volatile boolean storeAllowlistRead;
 
-    Lists(TrapList fileTraps, Allowlist fileAllowlist) {
+    /** The lists as the files name them ({@code traps.file}, {@code allowlist.file}); a bad line fails at once. */
+    static TrapsAndAllowlist fromFiles(SpamtrapConfig config) {
+        return new TrapsAndAllowlist(config.trapsFile().map(ListFiles::traps).orElse(TrapList.EMPTY),
+            config.allowlistFile().map(ListFiles::allowlist).orElse(Allowlist.EMPTY));
+    }
+
+    TrapsAndAllowlist(TrapList fileTraps, Allowlist fileAllowlist) {
         this.fileTraps = fileTraps;
         this.fileAllowlist = fileAllowlist;
         this.traps = fileTraps;

@@ -1,6 +1,4 @@
-package dev.spamtrap.core.runtime;
-
-import dev.spamtrap.core.offender.Offender;
+package dev.spamtrap.core.offender;
 
 /**
  * Told when this node has stored an offender record, e.g. to have the firewall agent block it.

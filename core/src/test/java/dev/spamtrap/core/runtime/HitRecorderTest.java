@@ -63,16 +63,7 @@ class HitRecorderTest {
     }
 
     private static StoreLink link() {
-        return new StoreLink(new Spamtrap.Connector() {
-            @Override
-            public boolean isConnected() {
-                return true;
-            }
-
-            @Override
-            public void connect() {
-            }
-        });
+        return new StoreLink(AlwaysConnected.CONNECTOR);
     }
 
 

@@ -94,16 +94,7 @@ class ProtocolListingTest {
         Files.writeString(p, "node.name=a\nobserve.traps=true\nsync.interval=100ms\nstartup.timeout=500ms\nspool.directory=../spool\n");
         Store store = new Store();
         List<Offender> told = new CopyOnWriteArrayList<>();
-        try (Spamtrap spamtrap = Spamtrap.startWith(SpamtrapConfig.load(p), Clock.systemUTC(), store, new Spamtrap.Connector() {
-            @Override
-            public boolean isConnected() {
-                return true;
-            }
-
-            @Override
-            public void connect() {
-            }
-        })) {
+        try (Spamtrap spamtrap = Spamtrap.startWith(SpamtrapConfig.load(p), Clock.systemUTC(), store, AlwaysConnected.CONNECTOR)) {
             spamtrap.addListener(told::add);
             spamtrap.recordHit(new dev.spamtrap.core.offender.TrapHit("192.0.2.50", Instant.now(), "t@example.com", "h", "m@x.y", "a"));
             // listed (so switching observe off acts on it at once), but only observed: reported, never refused
@@ -124,16 +115,7 @@ class ProtocolListingTest {
     void aSensorsListingIsWeakShortAndStoredAndATrapHitMakesItATrapListing() throws Exception {
         Store store = new Store();
         List<Offender> told = new CopyOnWriteArrayList<>();
-        try (Spamtrap spamtrap = Spamtrap.startWith(config(), Clock.systemUTC(), store, new Spamtrap.Connector() {
-            @Override
-            public boolean isConnected() {
-                return true;
-            }
-
-            @Override
-            public void connect() {
-            }
-        })) {
+        try (Spamtrap spamtrap = Spamtrap.startWith(config(), Clock.systemUTC(), store, AlwaysConnected.CONNECTOR)) {
             spamtrap.addListener(told::add);
             InetAddress client = InetAddress.getByName("192.0.2.44");
             spamtrap.recordProtocol(client, Cause.protocol("pregreet"), "EHLO bot");

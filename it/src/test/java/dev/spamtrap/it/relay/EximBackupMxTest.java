@@ -30,51 +30,42 @@ import static org.assertj.core.api.Assertions.assertThat;
 class EximBackupMxTest {
     static final String RELAY = "127.0.0.60";
     static final Duration WAIT = Duration.ofSeconds(45);
-    static final String NS = "trpx" + ProcessHandle.current().pid() % 100000;
-    static final List<String> IN_NS = List.of("ip", "netns", "exec", NS);
     static final String EXIM_UID = "64900";
+    static JamesInNamespace stack;
+    static String NS;
+    static List<String> IN_NS;
     static Path dir;
     static Path exim;
-    static CassandraProcess cassandra;
     static JamesProcess james;
     static Process eximDaemon;
 
     @BeforeAll
     static void start() throws Exception {
-        assertThat(Netns.whyNot()).as("network namespaces").isNull();
-        Path root = ProjectLayout.locate().root();
         exim = EximProcess.provisionedBinary();
         assertThat(Files.isExecutable(Path.of("/usr/bin/swaks"))).as("swaks installed").isTrue();
-        dir = root.resolve("it/target/exim-backup-mx");
-        Dirs.deleteRecursively(dir);
-        Netns.must("ip", "netns", "add", NS);
-        Netns.inMust(NS, "ip", "link", "set", "lo", "up");
-        Netns.inMust(NS, "ip", "addr", "add", RELAY + "/8", "dev", "lo");
+        stack = JamesInNamespace.start("exim-mx", "trpx", RELAY, 19043, 17001, configured -> {
+            if (Boolean.getBoolean("it.exim.plainJames")) {
+                // the same James without the spamtrap SMTP handlers and mailets (the runtime still loads): ours or James's own?
+                configured.edit("smtpserver.xml", s -> s.replaceAll("(?s)<handler class=\"dev\\.spamtrap[^\"]*\"\\s*/>", "")
+                        .replaceAll("(?s)<handler class=\"dev\\.spamtrap[^\"]*\">.*?</handler>", ""))
+                    .edit("mailetcontainer.xml", s -> s.replaceAll("(?s)<mailet match=\"dev\\.spamtrap[^\"]*\"[^>]*>.*?</mailet>", ""));
+            }
+            return configured
+                .spamtrapProperty("refresh.interval", "1s")
+                .refusingAtConnect()
+                .trustedRelays(RELAY)
+                .edit("smtpserver.xml", s -> s.replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, " + RELAY + "/32</authorizedAddresses>"));
+        });
+        NS = stack.namespace;
+        IN_NS = stack.inNamespace;
+        dir = stack.dir;
+        james = stack.james();
         // Exim's built-in user, in this namespace only (ip netns exec mounts /etc/netns/NS/* over /etc/*)
         Path etc = Path.of("/etc/netns", NS);
         Files.createDirectories(etc);
         Files.writeString(etc.resolve("passwd"), Files.readString(Path.of("/etc/passwd")) + "Debian-exim:x:" + EXIM_UID + ":" + EXIM_UID
             + "::/nonexistent:/usr/sbin/nologin\n");
         Files.writeString(etc.resolve("group"), Files.readString(Path.of("/etc/group")) + "Debian-exim:x:" + EXIM_UID + ":\n");
-        cassandra = new CassandraProcess(dir.resolve("cassandra"), 19043, 17001).prefix(IN_NS).start(Duration.ofSeconds(240));
-        JamesProcess configured = new JamesProcess(dir.resolve("james")).prefix(IN_NS).randomPorts().smtpPort(2525);
-        if (Boolean.getBoolean("it.exim.plainJames")) {
-            // the same James without the spamtrap SMTP handlers and mailets (the runtime still loads): ours or James's own?
-            configured.edit("smtpserver.xml", s -> s.replaceAll("(?s)<handler class=\"dev\\.spamtrap[^\"]*\"\\s*/>", "")
-                    .replaceAll("(?s)<handler class=\"dev\\.spamtrap[^\"]*\">.*?</handler>", ""))
-                .edit("mailetcontainer.xml", s -> s.replaceAll("(?s)<mailet match=\"dev\\.spamtrap[^\"]*\"[^>]*>.*?</mailet>", ""));
-        }
-        james = configured
-            .cassandra("127.0.0.1:19043")
-            .spamtrapProperty("cassandra.keyspace", "it_exim_mx")
-            .spamtrapProperty("node.name", "it-exim-mx")
-            .spamtrapProperty("refresh.interval", "1s")
-            .refusingAtConnect()
-            .trustedRelays(RELAY)
-            .edit("smtpserver.xml", s -> s.replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, " + RELAY + "/32</authorizedAddresses>"))
-            .prepare()
-            .start(Duration.ofSeconds(240));
-        addAlice();
         startExim();
     }
 
@@ -134,20 +125,9 @@ class EximBackupMxTest {
                 eximDaemon.destroyForcibly();
             }
         }
-        if (james != null) {
-            james.close();
+        if (stack != null) {
+            stack.close();
         }
-        if (cassandra != null) {
-            cassandra.close();
-        }
-        Netns.run(List.of("ip", "netns", "delete", NS));
-        Dirs.deleteRecursively(Path.of("/etc/netns", NS));
-    }
-
-    static void addAlice() {
-        Netns.Result r = Netns.run(Netns.in(NS, "curl", "-s", "-w", " %{http_code}", "-X", "PUT", "-H", "Content-Type: application/json",
-            "--data-binary", "{\"password\":\"alice\"}", "http://127.0.0.1:" + james.webAdminPort() + "/users/alice@example.com"));
-        assertThat(r.output).as("PUT /users/alice@example.com").endsWith("204");
     }
 
     static String webAdmin(String method, String path, String body) {

@@ -1,9 +1,8 @@
 package dev.spamtrap.it.relay;
 
 import dev.spamtrap.it.Await;
-import dev.spamtrap.it.JamesFixture;
+import dev.spamtrap.it.RealJames;
 import dev.spamtrap.it.stack.EximProcess;
-import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.Ports;
 import dev.spamtrap.it.stack.ProjectLayout;
 import dev.spamtrap.it.stack.SmtpClient;
@@ -12,6 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class EximRelayTest {
     private static final int MESSAGES = 15;
-    private static JamesProcess james;
+    @RegisterExtension
+    static final RealJames james = RealJames.named("exim-relay");
     private static EximProcess exim;
 
     @BeforeAll
@@ -36,8 +37,7 @@ class EximRelayTest {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
             "Exim is unpacked by it/scripts/provision-exim and runs as nobody: needs root");
         Path binary = EximProcess.provisionedBinary();
-        james = JamesFixture.james("exim-relay", "it_exim_relay").prepare().start(JamesFixture.START);
-        new WebAdmin(james.webAdminPort()).addUser("alice@example.com", "alice");
+        james.webAdmin().addUser("alice@example.com", "alice");
         exim = new EximProcess(binary, ProjectLayout.locate().root().resolve("it/target/exim-relay"),
             "127.0.0.1", Ports.free(), "127.0.0.1", james.smtpPort(), false).start(Duration.ofSeconds(30));
     }
@@ -46,9 +46,6 @@ class EximRelayTest {
     static void stop() {
         if (exim != null) {
             exim.close();
-        }
-        if (james != null) {
-            james.close();
         }
     }
 
@@ -63,7 +60,7 @@ class EximRelayTest {
             () -> exim.deliveries() + exim.deferrals().size(), n -> n >= MESSAGES);
         exim.runQueue(); // a deferred message would be sent again now: the duplicate this test must not see
 
-        WebAdmin web = new WebAdmin(james.webAdminPort());
+        WebAdmin web = james.webAdmin();
         Await.until(Duration.ofSeconds(30), "alice's mailbox", () -> web.messageCount("alice@example.com", "INBOX"), n -> n >= MESSAGES);
         Thread.sleep(2000);
         assertThat(web.messageCount("alice@example.com", "INBOX")).as("copies in alice's INBOX").isEqualTo(MESSAGES);

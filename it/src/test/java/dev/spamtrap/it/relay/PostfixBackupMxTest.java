@@ -27,37 +27,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PostfixBackupMxTest {
     static final String RELAY = "127.0.0.50";
     static final Duration WAIT = Duration.ofSeconds(30);
-    static final String NS = "trp" + ProcessHandle.current().pid() % 100000;
-    static final List<String> IN_NS = List.of("ip", "netns", "exec", NS);
+    static JamesInNamespace stack;
+    static String NS;
     static Path dir;
     static PostfixInNamespace postfix;
-    static CassandraProcess cassandra;
     static JamesProcess james;
 
     @BeforeAll
     static void start() throws Exception {
-        assertThat(Netns.whyNot()).as("network namespaces").isNull();
         assertThat(Files.isExecutable(Path.of("/usr/sbin/postfix"))).as("postfix installed (apt-get install postfix)").isTrue();
         assertThat(Files.isExecutable(Path.of("/usr/bin/swaks"))).as("swaks installed (apt-get install swaks)").isTrue();
-        dir = ProjectLayout.locate().root().resolve("it/target/postfix-backup-mx");
-        Dirs.deleteRecursively(dir);
-        Netns.must("ip", "netns", "add", NS);
-        Netns.inMust(NS, "ip", "link", "set", "lo", "up");
-        // Postfix listens only on an interface address
-        Netns.inMust(NS, "ip", "addr", "add", RELAY + "/8", "dev", "lo");
-        cassandra = new CassandraProcess(dir.resolve("cassandra"), 19042, 17000).prefix(IN_NS).start(Duration.ofSeconds(240));
-        james = new JamesProcess(dir.resolve("james")).prefix(IN_NS).randomPorts().smtpPort(2525)
-            .cassandra("127.0.0.1:19042")
-            .spamtrapProperty("cassandra.keyspace", "it_postfix_mx")
-            .spamtrapProperty("node.name", "it-postfix-mx")
+        stack = JamesInNamespace.start("postfix-mx", "trp", RELAY, 19042, 17000, j -> j
             .spamtrapProperty("refresh.interval", "1s")
             .refusingAtConnect()
             .trustedRelays(RELAY)
             // the usual backup-MX set-up: the relay is relay-authorized too
-            .edit("smtpserver.xml", s -> s.replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, " + RELAY + "/32</authorizedAddresses>"))
-            .prepare()
-            .start(Duration.ofSeconds(240));
-        addAlice();
+            .edit("smtpserver.xml", s -> s.replace("<authorizedAddresses>127.0.0.1/32</authorizedAddresses>", "<authorizedAddresses>127.0.0.1/32, " + RELAY + "/32</authorizedAddresses>")));
+        NS = stack.namespace;
+        dir = stack.dir;
+        james = stack.james();
         postfix = new PostfixInNamespace(NS, dir.resolve("postfix")).start("mx2.example.com", RELAY, "127.0.0.50/32");
     }
 
@@ -66,19 +54,9 @@ class PostfixBackupMxTest {
         if (postfix != null) {
             postfix.close();
         }
-        if (james != null) {
-            james.close();
+        if (stack != null) {
+            stack.close();
         }
-        if (cassandra != null) {
-            cassandra.close();
-        }
-        Netns.run(List.of("ip", "netns", "delete", NS));
-    }
-
-    static void addAlice() {
-        Netns.Result r = Netns.run(Netns.in(NS, "curl", "-s", "-w", " %{http_code}", "-X", "PUT", "-H", "Content-Type: application/json",
-            "--data-binary", "{\"password\":\"alice\"}", "http://127.0.0.1:" + james.webAdminPort() + "/users/alice@example.com"));
-        assertThat(r.output).as("PUT /users/alice@example.com").endsWith("204");
     }
 
     static String webAdmin(String method, String path, String body) {

@@ -27,37 +27,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PostfixPregreetTest {
     static final String SENDER = "127.0.0.50";
     static final Duration WAIT = Duration.ofSeconds(60);
-    static final String NS = "trg" + ProcessHandle.current().pid() % 100000;
-    static final List<String> IN_NS = List.of("ip", "netns", "exec", NS);
+    static JamesInNamespace stack;
+    static String NS;
     static Path dir;
     static PostfixInNamespace postfix;
-    static CassandraProcess cassandra;
     static JamesProcess james;
 
     @BeforeAll
     static void start() throws Exception {
-        assertThat(Netns.whyNot()).as("network namespaces").isNull();
         assertThat(Files.isExecutable(Path.of("/usr/sbin/postfix"))).as("postfix installed (apt-get install postfix)").isTrue();
         assertThat(Files.isExecutable(Path.of("/usr/bin/swaks"))).as("swaks installed (apt-get install swaks)").isTrue();
-        dir = ProjectLayout.locate().root().resolve("it/target/postfix-pregreet");
-        Dirs.deleteRecursively(dir);
-        Netns.must("ip", "netns", "add", NS);
-        Netns.inMust(NS, "ip", "link", "set", "lo", "up");
-        Netns.inMust(NS, "ip", "addr", "add", SENDER + "/8", "dev", "lo");
-        cassandra = new CassandraProcess(dir.resolve("cassandra"), 19043, 17001).prefix(IN_NS).start(Duration.ofSeconds(240));
         String sensors = "<handler class=\"dev.spamtrap.smtp.ProtocolSensorHandler\"><pregreet><action>refuse</action><wait>3s</wait></pregreet></handler>\n"
             + "            <handler class=\"dev.spamtrap.smtp.TrapRcptHook\">";
-        james = new JamesProcess(dir.resolve("james")).prefix(IN_NS).randomPorts().smtpPort(2525)
-            .cassandra("127.0.0.1:19043")
-            .spamtrapProperty("cassandra.keyspace", "it_postfix_pregreet")
-            .spamtrapProperty("node.name", "it-postfix-pregreet")
+        stack = JamesInNamespace.start("postfix-pregreet", "trg", SENDER, 19043, 17001, j -> j
             .refusingAtConnect()
-            .edit("smtpserver.xml", s -> s.replace("<handler class=\"dev.spamtrap.smtp.TrapRcptHook\">", sensors))
-            .prepare()
-            .start(Duration.ofSeconds(240));
-        Netns.Result r = Netns.run(Netns.in(NS, "curl", "-s", "-w", " %{http_code}", "-X", "PUT", "-H", "Content-Type: application/json",
-            "--data-binary", "{\"password\":\"alice\"}", "http://127.0.0.1:" + james.webAdminPort() + "/users/alice@example.com"));
-        assertThat(r.output).as("PUT /users/alice@example.com").endsWith("204");
+            .edit("smtpserver.xml", s -> s.replace("<handler class=\"dev.spamtrap.smtp.TrapRcptHook\">", sensors)));
+        NS = stack.namespace;
+        dir = stack.dir;
+        james = stack.james();
         postfix = new PostfixInNamespace(NS, dir.resolve("postfix")).start("mta.sender.test", SENDER, "127.0.0.0/8");
     }
 
@@ -66,13 +53,9 @@ class PostfixPregreetTest {
         if (postfix != null) {
             postfix.close();
         }
-        if (james != null) {
-            james.close();
+        if (stack != null) {
+            stack.close();
         }
-        if (cassandra != null) {
-            cassandra.close();
-        }
-        Netns.run(List.of("ip", "netns", "delete", NS));
     }
 
     @Test

@@ -1,13 +1,10 @@
 package dev.spamtrap.it.tarpit;
 
-import dev.spamtrap.it.JamesFixture;
+import dev.spamtrap.it.RealJames;
 import dev.spamtrap.it.bench.TarpitConf;
-import dev.spamtrap.it.stack.JamesProcess;
 import dev.spamtrap.it.stack.SmtpClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,14 +22,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Two real James servers on the suite's Cassandra (own keyspaces): one in stutter mode, one in {@code refuse} mode (refusing at once,
  * as before the tarpit existed).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TarpitStutterAndRefuseModeTest {
-    private JamesProcess stutter;
-    private JamesProcess refuse;
-
-    @BeforeAll
-    void start() {
-        stutter = JamesFixture.james("tarpit-stutter", "it_tarpit_stutter").offenderCheckAt("connect")
+    @RegisterExtension
+    static final RealJames stutter = RealJames.named("tarpit-stutter")
+        .with(j -> j.offenderCheckAt("connect")
             .edit("jvm.properties", TarpitConf::withoutReverseDnsInLogContext)
             .edit("smtpserver.xml", xml -> {
                 String s = TarpitConf.mode(xml, "tarpit");
@@ -40,26 +33,12 @@ class TarpitStutterAndRefuseModeTest {
                 s = TarpitConf.tarpit(s, "stutter", "true");
                 s = TarpitConf.tarpit(s, "stutterBytes", "4");
                 return TarpitConf.tarpit(s, "stutterInterval", "200ms");
-            })
-            .prepare().start(JamesFixture.START);
-        refuse = JamesFixture.james("tarpit-refuse", "it_tarpit_refuse").offenderCheckAt("connect")
+            }));
+    @RegisterExtension
+    static final RealJames refuse = RealJames.named("tarpit-refuse")
+        .with(j -> j.offenderCheckAt("connect")
             .edit("jvm.properties", TarpitConf::withoutReverseDnsInLogContext)
-            .edit("smtpserver.xml", xml -> TarpitConf.mode(xml, "refuse"))
-            .prepare().start(JamesFixture.START);
-    }
-
-    @AfterAll
-    void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {stutter, refuse}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // stopping anyway
-            }
-        }
-    }
+            .edit("smtpserver.xml", xml -> TarpitConf.mode(xml, "refuse")));
 
     private static void makeOffender(String ip, int port) {
         try (SmtpClient c = SmtpClient.connect(ip, port)) {

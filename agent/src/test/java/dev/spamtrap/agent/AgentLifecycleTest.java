@@ -198,7 +198,7 @@ class AgentLifecycleTest {
             assertThat(t.runner.calls).hasSize(before + 1); // only the difference, in one transaction
             assertThat(t.runner.calls.get(before).stdin).doesNotContain("flush").containsPattern("192\\.0\\.2\\.(9|10) timeout");
             assertThat(log.text()).contains("CIRCUIT BREAKER HELD BACK 1 offender(s) from the store");
-            source.offenders.removeIf(o -> o.ip().equals("192.0.2.2"));
+            source.offenders.removeIf(o -> o.key().equals("192.0.2.2"));
             RebuildReport third = t.agent.reconciler().get().reconcile(false).get(10, TimeUnit.SECONDS);
             assertThat(third.removed).isEqualTo(1);
             assertThat(third.refusedByBreaker).isEqualTo(1); // still held back: no side door on a later pass

@@ -344,9 +344,9 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
 
     SMTPResponse refusal(String ip, Offender offender) {
         String dsn = code.equals("450") ? "4.7.1" : "5.7.1";
-        boolean own = offender.ip().equals(spamtrap.config().offenderKeys().canonicalKey(ip));
+        boolean own = offender.key().equals(spamtrap.config().offenderKeys().canonicalKey(ip));
         SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(text, ip, lifetimeOf(offender), reasonText(offender, own),
-            offender.ip()));
+            offender.key()));
         response.setEndSession(true);
         return response;
     }

@@ -67,7 +67,7 @@ public final class CassandraOffenderSource implements ActiveOffenderSource {
         }
         List<Offender> kept = new java.util.ArrayList<>(offenders.size());
         for (Offender o : offenders) {
-            if (!overlapsAny(o.ip(), ranges)) {
+            if (!overlapsAny(o.key(), ranges)) {
                 kept.add(o);
             }
         }

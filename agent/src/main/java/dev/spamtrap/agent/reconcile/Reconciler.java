@@ -108,10 +108,10 @@ public final class Reconciler implements AutoCloseable {
             for (Offender o : offenders) {
                 Prefix p;
                 try {
-                    p = Prefix.parse(o.ip());
+                    p = Prefix.parse(o.key());
                 } catch (IllegalArgumentException e) {
                     if (malformed++ < MAX_LOGGED_REFUSALS) {
-                        LOGGER.warn("Skipping offender '{}' from {}: malformed address: {}", WireFormat.printable(o.ip()), source.describe(), e.getMessage());
+                        LOGGER.warn("Skipping offender '{}' from {}: malformed address: {}", WireFormat.printable(o.key()), source.describe(), e.getMessage());
                     }
                     continue;
                 }

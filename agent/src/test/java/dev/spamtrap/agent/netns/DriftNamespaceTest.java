@@ -182,7 +182,7 @@ class DriftNamespaceTest {
         knock();
         Map<String, long[]> before = rules();
         store.offenders.add(KernelKeptNamespaceTest.offender("10.55.0.99", 3600));
-        store.offenders.removeIf(o -> o.ip().equals("10.55.0.51"));
+        store.offenders.removeIf(o -> o.key().equals("10.55.0.51"));
         RebuildReport report = agent.reconciler().get().reconcile(false).get(30, TimeUnit.SECONDS);
         assertThat(report.added).isEqualTo(1);
         assertThat(report.removed).isEqualTo(1);

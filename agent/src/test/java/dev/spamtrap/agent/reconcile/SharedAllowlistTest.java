@@ -23,7 +23,7 @@ class SharedAllowlistTest {
         List<Offender> kept = CassandraOffenderSource.withoutAllowlisted(offenders,
             List.of("10.231.93.128/28", "2001:db8:1::/48", "not a range"));
 
-        assertThat(kept).extracting(Offender::ip).containsExactly("10.231.94.0/24", "192.0.2.7", "2001:db8:9::/48");
+        assertThat(kept).extracting(Offender::key).containsExactly("10.231.94.0/24", "192.0.2.7", "2001:db8:9::/48");
     }
 
     @Test
@@ -31,7 +31,7 @@ class SharedAllowlistTest {
         Offender trap = listed("192.0.2.7");
         List<Offender> kept = CassandraOffenderSource.trapClassOnly(List.of(trap, listed("192.0.2.8").withCause(dev.spamtrap.core.offender.Cause.protocol("pregreet")),
             listed("192.0.2.9").withCause(dev.spamtrap.core.offender.Cause.MANUAL), listed("192.0.2.10").withCause(dev.spamtrap.core.offender.Cause.TRAP.observed())));
-        assertThat(kept).extracting(Offender::ip).containsExactly("192.0.2.7", "192.0.2.9");
+        assertThat(kept).extracting(Offender::key).containsExactly("192.0.2.7", "192.0.2.9");
     }
 
     @Test

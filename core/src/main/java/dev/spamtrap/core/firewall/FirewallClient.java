@@ -120,10 +120,10 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
             weakCount.incrementAndGet();
             return; // a protocol sensor's listing (or an observed one) is tarpitted or refused at SMTP only, never blocked at the firewall
         }
-        if (spared.test(offender.ip())) {
+        if (spared.test(offender.key())) {
             spareCount.incrementAndGet();
             LOGGER.info("Not sending offender {} to the firewall agent: it covers an allowlisted address or a trusted relay, or is not a global address",
-                WireFormat.printable(offender.ip()));
+                WireFormat.printable(offender.key()));
             return;
         }
         long ttl = (offender.expiresAt().toEpochMilli() - clock.millis() + 999) / 1000;
@@ -131,18 +131,18 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
             return;
         }
         try {
-            submit(FirewallCommand.block(offender.ip(), Math.min(ttl, FirewallCommand.MAX_TTL_SECONDS)));
+            submit(FirewallCommand.block(offender.key(), Math.min(ttl, FirewallCommand.MAX_TTL_SECONDS)));
         } catch (IllegalArgumentException e) {
-            LOGGER.warn("Not sending offender {} to the firewall agent: {}", WireFormat.printable(offender.ip()), e.getMessage());
+            LOGGER.warn("Not sending offender {} to the firewall agent: {}", WireFormat.printable(offender.key()), e.getMessage());
         }
     }
 
     @Override
-    public void offenderRemoved(String ip) {
+    public void offenderRemoved(String key) {
         try {
-            submit(FirewallCommand.unblock(ip));
+            submit(FirewallCommand.unblock(key));
         } catch (IllegalArgumentException e) {
-            LOGGER.warn("Not sending unblock of {} to the firewall agent: {}", WireFormat.printable(ip), e.getMessage());
+            LOGGER.warn("Not sending unblock of {} to the firewall agent: {}", WireFormat.printable(key), e.getMessage());
         }
     }
 

@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /** The offender record as kept in Cassandra's {@code offenders} table. Immutable. */
 public final class Offender {
-    private final String ip;
+    private final String key;
     private final Instant firstHit;
     private final Instant lastHit;
     private final int hitCount;
@@ -17,14 +17,14 @@ public final class Offender {
     private final Cause cause;
 
     /** A trap listing ({@link Cause#TRAP}). */
-    public Offender(String ip, Instant firstHit, Instant lastHit, int hitCount, String trap, String helo,
+    public Offender(String key, Instant firstHit, Instant lastHit, int hitCount, String trap, String helo,
                     String mailFrom, String node, Instant expiresAt) {
-        this(ip, firstHit, lastHit, hitCount, trap, helo, mailFrom, node, expiresAt, Cause.TRAP);
+        this(key, firstHit, lastHit, hitCount, trap, helo, mailFrom, node, expiresAt, Cause.TRAP);
     }
 
-    public Offender(String ip, Instant firstHit, Instant lastHit, int hitCount, String trap, String helo,
+    public Offender(String key, Instant firstHit, Instant lastHit, int hitCount, String trap, String helo,
                     String mailFrom, String node, Instant expiresAt, Cause cause) {
-        this.ip = Objects.requireNonNull(ip);
+        this.key = Objects.requireNonNull(key);
         this.firstHit = firstHit;
         this.lastHit = lastHit;
         this.hitCount = hitCount;
@@ -36,7 +36,8 @@ public final class Offender {
         this.cause = Objects.requireNonNull(cause);
     }
 
-    public String ip() { return ip; }
+    /** The offender key: an address, or a prefix (an IPv6 /64 by default, an escalated or hand-listed range). */
+    public String key() { return key; }
     public Instant firstHit() { return firstHit; }
     public Instant lastHit() { return lastHit; }
     public int hitCount() { return hitCount; }
@@ -50,7 +51,7 @@ public final class Offender {
 
     /** The same record for another cause. */
     public Offender withCause(Cause other) {
-        return new Offender(ip, firstHit, lastHit, hitCount, trap, helo, mailFrom, node, expiresAt, other);
+        return new Offender(key, firstHit, lastHit, hitCount, trap, helo, mailFrom, node, expiresAt, other);
     }
 
     public boolean isActiveAt(Instant now) {
@@ -59,7 +60,7 @@ public final class Offender {
 
     @Override
     public String toString() {
-        return "Offender{ip=" + ip + ", hits=" + hitCount + ", firstHit=" + firstHit + ", lastHit=" + lastHit
+        return "Offender{key=" + key + ", hits=" + hitCount + ", firstHit=" + firstHit + ", lastHit=" + lastHit
             + ", trap=" + trap + ", node=" + node + ", expiresAt=" + expiresAt + ", cause=" + cause + "}";
     }
 }

@@ -7,6 +7,6 @@ package dev.spamtrap.core.offender;
 public interface OffenderListener {
     void offenderRecorded(Offender offender);
 
-    default void offenderRemoved(String ip) {
+    default void offenderRemoved(String key) {
     }
 }

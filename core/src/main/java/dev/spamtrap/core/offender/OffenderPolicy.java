@@ -44,7 +44,7 @@ public final class OffenderPolicy {
     public Offender apply(TrapHit hit, int previousHits, Instant previousFirstHit) {
         int count = previousHits + 1;
         Instant first = previousHits > 0 && previousFirstHit != null ? previousFirstHit : hit.at();
-        return new Offender(hit.ip(), first, hit.at(), count, hit.trap(), hit.helo(), hit.mailFrom(), hit.node(),
+        return new Offender(hit.key(), first, hit.at(), count, hit.trap(), hit.helo(), hit.mailFrom(), hit.node(),
             hit.at().plus(lifetimeFor(count)));
     }
 

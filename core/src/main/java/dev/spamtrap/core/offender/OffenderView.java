@@ -163,7 +163,7 @@ public final class OffenderView {
 
     /** Puts a record (only its key, expiry, cause and listing start, its last hit, are kept). */
     public boolean put(Offender offender) {
-        return put(offender.ip(), offender.expiresAt(), offender.lastHit() != null ? offender.lastHit() : clock.instant(), offender.cause());
+        return put(offender.key(), offender.expiresAt(), offender.lastHit() != null ? offender.lastHit() : clock.instant(), offender.cause());
     }
 
     /** Removes {@code key}; true if it was active. */

@@ -4,7 +4,7 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * What one trap hit tells us: who ({@code ip}, the offender key: a normalised IP literal or prefix; {@code
+ * What one trap hit tells us: who ({@code key}, the offender key: a normalised IP literal or prefix; {@code
  * client}, the exact address that connected), when, which trap address, and the HELO / MAIL FROM the client
  * gave (each kept as {@link Evidence#clean}: no control characters, at most 256 chars). {@code node} is the James
  * node that saw it. {@code id} is the hit's identity: recording the same id
@@ -13,7 +13,7 @@ import java.util.Objects;
 public final class TrapHit {
     private final String id;
     private final String client;
-    private final String ip;
+    private final String key;
     private final Instant at;
     private final String trap;
     private final String helo;
@@ -22,19 +22,19 @@ public final class TrapHit {
     private final int generation;
 
     /** A hit with a fresh random identity, the client being the key itself. */
-    public TrapHit(String ip, Instant at, String trap, String helo, String mailFrom, String node) {
-        this(java.util.UUID.randomUUID().toString(), ip, ip, at, trap, helo, mailFrom, node);
+    public TrapHit(String key, Instant at, String trap, String helo, String mailFrom, String node) {
+        this(java.util.UUID.randomUUID().toString(), key, key, at, trap, helo, mailFrom, node);
     }
 
-    public TrapHit(String id, String ip, String client, Instant at, String trap, String helo, String mailFrom, String node) {
-        this(id, ip, client, at, trap, helo, mailFrom, node, 0);
+    public TrapHit(String id, String key, String client, Instant at, String trap, String helo, String mailFrom, String node) {
+        this(id, key, client, at, trap, helo, mailFrom, node, 0);
     }
 
-    private TrapHit(String id, String ip, String client, Instant at, String trap, String helo, String mailFrom, String node, int generation) {
+    private TrapHit(String id, String key, String client, Instant at, String trap, String helo, String mailFrom, String node, int generation) {
         this.generation = generation;
         this.id = Objects.requireNonNull(id, "id");
         this.client = Objects.requireNonNull(client, "client");
-        this.ip = Objects.requireNonNull(ip, "ip");
+        this.key = Objects.requireNonNull(key, "key");
         this.at = Objects.requireNonNull(at, "at");
         this.trap = Evidence.clean(Objects.requireNonNull(trap, "trap"));
         this.helo = Evidence.clean(helo);
@@ -44,7 +44,7 @@ public final class TrapHit {
 
     public String id() { return id; }
     /** The offender key (IPv4 address, IPv6 /64 by default). */
-    public String ip() { return ip; }
+    public String key() { return key; }
     /** The exact address of the client that sent to the trap. */
     public String client() { return client; }
     public Instant at() { return at; }
@@ -61,7 +61,7 @@ public final class TrapHit {
 
     /** This hit, stamped with the forgive generation its node knew of. */
     public TrapHit withGeneration(int generation) {
-        return new TrapHit(id, ip, client, at, trap, helo, mailFrom, node, generation);
+        return new TrapHit(id, key, client, at, trap, helo, mailFrom, node, generation);
     }
 
     @Override
@@ -70,17 +70,17 @@ public final class TrapHit {
             return false;
         }
         TrapHit h = (TrapHit) o;
-        return id.equals(h.id) && client.equals(h.client) && ip.equals(h.ip) && at.equals(h.at) && trap.equals(h.trap) && helo.equals(h.helo)
+        return id.equals(h.id) && client.equals(h.client) && key.equals(h.key) && at.equals(h.at) && trap.equals(h.trap) && helo.equals(h.helo)
             && mailFrom.equals(h.mailFrom) && node.equals(h.node) && generation == h.generation;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, client, ip, at, trap, helo, mailFrom, node, generation);
+        return Objects.hash(id, client, key, at, trap, helo, mailFrom, node, generation);
     }
 
     @Override
     public String toString() {
-        return "TrapHit{id=" + id + ", ip=" + ip + ", client=" + client + ", at=" + at + ", trap=" + trap + ", helo=" + helo + ", mailFrom=" + mailFrom + ", node=" + node + ", generation=" + generation + "}";
+        return "TrapHit{id=" + id + ", key=" + key + ", client=" + client + ", at=" + at + ", trap=" + trap + ", helo=" + helo + ", mailFrom=" + mailFrom + ", node=" + node + ", generation=" + generation + "}";
     }
 }

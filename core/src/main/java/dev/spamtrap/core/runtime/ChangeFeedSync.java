@@ -173,7 +173,7 @@ final class ChangeFeedSync {
                 fresh.put(l.offender());
             }
             if (l.generation() > 0) {
-                generations.put(l.offender().ip(), l.generation());
+                generations.put(l.offender().key(), l.generation());
             }
         }).toCompletableFuture().get(wait.toMillis() * 20, TimeUnit.MILLISECONDS);
         // a generation is dropped only with its partition's listing (the store forgets it then too)

@@ -178,7 +178,7 @@ final class HitRecorder implements AutoCloseable {
     private List<TrapHit> takeSpared(List<TrapHit> hits) {
         List<TrapHit> spared = new ArrayList<>(0);
         hits.removeIf(h -> {
-            boolean covered = allowlisted.covers(h.ip());
+            boolean covered = allowlisted.covers(h.key());
             if (covered) {
                 spared.add(h);
             }
@@ -191,8 +191,8 @@ final class HitRecorder implements AutoCloseable {
     private void confirmSpared(TrapHit hit) {
         allowlistedHits.incrementAndGet();
         LOGGER.info("Spamtrap hit of client {} (trap <{}>) not stored: {} is allowlisted since the hit was spooled", hit.client(), hit.trap(),
-            hit.ip());
-        confirmed.accept(new Offender(hit.ip(), hit.at(), hit.at(), 0, hit.trap(), hit.helo(), hit.mailFrom(), hit.node(), java.time.Instant.EPOCH));
+            hit.key());
+        confirmed.accept(new Offender(hit.key(), hit.at(), hit.at(), 0, hit.trap(), hit.helo(), hit.mailFrom(), hit.node(), java.time.Instant.EPOCH));
     }
 
     /**
@@ -401,7 +401,7 @@ final class HitRecorder implements AutoCloseable {
         }
         java.util.Map<String, List<TrapHit>> byClient = new java.util.LinkedHashMap<>();
         for (TrapHit hit : hits) {
-            byClient.computeIfAbsent(hit.ip(), k -> new ArrayList<>(1)).add(hit);
+            byClient.computeIfAbsent(hit.key(), k -> new ArrayList<>(1)).add(hit);
         }
         List<CompletableFuture<List<Offender>>> groups = new ArrayList<>();
         List<TrapHit> group = new ArrayList<>();

@@ -268,7 +268,7 @@ public final class Spamtrap implements AutoCloseable {
         }
         Map<String, List<Instant>> byKey = new HashMap<>();
         for (TrapHit h : spooled) {
-            byKey.computeIfAbsent(h.ip(), k -> new ArrayList<>()).add(h.at());
+            byKey.computeIfAbsent(h.key(), k -> new ArrayList<>()).add(h.at());
         }
         for (Map.Entry<String, List<Instant>> e : byKey.entrySet()) {
             Instant until = config.policy().listedUntil(e.getValue());
@@ -379,8 +379,8 @@ public final class Spamtrap implements AutoCloseable {
     public void recordHit(TrapHit hit, java.util.concurrent.Executor handOver) {
         // Safe on the event loop: a map merge; the queue add (which wakes the spool thread), the view (whose tables rehash
         // under a lock) and the log line are left to handOver and the recorder's threads.
-        Integer generation = generations.get(hit.ip());
-        unconfirmed.merge(hit.ip(), new Pending(hit.at().plus(config.policy().lifetime()), 1), Pending::plus);
+        Integer generation = generations.get(hit.key());
+        unconfirmed.merge(hit.key(), new Pending(hit.at().plus(config.policy().lifetime()), 1), Pending::plus);
         TrapHit stamped = generation == null ? hit : hit.withGeneration(generation);
         handOver.execute(() -> recorder.submit(stamped));
     }
@@ -434,7 +434,7 @@ public final class Spamtrap implements AutoCloseable {
         if (o.isActiveAt(clock.instant())) {
             view.put(o);
         }
-        unconfirmed.computeIfPresent(o.ip(), (k, p) -> p.hits <= 1 ? null : new Pending(p.until, p.hits - 1));
+        unconfirmed.computeIfPresent(o.key(), (k, p) -> p.hits <= 1 ? null : new Pending(p.until, p.hits - 1));
     }
 
     // ---- administration and health (read by the admin routes and metrics) ----

@@ -153,7 +153,7 @@ final class StoreAdmin implements SpamtrapAdmin {
     }
 
     private static boolean matches(OffenderFilter filter, Optional<CidrRange> range, Offender o) {
-        return filter.admits(o.cause()) && (range.isEmpty() || inside(range.get(), o.ip()))
+        return filter.admits(o.cause()) && (range.isEmpty() || inside(range.get(), o.key()))
             && (filter.trap().isEmpty() || filter.trap().get().equalsIgnoreCase(o.trap()))
             && (filter.node().isEmpty() || filter.node().get().equals(o.node()));
     }
@@ -217,8 +217,8 @@ final class StoreAdmin implements SpamtrapAdmin {
             .thenCompose(x -> {
                 List<String> inside = new ArrayList<>();
                 return store.forEachListing(l -> {
-                    if (l.isActiveAt(now) && overlaps(range, l.offender().ip())) {
-                        inside.add(l.offender().ip());
+                    if (l.isActiveAt(now) && overlaps(range, l.offender().key())) {
+                        inside.add(l.offender().key());
                     }
                 }).thenCompose(y -> {
                     List<CompletableFuture<Void>> removals = new ArrayList<>();
@@ -278,7 +278,7 @@ final class StoreAdmin implements SpamtrapAdmin {
     }
 
     private OffenderSummary summary(Offender o, String reason) {
-        return new OffenderSummary(o.ip(), o.firstHit(), o.lastHit(), o.hitCount(), o.trap(), o.node(), o.expiresAt(),
+        return new OffenderSummary(o.key(), o.firstHit(), o.lastHit(), o.hitCount(), o.trap(), o.node(), o.expiresAt(),
             reason == null ? "trap" : reason, config.actedCause(o.cause()));
     }
 

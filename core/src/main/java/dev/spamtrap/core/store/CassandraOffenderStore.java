@@ -404,8 +404,8 @@ public final class CassandraOffenderStore implements OffenderStore {
 
     /** Forgives {@code key} ({@link Listings#forgive}); announced on the change feed. */
     @Override
-    public CompletionStage<Void> remove(String ip) {
-        return forgive(ip).thenApply(x -> null);
+    public CompletionStage<Void> remove(String key) {
+        return forgive(key).thenApply(x -> null);
     }
 
     /** Forgives {@code key}; completes with whether it was listed. */

@@ -48,7 +48,7 @@ final class HitRecording {
             if (Statements.ttlSeconds(now, hit.at().plus(policy.historyLifetime())) <= 0) {
                 continue; // replayed long after it happened: the history has forgotten it already
             }
-            byKey.computeIfAbsent(hit.ip(), k -> new ArrayList<>(1)).add(hit);
+            byKey.computeIfAbsent(hit.key(), k -> new ArrayList<>(1)).add(hit);
         }
         Map<String, CompletableFuture<Offender>> byClient = new HashMap<>(byKey.size() * 2);
         for (Map.Entry<String, List<TrapHit>> e : byKey.entrySet()) {
@@ -63,8 +63,8 @@ final class HitRecording {
         return done.thenApply(x -> {
             List<Offender> out = new ArrayList<>(hits.size());
             for (TrapHit hit : hits) {
-                CompletableFuture<Offender> o = byClient.get(hit.ip());
-                out.add(o != null ? o.join() : new Offender(hit.ip(), hit.at(), hit.at(), 0, hit.trap(), hit.helo(), hit.mailFrom(), hit.node(),
+                CompletableFuture<Offender> o = byClient.get(hit.key());
+                out.add(o != null ? o.join() : new Offender(hit.key(), hit.at(), hit.at(), 0, hit.trap(), hit.helo(), hit.mailFrom(), hit.node(),
                     Instant.EPOCH));
             }
             return out;
@@ -204,7 +204,7 @@ final class HitRecording {
     private BoundStatement evidenceRow(Statements p, int slot, TrapHit h, Instant now) {
         int ttl = Math.max(1, Statements.ttlSeconds(now, h.at().plus(policy.historyLifetime())));
         long micros = h.at().getEpochSecond() * 1_000_000L + h.at().getNano() / 1000;
-        return p.writeEvidence.bind(h.ip(), slot, h.at(), h.id(), h.client(), h.trap(), h.helo(), h.mailFrom(), h.node(),
+        return p.writeEvidence.bind(h.key(), slot, h.at(), h.id(), h.client(), h.trap(), h.helo(), h.mailFrom(), h.node(),
             ttl, micros);
     }
 }

@@ -299,7 +299,7 @@ public final class HitSpool implements AutoCloseable {
     }
 
     public static String encode(TrapHit hit) {
-        return String.join("\t", enc(hit.ip()), hit.at().toString(), enc(hit.trap()), enc(hit.helo()), enc(hit.mailFrom()), enc(hit.node()),
+        return String.join("\t", enc(hit.key()), hit.at().toString(), enc(hit.trap()), enc(hit.helo()), enc(hit.mailFrom()), enc(hit.node()),
             enc(hit.id()), enc(hit.client()), Integer.toString(hit.generation()));
     }
 

@@ -87,7 +87,7 @@ public interface OffenderStore extends AutoCloseable {
     }
 
     /** Forgives an offender: unlisted now, its hits made before their node knew of it never count again; announced on the change feed. */
-    CompletionStage<Void> remove(String ip);
+    CompletionStage<Void> remove(String key);
 
     /** Every writer of the change feed, as registered (a writer appears before its first entry lands). */
     CompletionStage<List<FeedSource>> feedSources();

@@ -43,7 +43,7 @@ class EvidenceTest {
         assertThat(hit.trap()).hasSize(256);
         assertThat(hit.helo()).isEqualTo("?HELO");
         assertThat(hit.mailFrom()).hasSize(256);
-        TrapHit again = new TrapHit(hit.id(), hit.ip(), hit.client(), hit.at(), hit.trap(), hit.helo(), hit.mailFrom(), hit.node());
+        TrapHit again = new TrapHit(hit.id(), hit.key(), hit.client(), hit.at(), hit.trap(), hit.helo(), hit.mailFrom(), hit.node());
         assertThat(again).isEqualTo(hit); // a spool replay decodes to the same hit
     }
 }

@@ -101,8 +101,8 @@ class OffenderViewTest {
         OffenderView view = new OffenderView(clock);
         view.put(until("198.51.0.0/16", 30));
         view.put(until("198.51.100.0/24", 60));
-        assertThat(view.active(java.net.InetAddress.getByName("198.51.100.7")).get().ip()).isEqualTo("198.51.100.0/24");
-        assertThat(view.active(java.net.InetAddress.getByName("198.51.7.7")).get().ip()).isEqualTo("198.51.0.0/16");
+        assertThat(view.active(java.net.InetAddress.getByName("198.51.100.7")).get().key()).isEqualTo("198.51.100.0/24");
+        assertThat(view.active(java.net.InetAddress.getByName("198.51.7.7")).get().key()).isEqualTo("198.51.0.0/16");
     }
 
     @Test

@@ -80,12 +80,12 @@ class ChangeFeedSyncTest {
             spamtrap.addListener(new OffenderListener() {
                 @Override
                 public void offenderRecorded(Offender offender) {
-                    recorded.add(offender.ip());
+                    recorded.add(offender.key());
                 }
 
                 @Override
-                public void offenderRemoved(String ip) {
-                    removed.add(ip);
+                public void offenderRemoved(String key) {
+                    removed.add(key);
                 }
             });
             assertThat(spamtrap.activeOffender("192.0.2.1")).as("loaded at start").isPresent();

@@ -46,7 +46,7 @@ class HitRecorderTest {
                 for (TrapHit h : hits) {
                     stored.add(h.id());
                     times.merge(h.id(), 1, Integer::sum);
-                    out.add(new Offender(h.ip(), h.at(), h.at(), 1, h.trap(), h.helo(), h.mailFrom(), h.node(), h.at().plusSeconds(3600)));
+                    out.add(new Offender(h.key(), h.at(), h.at(), 1, h.trap(), h.helo(), h.mailFrom(), h.node(), h.at().plusSeconds(3600)));
                 }
                 return out;
             });
@@ -94,7 +94,7 @@ class HitRecorderTest {
             store.complete(0);
             await(() -> recorder.stored() == 30);
             assertThat(spool.depth()).isZero();
-            assertThat(confirmed).extracting(Offender::ip).containsExactlyElementsOf(hits.stream().map(TrapHit::ip).collect(java.util.stream.Collectors.toList()));
+            assertThat(confirmed).extracting(Offender::key).containsExactlyElementsOf(hits.stream().map(TrapHit::key).collect(java.util.stream.Collectors.toList()));
             recorder.close();
         }
     }
@@ -149,7 +149,7 @@ class HitRecorderTest {
             assertThat(recorder.depth()).isZero();
             // every hit confirmed once (its local listing counted down); the allowlisted ones list nothing
             assertThat(confirmed).hasSize(20);
-            assertThat(confirmed).filteredOn(o -> allowed.overlaps(dev.spamtrap.core.net.CidrRange.parse(o.ip())))
+            assertThat(confirmed).filteredOn(o -> allowed.overlaps(dev.spamtrap.core.net.CidrRange.parse(o.key())))
                 .hasSize(7).allMatch(o -> !o.isActiveAt(Instant.parse("2026-11-23T10:00:01Z")));
             recorder.close();
         }

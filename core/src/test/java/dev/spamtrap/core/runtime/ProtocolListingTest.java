@@ -42,7 +42,7 @@ class ProtocolListingTest {
 
         @Override
         public CompletionStage<Offender> record(dev.spamtrap.core.offender.TrapHit hit) {
-            return CompletableFuture.completedFuture(new Offender(hit.ip(), hit.at(), hit.at(), 1, hit.trap(), null, null, hit.node(),
+            return CompletableFuture.completedFuture(new Offender(hit.key(), hit.at(), hit.at(), 1, hit.trap(), null, null, hit.node(),
                 hit.at().plusSeconds(86_400)));
         }
 

@@ -58,7 +58,7 @@ class SpamtrapStoreOutageTest {
                 return CompletableFuture.failedFuture(new IllegalStateException("down"));
             }
             recorded.add(hit);
-            return CompletableFuture.completedFuture(new Offender(hit.ip(), hit.at(), hit.at(), 1, hit.trap(), hit.helo(), hit.mailFrom(),
+            return CompletableFuture.completedFuture(new Offender(hit.key(), hit.at(), hit.at(), 1, hit.trap(), hit.helo(), hit.mailFrom(),
                 hit.node(), hit.at().plusSeconds(3600)));
         }
 
@@ -143,10 +143,10 @@ class SpamtrapStoreOutageTest {
             assertThat(store.groups.stream().mapToInt(List::size).sum()).isEqualTo(6);
             for (List<TrapHit> group : store.groups) {
                 java.util.Set<String> clients = new java.util.HashSet<>();
-                group.forEach(h -> clients.add(h.ip()));
+                group.forEach(h -> clients.add(h.key()));
                 // a client's hits are never split across groups
                 for (String client : clients) {
-                    assertThat(group.stream().filter(h -> h.ip().equals(client)).count()).isEqualTo(3);
+                    assertThat(group.stream().filter(h -> h.key().equals(client)).count()).isEqualTo(3);
                 }
             }
             await(() -> spamtrap.spoolDepth() == 0);
@@ -166,7 +166,7 @@ class SpamtrapStoreOutageTest {
             assertThat(restarted.activeOffender("192.0.2.7")).isPresent();
             store.up.set(true);
             await(() -> store.recorded.size() == 1);
-            assertThat(store.recorded.get(0).ip()).isEqualTo("192.0.2.7");
+            assertThat(store.recorded.get(0).key()).isEqualTo("192.0.2.7");
         }
     }
 

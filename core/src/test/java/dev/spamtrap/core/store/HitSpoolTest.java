@@ -42,14 +42,14 @@ class HitSpoolTest {
         try (HitSpool spool = new HitSpool(dir, 1 << 20)) {
             spool.append(List.of(hit("192.0.2.1", 1), hit("192.0.2.2", 2), hit("192.0.2.3", 3)));
             HitSpool.Batch first = spool.read(2);
-            assertThat(first.hits).extracting(TrapHit::ip).containsExactly("192.0.2.1", "192.0.2.2");
+            assertThat(first.hits).extracting(TrapHit::key).containsExactly("192.0.2.1", "192.0.2.2");
             spool.confirm(first.end, 2);
             assertThat(spool.depth()).isEqualTo(1);
         }
         try (HitSpool spool = new HitSpool(dir, 1 << 20)) {
             // the checkpoint survived the restart: only the unconfirmed hit is replayed
             HitSpool.Batch rest = spool.read(10);
-            assertThat(rest.hits).extracting(TrapHit::ip).containsExactly("192.0.2.3");
+            assertThat(rest.hits).extracting(TrapHit::key).containsExactly("192.0.2.3");
             spool.confirm(rest.end, 1);
             assertThat(Files.size(spool.file())).isZero();
             assertThat(spool.depth()).isZero();

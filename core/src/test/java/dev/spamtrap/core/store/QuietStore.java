@@ -25,7 +25,7 @@ public abstract class QuietStore implements OffenderStore {
     }
 
     @Override
-    public CompletionStage<Void> remove(String ip) {
+    public CompletionStage<Void> remove(String key) {
         return CompletableFuture.completedFuture(null);
     }
 

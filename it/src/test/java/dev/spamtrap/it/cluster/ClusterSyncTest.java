@@ -337,14 +337,14 @@ class ClusterSyncTest {
         Await.until(Duration.ofSeconds(20), "B's hit of " + spooledOnly + " stored", () -> hitRows(spooledOnly), n -> n == 1);
         Set<String> forgiven = new java.util.TreeSet<>();
         forgiven.add(spooledOnly);
-        spooled.stream().map(TrapHit::ip).filter(k -> !k.equals(clients.get(0))).limit(10).forEach(forgiven::add);
+        spooled.stream().map(TrapHit::key).filter(k -> !k.equals(clients.get(0))).limit(10).forEach(forgiven::add);
         dev.spamtrap.it.stack.WebAdmin adminB = new dev.spamtrap.it.stack.WebAdmin(stack.jamesB.webAdminPort());
         for (String key : forgiven) {
             // 204 when it was listed, 404 when its hit never reached the store: forgiven (generation 1) either way
             assertThat(adminB.request("DELETE", "/spamtrap/offenders/" + key, "").statusCode()).isIn(204, 404);
         }
         stack.jamesA.start(ClusterStack.START);
-        Set<String> spooledKeys = spooled.stream().map(TrapHit::ip).collect(Collectors.toSet());
+        Set<String> spooledKeys = spooled.stream().map(TrapHit::key).collect(Collectors.toSet());
         spooledKeys.removeAll(forgiven);
         for (String key : spooledKeys) {
             Await.until(Duration.ofSeconds(60), "spooled hit of " + key + " stored", () -> hitRows(key), n -> n >= 1);

@@ -107,11 +107,11 @@ class OffenderModelTest {
         nodeA.changesAfter(fromB, 0).toCompletableFuture().join();
         nodeB.changesAfter(fromA, 0).toCompletableFuture().join();
         for (TrapHit h : onA) {
-            dev.spamtrap.it.Await.until(java.time.Duration.ofSeconds(30), "both first hits of " + h.ip() + " counted", () -> listing(h.ip()).getInt("hit_count"),
+            dev.spamtrap.it.Await.until(java.time.Duration.ofSeconds(30), "both first hits of " + h.key() + " counted", () -> listing(h.key()).getInt("hit_count"),
                 n -> n >= 2);
         }
         for (int i = 0; i < onA.size(); i++) {
-            String key = onA.get(i).ip();
+            String key = onA.get(i).key();
             Row r = listing(key);
             assertThat(r.getInt("hit_count")).as("hits of " + key + " counted").isEqualTo(2);
             assertThat(r.getInt("offences")).as(key).isEqualTo(1);
@@ -123,7 +123,7 @@ class OffenderModelTest {
         // replays on either node count nothing again
         nodeB.recordAll(onA).toCompletableFuture().join();
         nodeA.recordAll(onB).toCompletableFuture().join();
-        assertThat(onA).allSatisfy(h -> assertThat(listing(h.ip()).getInt("hit_count")).isEqualTo(2));
+        assertThat(onA).allSatisfy(h -> assertThat(listing(h.key()).getInt("hit_count")).isEqualTo(2));
     }
 
     /**
@@ -142,8 +142,8 @@ class OffenderModelTest {
             .toCompletableFuture().join();
         java.util.Map<String, dev.spamtrap.core.offender.Cause> loaded = new java.util.concurrent.ConcurrentHashMap<>();
         admin.forEachViewListing(l -> {
-            if (l.offender().ip().startsWith("198.51.104.")) {
-                loaded.put(l.offender().ip(), l.offender().cause());
+            if (l.offender().key().startsWith("198.51.104.")) {
+                loaded.put(l.offender().key(), l.offender().cause());
             }
         }).toCompletableFuture().join();
         assertThat(loaded.get("198.51.104.1")).isEqualTo(dev.spamtrap.core.offender.Cause.TRAP);
@@ -189,7 +189,7 @@ class OffenderModelTest {
         record(nodeB, hit(key, "late", now.minus(Duration.ofMinutes(20)), "node-b"));
         assertThat(listing(key).getInstant("expires_at")).isEqualTo(escalatedUntil);
         assertThat(listing(key).getInt("hit_count")).isEqualTo(6);
-        assertThat(nodeA.loadActive().toCompletableFuture().join()).filteredOn(o -> o.ip().equals(key))
+        assertThat(nodeA.loadActive().toCompletableFuture().join()).filteredOn(o -> o.key().equals(key))
             .extracting(Offender::expiresAt).containsExactly(escalatedUntil);
     }
 
@@ -212,7 +212,7 @@ class OffenderModelTest {
         record(nodeA, h2, hit(key, "f3", now.plusSeconds(30), "node-a"));
         assertThat(listing(key).getString("reason")).isEqualTo("forgiven");
         assertThat(listing(key).getInt("hit_count")).isZero();
-        assertThat(admin.loadActive().toCompletableFuture().join()).extracting(Offender::ip).doesNotContain(key);
+        assertThat(admin.loadActive().toCompletableFuture().join()).extracting(Offender::key).doesNotContain(key);
 
         // a hit by a node that knew of the forgive lists it again, as a first offence
         TrapHit after = hit(key, "f4", now.plusSeconds(1), "node-a").withGeneration(1);

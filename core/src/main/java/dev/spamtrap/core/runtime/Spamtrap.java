@@ -38,7 +38,7 @@ import java.util.concurrent.TimeoutException;
  * lists, the store and the firewall client first, then the runtime over them; nothing is set afterwards.
  * <ul>
  * <li>{@link OffenderView}: the compact connect-time view (lock-free reads, safe on a Netty event loop);</li>
- * <li>{@link HitRecorder} + {@link HitSpool}: hits made durable (group-committed fsync) and replayed to the store in batches;</li>
+ * <li>{@link SpoolReplay} + {@link HitSpool}: hits made durable (group-committed fsync) and replayed to the store in batches;</li>
  * <li>{@link ChangeFeedSync}: other nodes' hits, removals and trap/allowlist changes, from the change feed;</li>
  * <li>{@link FileReloader}: traps.txt and allowlist.txt;</li>
  * <li>{@link StoreAdmin}: what WebAdmin reads and changes ({@link #admin()}).</li>
@@ -59,7 +59,7 @@ public final class Spamtrap implements AutoCloseable {
     private final SparedKeys spared;
     private final FileReloader files;
     private final HitSpool spool;
-    private final HitRecorder recorder;
+    private final SpoolReplay replay;
     private final ChangeFeedSync sync;
     /**
      * This node's hits not yet confirmed by the store, per offender key: lists their clients at once (lookups read it
@@ -119,7 +119,7 @@ public final class Spamtrap implements AutoCloseable {
             throw ConfigException.atKey(config.source().toString(), "spool.directory", e.getMessage());
         }
         Duration storeWait = config.cassandra().requestTimeout().multipliedBy(3);
-        this.recorder = new HitRecorder(spool, store, link, listeners, this::confirmed, new HitRecorder.Allowlisted() {
+        this.replay = new SpoolReplay(spool, store, link, listeners, this::confirmed, new SpoolReplay.Allowlisted() {
             @Override
             public boolean known() {
                 return lists.storeAllowlistRead();
@@ -226,7 +226,7 @@ public final class Spamtrap implements AutoCloseable {
             config.nodeName(), lists.fileTraps().size(), lists.fileAllowlist().ranges().size(), config.policy().lifetime(),
             config.policy().maxLifetime());
         loadSpoolIntoView();
-        recorder.start();
+        replay.start();
         var first = scheduler.submit(sync::tick);
         try {
             first.get(config.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -365,24 +365,24 @@ public final class Spamtrap implements AutoCloseable {
 
     /**
      * Records a hit without waiting: the local view lists the client now; the hit is group-committed to the
-     * spool and then stored by the recorder's threads.
+     * spool and then stored by the replay's threads.
      */
     public void recordHit(TrapHit hit) {
         recordHit(hit, Runnable::run);
     }
 
     /**
-     * As {@link #recordHit(TrapHit)}, the client listed locally at once, but the hit handed to the recorder through
-     * {@code handOver}: an SMTP hook passes its connection's event loop, so that the recorder's thread is woken only
+     * As {@link #recordHit(TrapHit)}, the client listed locally at once, but the hit handed to the replay through
+     * {@code handOver}: an SMTP hook passes its connection's event loop, so that the replay's thread is woken only
      * once the reply has been written.
      */
     public void recordHit(TrapHit hit, java.util.concurrent.Executor handOver) {
         // Safe on the event loop: a map merge; the queue add (which wakes the spool thread), the view (whose tables rehash
-        // under a lock) and the log line are left to handOver and the recorder's threads.
+        // under a lock) and the log line are left to handOver and the replay's threads.
         Integer generation = generations.get(hit.key());
         unconfirmed.merge(hit.key(), new Pending(hit.at().plus(config.policy().lifetime()), 1), Pending::plus);
         TrapHit stamped = generation == null ? hit : hit.withGeneration(generation);
-        handOver.execute(() -> recorder.submit(stamped));
+        handOver.execute(() -> replay.submit(stamped));
     }
 
     /**
@@ -460,7 +460,7 @@ public final class Spamtrap implements AutoCloseable {
 
     /** Hits accepted but not yet confirmed by the store (queued plus on disk). */
     public long spoolDepth() {
-        return recorder.depth();
+        return replay.depth();
     }
 
     /** Entries in the connect-time view. */
@@ -486,7 +486,7 @@ public final class Spamtrap implements AutoCloseable {
 
     /** Hits this node has stored since start. */
     public long hitsStored() {
-        return recorder.stored();
+        return replay.stored();
     }
 
     TrapsAndAllowlist lists() {
@@ -505,7 +505,7 @@ public final class Spamtrap implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        recorder.close();
+        replay.close();
         spool.close();
         try {
             store.close();

@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * with an allowlisted range (added after the hit was spooled) is confirmed without being stored: it lists nobody.
  * {@link #close} spools whatever is still queued before stopping.
  */
-final class HitRecorder implements AutoCloseable {
-    private static final Logger LOGGER = LoggerFactory.getLogger(HitRecorder.class);
+final class SpoolReplay implements AutoCloseable {
+    private static final Logger LOGGER = LoggerFactory.getLogger(SpoolReplay.class);
     /** Clients recorded together: the store reads their hits and listings back with one query per table. */
     static final int CLIENTS_PER_GROUP = 100;
     /**
@@ -87,7 +87,7 @@ final class HitRecorder implements AutoCloseable {
         };
     }
 
-    HitRecorder(HitSpool spool, OffenderStore store, StoreLink link, Listeners listeners, java.util.function.Consumer<Offender> confirmed,
+    SpoolReplay(HitSpool spool, OffenderStore store, StoreLink link, Listeners listeners, java.util.function.Consumer<Offender> confirmed,
                 Allowlisted allowlisted, int batchSize, Duration retry, Duration storeWait) {
         this.allowlisted = allowlisted;
         this.spool = spool;

@@ -25,7 +25,7 @@ import static dev.spamtrap.core.Eventually.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The replay pipeline: several batches in flight, confirmed in spool order, replayed from the checkpoint after a failure. */
-class HitRecorderTest {
+class SpoolReplayTest {
     @TempDir
     Path dir;
 
@@ -72,7 +72,7 @@ class HitRecorderTest {
         HeldStore store = new HeldStore();
         List<Offender> confirmed = Collections.synchronizedList(new ArrayList<>());
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), confirmed::add, HitRecorder.Allowlisted.NONE, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
+            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), confirmed::add, SpoolReplay.Allowlisted.NONE, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
             List<TrapHit> hits = new ArrayList<>();
             for (int i = 0; i < 30; i++) {
                 hits.add(hit(i));
@@ -116,7 +116,7 @@ class HitRecorderTest {
         };
         AtomicBoolean known = new AtomicBoolean();
         dev.spamtrap.core.net.CidrRange allowed = dev.spamtrap.core.net.CidrRange.parse("192.0.0.0/29");
-        HitRecorder.Allowlisted allowlist = new HitRecorder.Allowlisted() {
+        SpoolReplay.Allowlisted allowlist = new SpoolReplay.Allowlisted() {
             @Override
             public boolean known() {
                 return known.get();
@@ -134,7 +134,7 @@ class HitRecorderTest {
                 hits.add(hit(i)); // 192.0.0.1 .. 192.0.0.20: .1 to .7 inside the allowlisted /29
             }
             spool.append(hits);
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), confirmed::add, allowlist, 10, Duration.ofMillis(20),
+            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), confirmed::add, allowlist, 10, Duration.ofMillis(20),
                 Duration.ofSeconds(5));
             recorder.start();
             Thread.sleep(300);
@@ -172,7 +172,7 @@ class HitRecorderTest {
             }
         };
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, HitRecorder.Allowlisted.NONE, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
+            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), o -> { }, SpoolReplay.Allowlisted.NONE, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
             recorder.start();
             for (int i = 0; i < 100; i++) {
                 recorder.submit(hit(i));
@@ -210,7 +210,7 @@ class HitRecorderTest {
             }
         };
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, HitRecorder.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), o -> { }, SpoolReplay.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
             recorder.start();
             for (int i = 0; i < 50; i++) {
                 recorder.submit(hit(i));
@@ -226,7 +226,7 @@ class HitRecorderTest {
             assertThat(store.stored).doesNotContain("hit-13");
             // attempts at the poisoned batch were bounded
             assertThat(store.calls.stream().filter(c -> c.stream().anyMatch(h -> h.id().equals("hit-13"))).count())
-                .isEqualTo(HitRecorder.ATTEMPTS_BEFORE_ISOLATION + 1L);
+                .isEqualTo(SpoolReplay.ATTEMPTS_BEFORE_ISOLATION + 1L);
             recorder.submit(hit(60));
             await(() -> store.stored.contains("hit-60"));
             recorder.close();
@@ -256,7 +256,7 @@ class HitRecorderTest {
             }
         };
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, HitRecorder.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), o -> { }, SpoolReplay.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
             recorder.start();
             for (int i = 0; i < 20; i++) {
                 recorder.submit(hit(i));
@@ -289,7 +289,7 @@ class HitRecorderTest {
             }
         };
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            HitRecorder recorder = new HitRecorder(spool, store, link(), new Listeners(), o -> { }, HitRecorder.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), o -> { }, SpoolReplay.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
             recorder.start();
             for (int i = 0; i < 10; i++) {
                 recorder.submit(hit(i));

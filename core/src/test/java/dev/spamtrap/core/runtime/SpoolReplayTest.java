@@ -57,6 +57,37 @@ class SpoolReplayTest {
         }
     }
 
+    /** Answers each recordAll at once: failed with what {@code failure} gives for the call's number and hits, else stored. */
+    static class AnsweringStore extends HeldStore {
+        private final java.util.function.BiFunction<Integer, List<TrapHit>, RuntimeException> failure;
+
+        AnsweringStore(java.util.function.BiFunction<Integer, List<TrapHit>, RuntimeException> failure) {
+            this.failure = failure;
+        }
+
+        @Override
+        public synchronized CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+            CompletionStage<List<Offender>> f = super.recordAll(hits);
+            int call = calls.size() - 1;
+            RuntimeException e = failure.apply(call, hits);
+            if (e == null) {
+                pending.get(call).complete(List.of());
+            } else {
+                pending.get(call).completeExceptionally(e);
+            }
+            return f;
+        }
+    }
+
+    /** A replay of batches of 10 that confirms into nothing, retrying every {@code retry}. */
+    private static SpoolReplay replay(HitSpool spool, HeldStore store, Duration retry, Duration storeWait) {
+        return new SpoolReplay(spool, store, link(), new Listeners(), o -> { }, SpoolReplay.Allowlisted.NONE, 10, retry, storeWait);
+    }
+
+    private static boolean holds(List<TrapHit> hits, String id) {
+        return hits.stream().anyMatch(h -> h.id().equals(id));
+    }
+
     private static TrapHit hit(int n) {
         String ip = "192.0." + (n / 250) + "." + (n % 250 + 1);
         return new TrapHit("hit-" + n, ip, ip, Instant.parse("2026-11-23T10:00:00Z").plusMillis(n), "t@example.com", "h", "m@x.y", "n");
@@ -106,14 +137,7 @@ class SpoolReplayTest {
      */
     @Test
     void spooledHitsOfARangeAllowlistedSinceAreConfirmedWithoutBeingStored() throws Exception {
-        HeldStore store = new HeldStore() {
-            @Override
-            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
-                CompletionStage<List<Offender>> f = super.recordAll(hits);
-                pending.get(calls.size() - 1).complete(List.of());
-                return f;
-            }
-        };
+        HeldStore store = new AnsweringStore((call, hits) -> null);
         AtomicBoolean known = new AtomicBoolean();
         dev.spamtrap.core.net.CidrRange allowed = dev.spamtrap.core.net.CidrRange.parse("192.0.0.0/29");
         SpoolReplay.Allowlisted allowlist = new SpoolReplay.Allowlisted() {
@@ -158,21 +182,10 @@ class SpoolReplayTest {
     @Test
     void aFailedBatchIsReplayedFromTheCheckpointAndNothingIsLost() throws Exception {
         AtomicBoolean failNext = new AtomicBoolean(true);
-        HeldStore store = new HeldStore() {
-            @Override
-            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
-                CompletionStage<List<Offender>> f = super.recordAll(hits);
-                int call = calls.size() - 1;
-                if (call == 1 && failNext.getAndSet(false)) {
-                    pending.get(call).completeExceptionally(new IllegalStateException("write timed out"));
-                } else {
-                    pending.get(call).complete(List.of());
-                }
-                return f;
-            }
-        };
+        HeldStore store = new AnsweringStore((call, hits) ->
+            call == 1 && failNext.getAndSet(false) ? new IllegalStateException("write timed out") : null);
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), o -> { }, SpoolReplay.Allowlisted.NONE, 10, Duration.ofMillis(50), Duration.ofSeconds(30));
+            SpoolReplay recorder = replay(spool, store, Duration.ofMillis(50), Duration.ofSeconds(30));
             recorder.start();
             for (int i = 0; i < 100; i++) {
                 recorder.submit(hit(i));
@@ -196,21 +209,9 @@ class SpoolReplayTest {
      */
     @Test
     void aPoisonHitIsIsolatedAndSkippedAndRecordingGoesOn() throws Exception {
-        HeldStore store = new HeldStore() {
-            @Override
-            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
-                CompletionStage<List<Offender>> f = super.recordAll(hits);
-                int call = calls.size() - 1;
-                if (hits.stream().anyMatch(h -> h.id().equals("hit-13"))) {
-                    pending.get(call).completeExceptionally(new IllegalArgumentException("Batch too large"));
-                } else {
-                    pending.get(call).complete(List.of());
-                }
-                return f;
-            }
-        };
+        HeldStore store = new AnsweringStore((call, hits) -> holds(hits, "hit-13") ? new IllegalArgumentException("Batch too large") : null);
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), o -> { }, SpoolReplay.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            SpoolReplay recorder = replay(spool, store, Duration.ofMillis(20), Duration.ofSeconds(5));
             recorder.start();
             for (int i = 0; i < 50; i++) {
                 recorder.submit(hit(i));
@@ -225,7 +226,7 @@ class SpoolReplayTest {
             }
             assertThat(store.stored).doesNotContain("hit-13");
             // attempts at the poisoned batch were bounded
-            assertThat(store.calls.stream().filter(c -> c.stream().anyMatch(h -> h.id().equals("hit-13"))).count())
+            assertThat(store.calls.stream().filter(c -> holds(c, "hit-13")).count())
                 .isEqualTo(SpoolReplay.ATTEMPTS_BEFORE_ISOLATION + 1L);
             recorder.submit(hit(60));
             await(() -> store.stored.contains("hit-60"));
@@ -237,26 +238,14 @@ class SpoolReplayTest {
     @Test
     void anOutageSkipsNothing() throws Exception {
         AtomicBoolean down = new AtomicBoolean(true);
-        HeldStore store = new HeldStore() {
-            @Override
-            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
-                CompletionStage<List<Offender>> f = super.recordAll(hits);
-                int call = calls.size() - 1;
-                if (down.get()) {
-                    pending.get(call).completeExceptionally(new IllegalStateException("connection refused"));
-                } else {
-                    pending.get(call).complete(List.of());
-                }
-                return f;
-            }
-
+        HeldStore store = new AnsweringStore((call, hits) -> down.get() ? new IllegalStateException("connection refused") : null) {
             @Override
             public CompletionStage<List<String>> loadTrapEntries() {
                 return down.get() ? CompletableFuture.failedFuture(new IllegalStateException("connection refused")) : super.loadTrapEntries();
             }
         };
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), o -> { }, SpoolReplay.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            SpoolReplay recorder = replay(spool, store, Duration.ofMillis(20), Duration.ofSeconds(5));
             recorder.start();
             for (int i = 0; i < 20; i++) {
                 recorder.submit(hit(i));
@@ -275,21 +264,10 @@ class SpoolReplayTest {
     @Test
     void aHitThatTimesOutIsNeverSkipped() throws Exception {
         AtomicBoolean slow = new AtomicBoolean(true);
-        HeldStore store = new HeldStore() {
-            @Override
-            public CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
-                CompletionStage<List<Offender>> f = super.recordAll(hits);
-                int call = calls.size() - 1;
-                if (slow.get() && hits.stream().anyMatch(h -> h.id().equals("hit-3"))) {
-                    pending.get(call).completeExceptionally(new IllegalStateException("WriteTimeoutException: Cassandra timeout during write query"));
-                } else {
-                    pending.get(call).complete(List.of());
-                }
-                return f;
-            }
-        };
+        HeldStore store = new AnsweringStore((call, hits) -> slow.get() && holds(hits, "hit-3")
+            ? new IllegalStateException("WriteTimeoutException: Cassandra timeout during write query") : null);
         try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), o -> { }, SpoolReplay.Allowlisted.NONE, 10, Duration.ofMillis(20), Duration.ofSeconds(5));
+            SpoolReplay recorder = replay(spool, store, Duration.ofMillis(20), Duration.ofSeconds(5));
             recorder.start();
             for (int i = 0; i < 10; i++) {
                 recorder.submit(hit(i));

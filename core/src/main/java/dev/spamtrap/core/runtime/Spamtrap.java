@@ -119,17 +119,7 @@ public final class Spamtrap implements AutoCloseable {
             throw ConfigException.atKey(config.source().toString(), "spool.directory", e.getMessage());
         }
         Duration storeWait = config.cassandra().requestTimeout().multipliedBy(3);
-        this.replay = new SpoolReplay(spool, store, link, listeners, this::confirmed, new SpoolReplay.Allowlisted() {
-            @Override
-            public boolean known() {
-                return lists.storeAllowlistRead();
-            }
-
-            @Override
-            public boolean covers(String key) {
-                return lists.overlapsAllowlist(key);
-            }
-        }, config.spoolBatchSize(), config.retryInterval(), storeWait);
+        this.replay = new SpoolReplay(spool, store, link, listeners, this::confirmed, lists, config.spoolBatchSize(), config.retryInterval(), storeWait);
         this.sync = new ChangeFeedSync(store, link, lists, files, new ChangeFeedSync.ViewHolder() {
             @Override
             public OffenderView current() {

@@ -16,7 +16,7 @@ import java.util.List;
  * The node's trap list and allowlist, each the merge of a file part and a store part. Readers see
  * immutable snapshots (volatile fields); the file reloader and the sync thread replace one part each.
  */
-final class TrapsAndAllowlist {
+final class TrapsAndAllowlist implements SpoolReplay.Allowlisted {
     private static final Logger LOGGER = LoggerFactory.getLogger(TrapsAndAllowlist.class);
 
     private volatile TrapList fileTraps;
@@ -85,13 +85,15 @@ final class TrapsAndAllowlist {
         storeAllowlistRead = true;
     }
 
-    /** Whether the store's allowlist table has been read at least once. */
-    boolean storeAllowlistRead() {
+    /** Whether the store's allowlist table has been read at least once (until then the spool is not replayed). */
+    @Override
+    public boolean known() {
         return storeAllowlistRead;
     }
 
     /** Whether an offender key (an address or prefix) shares an address with an allowlisted range; false for no key. */
-    boolean overlapsAllowlist(String key) {
+    @Override
+    public boolean covers(String key) {
         try {
             return overlapsAllowlist(CidrRange.parse(key));
         } catch (IllegalArgumentException e) {

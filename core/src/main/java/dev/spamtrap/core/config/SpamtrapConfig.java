@@ -56,6 +56,7 @@ public final class SpamtrapConfig {
     private final PrefixEscalation prefixEscalation;
     private final Duration protocolLifetime;
     private final boolean observeTraps;
+    private final List<dev.spamtrap.core.blocklist.BlocklistSettings> blocklists;
 
     private SpamtrapConfig(Path source, Properties p) {
         this.source = source;
@@ -109,10 +110,11 @@ public final class SpamtrapConfig {
         if (firewallAgent.isPresent() && firewallKeyFile.isEmpty()) {
             throw ConfigException.atKey(source.toString(), "firewall.keyFile", "is required when firewall.agent is set");
         }
+        this.blocklists = dev.spamtrap.core.blocklist.BlocklistSettings.read(r, r.keys());
     }
 
     public static SpamtrapConfig load(Path file) {
-        Properties p = PropertiesReader.load(file, KEYS, "spamtrap configuration");
+        Properties p = PropertiesReader.load(file, KEYS, dev.spamtrap.core.blocklist.BlocklistSettings::isListKey, "spamtrap configuration");
         return new SpamtrapConfig(file, p);
     }
 
@@ -153,6 +155,8 @@ public final class SpamtrapConfig {
      * refusal, no tarpit, nothing to the firewall agent, nothing exported); it reports what it would have done.
      */
     public boolean observeTraps() { return observeTraps; }
+    /** Other lists loaded from files or URLs ({@code lists}, {@code list.<name>.*}), in the order named. */
+    public List<dev.spamtrap.core.blocklist.BlocklistSettings> blocklists() { return blocklists; }
 
     private static final Set<String> LEVELS = Set.of("ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_ONE", "LOCAL_QUORUM", "EACH_QUORUM");
 

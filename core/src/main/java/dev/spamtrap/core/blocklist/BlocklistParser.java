@@ -156,6 +156,9 @@ public final class BlocklistParser {
             String last = t.substring(dash + 1).trim();
             Optional<byte[]> a = literal(first);
             Optional<byte[]> b = literal(last);
+            if (a.isEmpty() && b.isEmpty()) {
+                return "'" + t + "' is not an address, prefix or range";
+            }
             if (a.isEmpty() || b.isEmpty()) {
                 return "'" + t + "' is not a range of two addresses (first - last)";
             }

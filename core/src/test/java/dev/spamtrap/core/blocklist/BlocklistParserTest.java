@@ -91,10 +91,15 @@ class BlocklistParserTest {
         text.append("192.0.2.300\n"); // 42
         text.append("192.0.2.9 - 2001:db8::1\n"); // 43
         text.append("192.0.2.20 - 192.0.2.10\n"); // 44
+        text.append("not-an-address\n"); // 45
+        for (int i = 41; i <= 60; i++) {
+            text.append("192.0.2.").append(i).append('\n');
+        }
         BlocklistParser.Result r = parse(text.toString());
-        assertThat(r.entries()).isEqualTo(40);
-        assertThat(r.badLines()).isEqualTo(4);
-        assertThat(r.problems()).hasSize(4);
+        assertThat(r.entries()).isEqualTo(60);
+        assertThat(r.badLines()).isEqualTo(5);
+        assertThat(r.problems()).hasSize(5);
+        assertThat(r.problems().get(4)).isEqualTo("test.txt:45: 'not-an-address' is not an address, prefix or range");
         assertThat(r.problems().get(0)).startsWith("test.txt:41: 'mail.example.com'");
         assertThat(r.problems().get(1)).startsWith("test.txt:42:");
         assertThat(r.problems().get(2)).startsWith("test.txt:43:").contains("mixes IPv4 and IPv6");

@@ -22,7 +22,7 @@ public final class Blocklist {
 
     /** The ranges in use and where they came from. Immutable. */
     public static final class Loaded {
-        static final Loaded NONE = new Loaded(AddressRanges.EMPTY, 0, 0, List.of(), null, null, 0);
+        static final Loaded NONE = new Loaded(AddressRanges.EMPTY, 0, 0, List.of(), null, null, 0, null);
 
         private final AddressRanges ranges;
         private final int entries;
@@ -31,8 +31,11 @@ public final class Blocklist {
         private final Instant at;
         private final BlocklistSource.Version version;
         private final long millis;
+        private final String digest;
 
-        Loaded(AddressRanges ranges, int entries, int badLines, List<String> problems, Instant at, BlocklistSource.Version version, long millis) {
+        Loaded(AddressRanges ranges, int entries, int badLines, List<String> problems, Instant at, BlocklistSource.Version version, long millis,
+               String digest) {
+            this.digest = digest;
             this.ranges = ranges;
             this.entries = entries;
             this.badLines = badLines;
@@ -68,6 +71,11 @@ public final class Blocklist {
 
         BlocklistSource.Version version() {
             return version;
+        }
+
+        /** SHA-256 of the text read (Base64); null before the first load. */
+        String digest() {
+            return digest;
         }
 
         /** How long reading and building it took. */

@@ -57,6 +57,14 @@ public final class BlocklistReloader {
         return ok;
     }
 
+    private static java.security.MessageDigest sha256() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static Duration retryAfter(Duration refresh) {
         Duration max = Duration.ofMinutes(MAX_RETRY_MINUTES);
         return refresh.compareTo(max) < 0 ? refresh : max;
@@ -74,9 +82,18 @@ public final class BlocklistReloader {
                 LOGGER.debug("List {} unchanged at {}", s.name(), s.source());
                 return true;
             }
-            BlocklistParser.Result r = BlocklistParser.parse(fetched.body(), s.source().describe());
+            java.security.MessageDigest digest = sha256();
+            BlocklistParser.Result r = BlocklistParser.parse(new java.security.DigestInputStream(fetched.body(), digest), s.source().describe());
             long millis = (System.nanoTime() - t0) / 1_000_000;
-            list.installed(new Blocklist.Loaded(r.ranges(), r.entries(), r.badLines(), r.problems(), started, fetched.version(), millis), started);
+            String sum = java.util.Base64.getEncoder().encodeToString(digest.digest());
+            if (sum.equals(before.digest())) {
+                // the same text again (a source without ETag / Last-Modified, a touched file): the list in use stays
+                list.unchanged(started);
+                LOGGER.debug("List {} read again from {}: the same text", s.name(), s.source());
+                return true;
+            }
+            list.installed(new Blocklist.Loaded(r.ranges(), r.entries(), r.badLines(), r.problems(), started, fetched.version(), millis, sum),
+                started);
             for (String p : r.problems()) {
                 LOGGER.warn("List {}: line skipped: {}", s.name(), p);
             }
@@ -90,6 +107,11 @@ public final class BlocklistReloader {
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             list.failed(started, why);
             LOGGER.error("List {} not loaded from {}, keeping the {} entries in use: {}", s.name(), s.source(), before.entries(), why);
+            return false;
+        } catch (OutOfMemoryError e) {
+            // the new arrays are garbage now; the list in use is whole (it was never touched)
+            list.failed(started, "out of memory while loading: the list needs more heap (-Xmx) than is free");
+            LOGGER.error("List {} not loaded from {}: out of memory; keeping the {} entries in use", s.name(), s.source(), before.entries());
             return false;
         } catch (BlocklistParser.LoadRefused e) {
             list.failed(started, e.getMessage());

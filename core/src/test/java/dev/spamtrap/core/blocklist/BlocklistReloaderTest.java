@@ -83,6 +83,13 @@ class BlocklistReloaderTest {
         assertThat(l.loaded().at()).contains(T0.plus(Duration.ofHours(1)));
         assertThat(l.lastAttempt()).contains(T0.plus(Duration.ofHours(2)));
         assertThat(l.lastError()).isEmpty();
+
+        // touched, same text: read again, found the same, the list in use stays
+        write(f, "192.0.2.8\n", 9_000);
+        clock.set(T0.plus(Duration.ofHours(3)));
+        assertThat(lists.reloader().runDue()).isEqualTo(1);
+        assertThat(l.loaded().at()).contains(T0.plus(Duration.ofHours(1)));
+        assertThat(l.lastAttempt()).contains(T0.plus(Duration.ofHours(3)));
     }
 
     @Test

@@ -129,6 +129,7 @@ public final class BlocklistBench {
         Instant loadedBefore = list.loaded().at().orElseThrow();
         long allocatedBefore = threads.getThreadAllocatedBytes(loader.getId());
         long peak = memory.getHeapMemoryUsage().getUsed();
+        long[] gcBefore = gcTotals();
         long r0 = System.nanoTime();
         lists.reloadSoon(list);
         while (list.loaded().at().orElseThrow().equals(loadedBefore)) {
@@ -142,6 +143,7 @@ public final class BlocklistBench {
             Thread.sleep(0, 200_000);
         }
         long reloadMs = (System.nanoTime() - r0) / 1_000_000;
+        long[] gcAfter = gcTotals();
         running.set(false);
         looker.join();
         long allocated = threads.getThreadAllocatedBytes(loader.getId()) - allocatedBefore;
@@ -164,11 +166,24 @@ public final class BlocklistBench {
         row("lookups, one thread", String.format("%.0f ns each (%,.0f per second)", nsPerLookup, 1e9 / nsPerLookup));
         row("lookups on another thread during the reload", String.format("%,d, the longest %,d us", duringReload.get(),
             longestLookupNs.get() / 1000));
+        row("garbage collections during the reload (stop every thread, lookups included)", String.format("%d, %d ms in all",
+            gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1]));
         Files.deleteIfExists(file);
         Files.deleteIfExists(dir);
         if (hits < 0) {
             System.out.println(hits);
         }
+    }
+
+    /** Collections and milliseconds spent collecting, over all collectors. */
+    private static long[] gcTotals() {
+        long count = 0;
+        long millis = 0;
+        for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, gc.getCollectionCount());
+            millis += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[] {count, millis};
     }
 
     private static long usedAfterGc(MemoryMXBean memory) throws InterruptedException {

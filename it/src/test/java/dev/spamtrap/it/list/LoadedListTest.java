@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Lists loaded as OpenBSD spamd's spamd.conf loads them, on a real James over real SMTP: the lists are served over HTTP
  * by this test (no internet). OffenderConnectHandler keeps the sample's mode (tarpit) and decides at connect; list
- * {@code nixspam} refuses (at once, whatever the mode), list {@code watch} only observes.
+ * {@code nixspam} refuses (at once, whatever the mode), list {@code watch} only observes, list {@code slow} tarpits (the
+ * handler's tarpit, its delay cut to 1 s).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LoadedListTest {
@@ -56,6 +57,14 @@ class LoadedListTest {
             }
             ex.close();
         });
+        HTTP.createContext("/slow.txt", ex -> {
+            byte[] b = "127.0.0.95\n".getBytes(StandardCharsets.US_ASCII);
+            ex.sendResponseHeaders(200, b.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(b);
+            }
+            ex.close();
+        });
         HTTP.createContext("/watch.txt", ex -> {
             byte[] b = "127.0.0.90\n".getBytes(StandardCharsets.US_ASCII);
             ex.sendResponseHeaders(200, b.length);
@@ -76,6 +85,8 @@ class LoadedListTest {
         .with(j -> j.offenderCheckAt("connect")
             .blocklist("nixspam", url("/nixspam.txt"), "refuse", "Your address %A is in the nixspam list, see https://www.example.net/nixspam", "1s")
             .blocklist("watch", url("/watch.txt"), "observe", "Your address %A is on the watch list", "1s")
+            .blocklist("slow", url("/slow.txt"), "tarpit", "Your address %A is on the slow list", "1s")
+            .edit("smtpserver.xml", s -> s.replace("<delay>10s</delay>", "<delay>1s</delay>"))
             .edit("allowlist.txt", s -> s + "\n127.0.0.71/32\n"));
 
     /** 24 entries (two addresses, a range that aligns to no prefix, an IPv6 prefix, 20 more) and one bad line (4%). */
@@ -127,11 +138,24 @@ class LoadedListTest {
         assertThat(first("127.0.0.72")).startsWith("220 ");
         // on a list that only observes: let through, reported
         assertThat(first("127.0.0.90")).startsWith("220 ");
+        // on a list whose action is tarpit: the handler's tarpit (every reply late), the list's text after the message
+        web().addUser("alice@example.com", "alice");
+        Await.until(WAIT, "slow loaded", () -> web().get("/spamtrap/lists/slow"), s -> s.contains("\"entries\":1"));
+        try (dev.spamtrap.it.stack.SmtpClient c = dev.spamtrap.it.stack.SmtpClient.connect("127.0.0.95", JAMES.smtpPort())) {
+            assertThat(c.reply()).startsWith("220 ");
+            c.command("EHLO slow.test");
+            c.command("MAIL FROM:<a@slow.test>");
+            c.command("RCPT TO:<alice@example.com>");
+            c.command("DATA");
+            c.write("Subject: x\r\n\r\nx\r\n.\r\n");
+            assertThat(c.reply()).isEqualTo("450 4.7.1 Your address 127.0.0.95 is on the slow list");
+        }
 
         String log = Await.until(WAIT, "refusal events", JAMES::log, l -> l.contains("client=\"127.0.0.90\""));
         assertThat(log).contains("spamtrap refusal client=\"127.0.0.70\" action=\"refuse\"")
             .containsPattern("spamtrap refusal client=\"127.0.0.70\" action=\"refuse\" until=\"[^\"]+\" class=\"list\" cause=\"list:nixspam\" list=\"nixspam\"")
             .containsPattern("spamtrap refusal client=\"127.0.0.90\" action=\"observe\" until=\"[^\"]+\" class=\"list\" cause=\"observe:list:watch\"")
+            .containsPattern("spamtrap refusal client=\"127.0.0.95\" action=\"tarpit\" until=\"[^\"]+\" class=\"list\" cause=\"list:slow\"")
             .doesNotContain("client=\"127.0.0.71\" action=");
 
         Scrape metrics = new Scrape(web().get("/metrics"));

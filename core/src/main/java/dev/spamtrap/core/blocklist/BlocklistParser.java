@@ -151,7 +151,24 @@ public final class BlocklistParser {
             return addPrefix(t, slash, builder);
         }
         int dash = rangeDash(t);
+        if (dash < 0) {
+            long v4 = parseV4(t, 0, t.length());
+            if (v4 >= 0) {
+                // the common line (nixspam is one address a line): no allocation
+                builder.addV4((int) v4, (int) v4);
+                return null;
+            }
+        }
         if (dash >= 0) {
+            long f4 = parseV4(t, 0, dash);
+            long l4 = parseV4(t, dash + 1, t.length());
+            if (f4 >= 0 && l4 >= 0) {
+                if (f4 > l4) {
+                    return "'" + t + "' ends before it starts";
+                }
+                builder.addV4((int) f4, (int) l4);
+                return null;
+            }
             String first = t.substring(0, dash).trim();
             String last = t.substring(dash + 1).trim();
             Optional<byte[]> a = literal(first);
@@ -172,6 +189,43 @@ public final class BlocklistParser {
             return "'" + t + "' is not an address, prefix or range";
         }
         return addRange(t, a.get(), a.get(), builder);
+    }
+
+    /**
+     * The IPv4 address written in {@code t[from, to)} (blanks around it ignored) as an unsigned 32-bit value, or -1 when
+     * it is not four dot-separated parts of one to three digits, each at most 255.
+     */
+    static long parseV4(String t, int from, int to) {
+        while (from < to && isBlank(t.charAt(from))) {
+            from++;
+        }
+        while (to > from && isBlank(t.charAt(to - 1))) {
+            to--;
+        }
+        long value = 0;
+        int part = 0;
+        int digits = 0;
+        int octet = 0;
+        for (int i = from; i <= to; i++) {
+            char c = i == to ? '.' : t.charAt(i);
+            if (c == '.') {
+                if (digits == 0 || part == 4) {
+                    return -1;
+                }
+                value = (value << 8) | octet;
+                part++;
+                digits = 0;
+                octet = 0;
+            } else if (c >= '0' && c <= '9') {
+                octet = octet * 10 + (c - '0');
+                if (++digits > 3 || octet > 255) {
+                    return -1;
+                }
+            } else {
+                return -1;
+            }
+        }
+        return part == 4 ? value : -1;
     }
 
     /** The dash separating a range (IPv6 addresses have colons, never dashes). */

@@ -46,6 +46,21 @@ class BlocklistParserTest {
     }
 
     @Test
+    void theIpv4FastPathTakesExactlyWhatTheAddressParserTakes() {
+        String[] texts = {"0.0.0.0", "255.255.255.255", "192.0.2.7", " 10.0.0.1 ", "01.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1",
+            "1.2.3.1000", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.a", "", "1.2.3.4x", "0001.2.3.4"};
+        for (String t : texts) {
+            long fast = BlocklistParser.parseV4(t, 0, t.length());
+            java.util.Optional<byte[]> slow = dev.spamtrap.core.net.CidrRange.literal(t.trim());
+            if (slow.isPresent() && slow.get().length == 4) {
+                assertThat(fast).as(t).isEqualTo(AddressRanges.toInt(slow.get(), 0) & 0xFFFFFFFFL);
+            } else {
+                assertThat(fast).as(t).isEqualTo(-1L);
+            }
+        }
+    }
+
+    @Test
     void aRangeThatDoesNotAlignToAPrefixIsKeptExactly() throws Exception {
         BlocklistParser.Result r = parse("10.0.0.3 - 10.0.0.77\n");
         assertThat(on(r, "10.0.0.2")).isFalse();

@@ -36,7 +36,9 @@ public class SpamtrapModule extends AbstractModule {
     @Provides
     @Singleton
     SpamtrapMetrics metrics(MetricFactory metricFactory, GaugeRegistry gauges, Spamtrap spamtrap, com.google.inject.Provider<SpamtrapAdmin> admin) {
-        return new JamesSpamtrapMetrics(metricFactory, gauges, spamtrap::firewall, admin::get);
+        JamesSpamtrapMetrics metrics = new JamesSpamtrapMetrics(metricFactory, gauges, spamtrap::firewall, admin::get);
+        metrics.lists(gauges, spamtrap.blocklists());
+        return metrics;
     }
 
     /** Authenticated trap hits by account, in memory on this node (read by {@code CompromisedAccountRoutes}). */

@@ -69,6 +69,12 @@ import java.util.Optional;
  * {@code %A} is the client's address, {@code %L} the lifetime this client's listing actually has (24 hours, 48
  * hours ... as its record says). The text never names a trap.
  *
+ * <p>A client on a list loaded from a file or URL ({@code lists} in spamtrap.properties, see
+ * {@link dev.spamtrap.core.blocklist.Blocklists}) and with no listing of its own is answered with that list's text
+ * ({@code list.<name>.message}, where {@code %A} is the client's address) and this handler's code; the list's
+ * {@code action} says how: {@code refuse} at once whatever the mode, {@code tarpit} as the mode says, {@code observe}
+ * reported only. The exemptions below come first, as for any listing.
+ *
  * <p>{@code <checkAt>}: when the decision is taken. {@code auto} (default): at the first MAIL FROM if this
  * server offers AUTH to the client (so a user behind an offender's NAT address or IPv6 /64 can still
  * authenticate and send: an authenticated MAIL is never refused) or if the server reads a PROXY header
@@ -273,6 +279,9 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         if (action == Action.NONE || action == Action.DEFER) {
             return null;
         }
+        if (action == Action.TARPIT && !listTarpits(offender.get().cause())) {
+            action = Action.REFUSE;
+        }
         String ip = SpamtrapHandlerSupport.clientIp(session);
         SMTPResponse refusal = refusal(ip, offender.get());
         if (action == Action.TARPIT) {
@@ -342,10 +351,27 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
             || (line.length == 2 && line[0] == '.' && line[1] == '\n');
     }
 
+    /** A list's action {@code refuse} refuses its clients at once even in mode tarpit; every other listing follows the mode. */
+    private boolean listTarpits(Cause cause) {
+        if (!cause.isList()) {
+            return true;
+        }
+        return spamtrap.blocklists().named(cause.listName())
+            .map(l -> l.settings().action() == dev.spamtrap.core.blocklist.BlocklistSettings.Action.TARPIT).orElse(false);
+    }
+
+    /** The refusal text: the list's own ({@code list.<name>.message}) for a client on a loaded list, else {@code refuseText}. */
+    private String textFor(Offender offender) {
+        if (!offender.cause().isList()) {
+            return text;
+        }
+        return spamtrap.blocklists().named(offender.cause().listName()).map(l -> l.settings().message()).orElse(text);
+    }
+
     SMTPResponse refusal(String ip, Offender offender) {
         String dsn = code.equals("450") ? "4.7.1" : "5.7.1";
         boolean own = offender.key().equals(spamtrap.config().offenderKeys().canonicalKey(ip));
-        SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(text, ip, lifetimeOf(offender), reasonText(offender, own),
+        SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(textFor(offender), ip, lifetimeOf(offender), reasonText(offender, own),
             offender.key()));
         response.setEndSession(true);
         return response;
@@ -353,7 +379,7 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
 
     /** {@code %R}: the cause of the client's own key's listing, or the range wording for a prefix listed around it. */
     static String reasonText(Offender offender, boolean ownKey) {
-        return ownKey ? offender.cause().refusalReason() : REASON_PREFIX;
+        return ownKey || offender.cause().isList() ? offender.cause().refusalReason() : REASON_PREFIX;
     }
 
     static byte[] bytes(Response response) {

@@ -38,6 +38,15 @@ class OffenderConnectHandlerTest {
     }
 
     @Test
+    void aLoadedListsClientIsToldWhichListEvenAsAnIpv6AddressOutsideItsOwnKey() {
+        java.time.Instant until = java.time.Instant.parse("2026-12-07T00:00:00Z");
+        Offender onList = new Offender("2001:db8::7", null, null, 0, null, null, null, null, until, Cause.list("nixspam"));
+        assertThat(OffenderConnectHandler.reasonText(onList, false)).isEqualTo("is on the nixspam list");
+        assertThat(OffenderConnectHandler.expand("Your address %A is in the nixspam list", "2001:db8::7", java.time.Duration.ofHours(1),
+            "is on the nixspam list", "2001:db8::7")).isEqualTo("Your address 2001:db8::7 is in the nixspam list");
+    }
+
+    @Test
     void refusalBytesAreOneCrlfTerminatedLine() {
         var r = new org.apache.james.protocols.smtp.SMTPResponse("450", "4.7.1 Your address 127.0.0.9 is listed");
         assertThat(new String(OffenderConnectHandler.bytes(r), StandardCharsets.US_ASCII))

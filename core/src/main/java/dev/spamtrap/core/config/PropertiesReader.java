@@ -26,6 +26,11 @@ public class PropertiesReader {
 
     /** Reads {@code file}, refusing keys not in {@code known}, so a typo never silently means a default. */
     public static Properties load(Path file, Set<String> known, String what) {
+        return load(file, known, key -> false, what);
+    }
+
+    /** As {@link #load(Path, Set, String)}, also taking the keys {@code alsoKnown} accepts (keys with a name in them). */
+    public static Properties load(Path file, Set<String> known, java.util.function.Predicate<String> alsoKnown, String what) {
         Properties p = new Properties();
         try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(in);
@@ -33,7 +38,7 @@ public class PropertiesReader {
             throw new ConfigException(file + ": cannot read " + what + ": " + e.getMessage(), e);
         }
         for (String key : p.stringPropertyNames()) {
-            if (!known.contains(key)) {
+            if (!known.contains(key) && !alsoKnown.test(key)) {
                 throw ConfigException.atKey(file.toString(), key, "unknown key (known keys: " + String.join(", ", new TreeSet<>(known)) + ")");
             }
         }
@@ -42,6 +47,11 @@ public class PropertiesReader {
 
     public Path source() {
         return source;
+    }
+
+    /** The keys the file sets. */
+    public Set<String> keys() {
+        return properties.stringPropertyNames();
     }
 
     public ConfigException fail(String key, String reason) {

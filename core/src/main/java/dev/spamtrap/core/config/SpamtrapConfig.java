@@ -60,6 +60,7 @@ public final class SpamtrapConfig {
     private final Duration protocolLifetime;
     private final boolean observeTraps;
     private final Allowlist trustedRelays;
+    private final List<dev.spamtrap.core.blocklist.BlocklistSettings> blocklists;
 
     private SpamtrapConfig(Path source, Properties p) {
         this.source = source;
@@ -114,10 +115,11 @@ public final class SpamtrapConfig {
         if (firewallAgent.isPresent() && firewallKeyFile.isEmpty()) {
             throw ConfigException.atKey(source.toString(), "firewall.keyFile", "is required when firewall.agent is set");
         }
+        this.blocklists = BlocklistKeys.read(r, r.keys());
     }
 
     public static SpamtrapConfig load(Path file) {
-        Properties p = PropertiesReader.load(file, KEYS, "spamtrap configuration");
+        Properties p = PropertiesReader.load(file, KEYS, BlocklistKeys::isListKey, "spamtrap configuration");
         return new SpamtrapConfig(file, p);
     }
 
@@ -158,6 +160,8 @@ public final class SpamtrapConfig {
      * refusal, no tarpit, nothing to the firewall agent, nothing exported); it reports what it would have done.
      */
     public boolean observeTraps() { return observeTraps; }
+    /** Other lists loaded from files or URLs ({@code lists}, {@code list.<name>.*}), in the order named. */
+    public List<dev.spamtrap.core.blocklist.BlocklistSettings> blocklists() { return blocklists; }
 
     /** A cause as this node acts on it: only observed, for a trap-class cause under {@code observe.traps}. */
     public Cause actedCause(Cause cause) {

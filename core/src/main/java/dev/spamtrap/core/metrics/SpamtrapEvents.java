@@ -115,7 +115,7 @@ public final class SpamtrapEvents {
 
     /**
      * A listed client turned away (or, for an observed listing, {@code how} = {@code observe}: let through, would have been
-     * refused), with the listing's class ({@code trap} | {@code protocol}) and cause ({@code trap}, {@code repeat},
+     * refused), with the listing's class ({@code trap} | {@code protocol} | {@code list}) and cause ({@code trap}, {@code repeat},
      * {@code prefix-escalation}, {@code manual}, {@code protocol:pregreet} ...; observed ones start {@code observe:}).
      */
     public void refusal(String client, String how, Object listedUntil, dev.spamtrap.core.offender.Cause cause) {
@@ -124,6 +124,9 @@ public final class SpamtrapEvents {
         } else {
             metrics.refusal(how);
         }
+        if (cause.isList()) {
+            metrics.listRefusal(cause.listName(), cause.isObserved() ? "observe" : how);
+        }
         Map<String, String> f = fields(client);
         f.put("action", cause.isObserved() ? "observe" : how);
         f.put("until", String.valueOf(listedUntil));
@@ -131,6 +134,9 @@ public final class SpamtrapEvents {
         f.put("cause", cause.label());
         if (cause.sensor() != null) {
             f.put("sensor", cause.sensor());
+        }
+        if (cause.isList()) {
+            f.put("list", cause.listName());
         }
         write("refusal", f);
     }

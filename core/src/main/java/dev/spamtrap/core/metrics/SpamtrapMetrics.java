@@ -40,6 +40,13 @@ public interface SpamtrapMetrics {
     default void wouldRefuse(String cause) {
     }
 
+    /**
+     * A client on a loaded list was turned away ({@code how}: {@code refuse}, {@code tarpit}, {@code tarpit-full}) or, for
+     * a list that only observes, let through ({@code observe}). Counted besides {@link #refusal} / {@link #wouldRefuse}.
+     */
+    default void listRefusal(String list, String how) {
+    }
+
     /** An exempt client sent to a trap; {@code why} is {@code authenticated}, {@code relay-authorized} or {@code allowlisted}. */
     default void exemptHit(String why) {
     }

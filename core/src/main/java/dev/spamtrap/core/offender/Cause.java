@@ -11,6 +11,8 @@ import java.util.Objects;
  * hand: the policy's lifetimes, sent to the firewall agent, exported to the DNSBL) and {@link Confidence#PROTOCOL}
  * (a protocol sensor: a short lifetime, tarpitted or refused at SMTP only, never sent to the firewall agent, never
  * exported unless asked). A trap hit of a client listed by a sensor makes it a trap listing.
+ * A third class, {@link Confidence#LIST}, is a client on someone else's list loaded from a file or URL
+ * ({@link #list(String)}, label {@code list:<name>}): looked up in the list itself, never stored, sent nor exported.
  *
  * <p>A cause can be <em>observed</em> (a sensor in {@code observe} mode): recorded and reported ("would have refused"),
  * but it refuses, tarpits, blocks and exports nothing.
@@ -21,7 +23,7 @@ import java.util.Objects;
 public final class Cause {
     /** How much a listing is trusted, and so what it may lead to. */
     public enum Confidence {
-        TRAP, PROTOCOL;
+        TRAP, PROTOCOL, LIST;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -30,7 +32,7 @@ public final class Cause {
 
     /** What made the listing. */
     public enum Kind {
-        TRAP("trap"), REPEAT("repeat"), PREFIX("prefix-escalation"), MANUAL("manual"), PROTOCOL("protocol");
+        TRAP("trap"), REPEAT("repeat"), PREFIX("prefix-escalation"), MANUAL("manual"), PROTOCOL("protocol"), LIST("list");
 
         private final String label;
 
@@ -52,6 +54,8 @@ public final class Cause {
     public static final Cause PREFIX = new Cause(Kind.PREFIX, null, 3);
     public static final Cause MANUAL = new Cause(Kind.MANUAL, null, 4);
     private static final int OBSERVED = 16;
+    /** The code of every {@link #list} cause (never kept in the view: a list is looked up in its own ranges). */
+    private static final int LIST_CODE = 15;
     private static final String OBSERVED_LABEL = "observe:";
     private static final Cause[] BY_CODE = new Cause[32];
 
@@ -82,7 +86,29 @@ public final class Cause {
 
     /** This cause in observe mode: recorded and reported, acted on nowhere. */
     public Cause observed() {
+        if (kind == Kind.LIST) {
+            return isObserved() ? this : new Cause(kind, sensor, code | OBSERVED);
+        }
         return BY_CODE[code | OBSERVED];
+    }
+
+    /**
+     * The cause of a client on a loaded list ({@code lists} in spamtrap.properties): class {@code list}, label
+     * {@code list:<name>}. Someone else's list: refused or tarpitted at SMTP only, never sent to the firewall agent, never
+     * exported, never stored.
+     */
+    public static Cause list(String name) {
+        return new Cause(Kind.LIST, java.util.Objects.requireNonNull(name), LIST_CODE);
+    }
+
+    /** Whether the client is on a loaded list ({@link #list(String)}). */
+    public boolean isList() {
+        return kind == Kind.LIST;
+    }
+
+    /** The list's name for a list cause, else null. */
+    public String listName() {
+        return kind == Kind.LIST ? sensor : null;
     }
 
     /** Whether this listing is only observed ("would have refused"). */
@@ -95,7 +121,7 @@ public final class Cause {
      * over an observed one (0); within one rank the later end wins.
      */
     public int rank() {
-        return isObserved() ? 0 : isProtocol() ? 1 : 2;
+        return isObserved() ? 0 : isProtocol() || isList() ? 1 : 2;
     }
 
     /** Whether this listing is weak (protocol class or observed): a trap hit during it starts a trap listing. */
@@ -175,11 +201,11 @@ public final class Cause {
 
     /** The sensor's name for a protocol listing, else null. */
     public String sensor() {
-        return sensor;
+        return kind == Kind.LIST ? null : sensor;
     }
 
     public Confidence confidence() {
-        return kind == Kind.PROTOCOL ? Confidence.PROTOCOL : Confidence.TRAP;
+        return kind == Kind.PROTOCOL ? Confidence.PROTOCOL : kind == Kind.LIST ? Confidence.LIST : Confidence.TRAP;
     }
 
     public boolean isProtocol() {
@@ -205,6 +231,8 @@ public final class Cause {
                 return "is in a network range listed by this server";
             case MANUAL:
                 return "is listed by this server's administrator";
+            case LIST:
+                return "is on the " + sensor + " list";
             default:
                 return "has broken the SMTP protocol on this server";
         }
@@ -215,12 +243,12 @@ public final class Cause {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Cause && ((Cause) o).code == code;
+        return o instanceof Cause && ((Cause) o).code == code && (kind != Kind.LIST || sensor.equals(((Cause) o).sensor));
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(code);
+        return kind == Kind.LIST ? Objects.hash(code, sensor) : Objects.hash(code);
     }
 
     @Override

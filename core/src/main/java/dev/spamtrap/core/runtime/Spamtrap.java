@@ -74,6 +74,7 @@ public final class Spamtrap implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private volatile OffenderView view;
     private final SpamtrapAdmin admin;
+    private final dev.spamtrap.core.blocklist.Blocklists blocklists;
 
     /** A key's unconfirmed hits: how many, and the latest end they list it until locally. */
     static final class Pending {
@@ -173,6 +174,8 @@ public final class Spamtrap implements AutoCloseable {
                 return Spamtrap.this.status();
             }
         });
+        this.blocklists = dev.spamtrap.core.blocklist.Blocklists.start(config.blocklists(), clock);
+        closeables.add(blocklists);
     }
 
     /**
@@ -288,11 +291,12 @@ public final class Spamtrap implements AutoCloseable {
     /**
      * The listing covering the client, if active. Only {@link Offender#ip()} (the key that matched: the client's
      * own key or a listed prefix) and {@link Offender#expiresAt()} are filled; the evidence stays in Cassandra
-     * (see {@link #admin()}).
+     * (see {@link #admin()}). Without a listing acted on, a client on a loaded list gets one of class
+     * {@code list:<name>} ({@link dev.spamtrap.core.blocklist.Blocklists#over}).
      */
     public Optional<Offender> activeOffender(InetAddress address) {
         Optional<Offender> listed = view.active(address);
-        return observed(listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(offenderKey(address)));
+        return blocklists.over(observed(listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(offenderKey(address))), address);
     }
 
     /** With {@code observe.traps}, a trap-class listing is only observed on this node: reported, never acted on. */
@@ -329,6 +333,11 @@ public final class Spamtrap implements AutoCloseable {
 
     public SpamtrapConfig config() {
         return config;
+    }
+
+    /** The lists loaded from files or URLs ({@code lists} in spamtrap.properties); see {@link #activeOffender(InetAddress)}. */
+    public dev.spamtrap.core.blocklist.Blocklists blocklists() {
+        return blocklists;
     }
 
     public Clock clock() {

@@ -56,6 +56,33 @@ class CauseTest {
     }
 
     @Test
+    void aLoadedListsCauseIsItsOwnClassNamedByTheList() {
+        Cause nixspam = Cause.list("nixspam");
+        assertThat(nixspam.label()).isEqualTo("list:nixspam");
+        assertThat(nixspam.confidence()).isEqualTo(Cause.Confidence.LIST);
+        assertThat(nixspam.confidence().label()).isEqualTo("list");
+        assertThat(nixspam.isList()).isTrue();
+        assertThat(nixspam.listName()).isEqualTo("nixspam");
+        assertThat(nixspam.sensor()).isNull();
+        assertThat(nixspam.isProtocol()).isFalse();
+        assertThat(nixspam).isEqualTo(Cause.list("nixspam")).isNotEqualTo(Cause.list("uatraps"));
+        assertThat(nixspam.hashCode()).isEqualTo(Cause.list("nixspam").hashCode());
+        for (int code = 1; code < 32; code++) {
+            assertThat(Cause.ofCode(code)).isNotEqualTo(nixspam);
+        }
+        assertThat(nixspam.observed().label()).isEqualTo("observe:list:nixspam");
+        assertThat(nixspam.observed().isObserved()).isTrue();
+        assertThat(nixspam.observed().listName()).isEqualTo("nixspam");
+        assertThat(nixspam.observed()).isNotEqualTo(nixspam).isEqualTo(Cause.list("nixspam").observed());
+        // weak: below a trap-class listing, never acted on under observe.traps as a trap would be
+        assertThat(nixspam.isWeak()).isTrue();
+        assertThat(nixspam.rank()).isLessThan(Cause.TRAP.rank());
+        assertThat(nixspam.refusalReason()).isEqualTo("is on the nixspam list");
+        assertThat(Cause.TRAP.isList()).isFalse();
+        assertThat(Cause.TRAP.listName()).isNull();
+    }
+
+    @Test
     void theViewKeepsCauseAndLengthInOneWord() {
         int meta = PackedExpiryMap.meta(Cause.protocol("header").observed(), Duration.ofDays(3).getSeconds());
         assertThat(PackedExpiryMap.causeOf(meta)).isEqualTo(Cause.protocol("header").observed());

@@ -29,6 +29,7 @@ public final class JamesProcess implements AutoCloseable {
     private boolean withExtension = true;
     private final List<String> prefix = new ArrayList<>();
     private String javaBinary = CassandraProcess.javaBinary();
+    private final List<String> lists = new ArrayList<>();
 
     public JamesProcess(Path root) {
         this.root = root.toAbsolutePath();
@@ -113,6 +114,20 @@ public final class JamesProcess implements AutoCloseable {
             throw new IllegalStateException("smtpserver.xml: expected exactly one '" + sample + "' in the sample configuration");
         }
         return text.replace(sample, replacement);
+    }
+
+    /**
+     * One more list loaded from {@code url} ({@code lists}, {@code list.<name>.url}, {@code .action}, {@code .message} in
+     * spamtrap.properties; none in the sample), reloaded every {@code refresh}.
+     */
+    public JamesProcess blocklist(String name, String url, String action, String message, String refresh) {
+        lists.add(name);
+        String names = String.join(", ", lists);
+        return spamtrapProperty("lists", names)
+            .spamtrapProperty("list." + name + ".url", url)
+            .spamtrapProperty("list." + name + ".action", action)
+            .spamtrapProperty("list." + name + ".message", message)
+            .spamtrapProperty("list." + name + ".refresh", refresh);
     }
 
     public JamesProcess spamtrapProperty(String key, String value) {

@@ -23,7 +23,9 @@ import java.util.function.ToLongFunction;
  * {@value #REFUSALS}, {@value #REFUSALS}{@code _<how>}. Gauges, read from the node's status when scraped
  * ({@code -1} while a figure is unknown): {@value #SPOOL_DEPTH}, {@value #STORE_UP}, {@value #VIEW_SIZE},
  * {@value #SYNC_LAG}, and the firewall client's {@value #FW_QUEUED}, {@value #FW_SENT}, {@value #FW_REFUSED},
- * {@value #FW_DROPPED}. The tarpit's own metrics are registered by the tarpit.
+ * {@value #FW_DROPPED}; per loaded list, {@value #LIST_ENTRIES}{@code _<name>}, {@value #LIST_LOAD_FAILURES}{@code _<name>}
+ * and the counters {@value #LIST_REFUSALS}{@code _<name>}, {@value #LIST_WOULD_REFUSE}{@code _<name>}. The tarpit's own
+ * metrics are registered by the tarpit.
  */
 public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
     private static final Logger LOGGER = LoggerFactory.getLogger(JamesSpamtrapMetrics.class);
@@ -43,6 +45,14 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
     public static final String FW_SENT = "spamtrap_firewall_sent";
     public static final String FW_REFUSED = "spamtrap_firewall_refused";
     public static final String FW_DROPPED = "spamtrap_firewall_dropped";
+    /** Per loaded list ({@code lists}): {@code spamtrap_list_entries_<name>} (gauge: entries of the list in use). */
+    public static final String LIST_ENTRIES = "spamtrap_list_entries";
+    /** Per loaded list: loads that failed since start, the list in use kept (gauge). */
+    public static final String LIST_LOAD_FAILURES = "spamtrap_list_load_failures";
+    /** Per loaded list: its clients refused or tarpitted (counter). */
+    public static final String LIST_REFUSALS = "spamtrap_list_refusals";
+    /** Per loaded list that only observes: its clients let through (counter). */
+    public static final String LIST_WOULD_REFUSE = "spamtrap_list_would_refuse";
 
     private final MetricFactory factory;
     private final Metric hits;
@@ -129,6 +139,22 @@ public final class JamesSpamtrapMetrics implements SpamtrapMetrics {
         int colon = cause.lastIndexOf(':');
         String what = colon >= 0 ? cause.substring(colon + 1) : cause;
         byName.computeIfAbsent(WOULD_REFUSE + "_" + what.replace('-', '_'), factory::generate).increment();
+    }
+
+    /** Registers each loaded list's series up front: entries and load failures (gauges), refusals (counters at zero). */
+    public void lists(GaugeRegistry gauges, dev.spamtrap.core.blocklist.Blocklists lists) {
+        for (dev.spamtrap.core.blocklist.Blocklist l : lists.all()) {
+            gauge(gauges, LIST_ENTRIES + "_" + l.name(), () -> (long) l.loaded().entries());
+            gauge(gauges, LIST_LOAD_FAILURES + "_" + l.name(), l::loadFailures);
+            byName.computeIfAbsent(LIST_REFUSALS + "_" + l.name(), factory::generate);
+            byName.computeIfAbsent(LIST_WOULD_REFUSE + "_" + l.name(), factory::generate);
+        }
+    }
+
+    @Override
+    public void listRefusal(String list, String how) {
+        String name = ("observe".equals(how) ? LIST_WOULD_REFUSE : LIST_REFUSALS) + "_" + list;
+        byName.computeIfAbsent(name, factory::generate).increment();
     }
 
     @Override

@@ -3,7 +3,7 @@ package dev.spamtrap.smtp;
 import dev.spamtrap.core.config.Durations;
 import dev.spamtrap.core.metrics.SpamtrapEvents;
 import dev.spamtrap.core.offender.Cause;
-import dev.spamtrap.core.offender.Offender;
+import dev.spamtrap.core.offender.ActiveListing;
 import dev.spamtrap.core.runtime.Spamtrap;
 import dev.spamtrap.smtp.tarpit.HalfClosedInput;
 import dev.spamtrap.smtp.tarpit.Tarpit;
@@ -265,12 +265,12 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         InetAddress client = session.getRemoteAddress().getAddress();
         boolean handled = Tarpit.isTarpitted(session) || session.getAttachment(SpamtrapSessionKeys.TRAPPED, State.Connection).isPresent();
         boolean exempt = !handled && !deferred && SpamtrapHandlerSupport.isExempt(spamtrap, session);
-        Optional<Offender> offender = handled || exempt || deferred ? Optional.empty() : spamtrap.activeOffender(client);
+        Optional<ActiveListing> offender = handled || exempt || deferred ? Optional.empty() : spamtrap.activeListing(client);
         if (offender.isPresent() && offender.get().cause().isObserved()) {
             // observe mode: what would have been refused is reported (event, would-refuse counter), never acted on
             if (session.getAttachment(OBSERVED, State.Connection).isEmpty()) {
                 session.setAttachment(OBSERVED, Boolean.TRUE, State.Connection);
-                events.refusal(SpamtrapHandlerSupport.clientIp(session), mode == Mode.TARPIT ? "tarpit" : "refuse", offender.get().expiresAt(),
+                events.refusal(SpamtrapHandlerSupport.clientIp(session), mode == Mode.TARPIT ? "tarpit" : "refuse", offender.get().until(),
                     offender.get().cause());
             }
             offender = Optional.empty();
@@ -288,13 +288,13 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
             Tarpit.Outcome outcome = tarpit.enter(session, bytes(refusal));
             if (outcome == Tarpit.Outcome.TARPITTED) {
                 session.setAttachment(REFUSAL, refusal, State.Connection);
-                events.refusal(ip, "tarpit", offender.get().expiresAt(), offender.get().cause());
+                events.refusal(ip, "tarpit", offender.get().until(), offender.get().cause());
                 return null;
             }
-            events.refusal(ip, "tarpit-full", offender.get().expiresAt(), offender.get().cause());
+            events.refusal(ip, "tarpit-full", offender.get().until(), offender.get().cause());
             return refusal;
         }
-        events.refusal(ip, "refuse", offender.get().expiresAt(), offender.get().cause());
+        events.refusal(ip, "refuse", offender.get().until(), offender.get().cause());
         return refusal;
     }
 
@@ -306,20 +306,20 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     SMTPResponse protocolOffence(SMTPSession session, Cause cause, boolean tarpitIt) {
         String ip = SpamtrapHandlerSupport.clientIp(session);
         java.time.Instant now = spamtrap.clock().instant();
-        Offender listing = new Offender(spamtrap.offenderKey(session.getRemoteAddress().getAddress()), null, now, 0, null, null, null, null,
+        ActiveListing listing = new ActiveListing(spamtrap.offenderKey(session.getRemoteAddress().getAddress()), now,
             now.plus(spamtrap.config().protocolLifetime()), cause);
         SMTPResponse refusal = refusal(ip, listing);
         if (tarpitIt && tarpit != null && !Tarpit.isTarpitted(session)) {
             Tarpit.Outcome outcome = tarpit.enter(session, bytes(refusal));
             if (outcome == Tarpit.Outcome.TARPITTED) {
                 session.setAttachment(REFUSAL, refusal, State.Connection);
-                events.refusal(ip, "tarpit", listing.expiresAt(), cause);
+                events.refusal(ip, "tarpit", listing.until(), cause);
                 return null;
             }
-            events.refusal(ip, "tarpit-full", listing.expiresAt(), cause);
+            events.refusal(ip, "tarpit-full", listing.until(), cause);
             return refusal;
         }
-        events.refusal(ip, "refuse", listing.expiresAt(), cause);
+        events.refusal(ip, "refuse", listing.until(), cause);
         return refusal;
     }
 
@@ -361,14 +361,14 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     }
 
     /** The refusal text: the list's own ({@code list.<name>.message}) for a client on a loaded list, else {@code refuseText}. */
-    private String textFor(Offender offender) {
+    private String textFor(ActiveListing offender) {
         if (!offender.cause().isList()) {
             return text;
         }
         return spamtrap.blocklists().named(offender.cause().listName()).map(l -> l.settings().message()).orElse(text);
     }
 
-    SMTPResponse refusal(String ip, Offender offender) {
+    SMTPResponse refusal(String ip, ActiveListing offender) {
         String dsn = code.equals("450") ? "4.7.1" : "5.7.1";
         boolean own = offender.key().equals(spamtrap.config().offenderKeys().canonicalKey(ip));
         SMTPResponse response = new SMTPResponse(code, dsn + " " + expand(textFor(offender), ip, lifetimeOf(offender), reasonText(offender, own),
@@ -378,7 +378,7 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
     }
 
     /** {@code %R}: the cause of the client's own key's listing, or the range wording for a prefix listed around it. */
-    static String reasonText(Offender offender, boolean ownKey) {
+    static String reasonText(ActiveListing offender, boolean ownKey) {
         return ownKey || offender.cause().isList() ? offender.cause().refusalReason() : REASON_PREFIX;
     }
 
@@ -394,14 +394,14 @@ public class OffenderConnectHandler implements ConnectHandler<SMTPSession>, Data
         return template.replace("%A", ip).replace("%R", reason).replace("%K", key).replace("%L", Durations.human(lifetime));
     }
 
-    /** The listing this client actually got: from its last hit to its expiry, as its record says. */
-    Duration lifetimeOf(Offender offender) {
-        if (offender.lastHit() == null || !offender.expiresAt().isAfter(offender.lastHit())) {
+    /** The listing this client actually got: from its start to its end, as the view has it. */
+    Duration lifetimeOf(ActiveListing offender) {
+        if (offender.since() == null || !offender.until().isAfter(offender.since())) {
             return spamtrap.config().policy().lifetime();
         }
         // The view keeps whole seconds, and a listing learnt from another node starts when this node read the
         // change feed (about a second late): round to the nearest second, and to the minute for long listings.
-        long millis = Duration.between(offender.lastHit(), offender.expiresAt()).toMillis();
+        long millis = Duration.between(offender.since(), offender.until()).toMillis();
         long unit = millis >= 600_000 ? 60_000 : 1_000;
         return Duration.ofMillis((millis + unit / 2) / unit * unit);
     }

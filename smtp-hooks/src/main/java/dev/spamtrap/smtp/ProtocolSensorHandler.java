@@ -143,7 +143,7 @@ public class ProtocolSensorHandler implements ConnectHandler<SMTPSession>, Unkno
         }
         InetAddress client = session.getRemoteAddress().getAddress();
         return !SpamtrapHandlerSupport.isExempt(spamtrap, session)
-            && spamtrap.activeOffender(client).isEmpty() && !spamtrap.passedPregreet(client);
+            && spamtrap.activeListing(client).isEmpty() && !spamtrap.passedPregreet(client);
     }
 
     private PregreetGate.Decision pregreetCaught(SMTPSession session, String sent) {

@@ -1,7 +1,7 @@
 package dev.spamtrap.smtp;
 
 import dev.spamtrap.core.offender.Cause;
-import dev.spamtrap.core.offender.Offender;
+import dev.spamtrap.core.offender.ActiveListing;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -25,7 +25,7 @@ class OffenderConnectHandlerTest {
     @Test
     void theRefusalSaysWhyByCauseAndAHandListedAddressIsNotCalledATrapSender() {
         java.time.Instant until = java.time.Instant.parse("2026-12-07T00:00:00Z");
-        java.util.function.Function<Cause, Offender> listed = c -> new Offender("192.0.2.7", null, null, 0, null, null, null, null, until, c);
+        java.util.function.Function<Cause, ActiveListing> listed = c -> new ActiveListing("192.0.2.7", null, until, c);
         assertThat(OffenderConnectHandler.reasonText(listed.apply(Cause.MANUAL), true)).isEqualTo("is listed by this server's administrator");
         assertThat(OffenderConnectHandler.reasonText(listed.apply(Cause.TRAP), true)).isEqualTo("has sent mail to a spamtrap on this server");
         assertThat(OffenderConnectHandler.reasonText(listed.apply(Cause.REPEAT), true)).isEqualTo("has sent mail to a spamtrap on this server again");
@@ -40,7 +40,7 @@ class OffenderConnectHandlerTest {
     @Test
     void aLoadedListsClientIsToldWhichListEvenAsAnIpv6AddressOutsideItsOwnKey() {
         java.time.Instant until = java.time.Instant.parse("2026-12-07T00:00:00Z");
-        Offender onList = new Offender("2001:db8::7", null, null, 0, null, null, null, null, until, Cause.list("nixspam"));
+        ActiveListing onList = new ActiveListing("2001:db8::7", null, until, Cause.list("nixspam"));
         assertThat(OffenderConnectHandler.reasonText(onList, false)).isEqualTo("is on the nixspam list");
         assertThat(OffenderConnectHandler.expand("Your address %A is in the nixspam list", "2001:db8::7", java.time.Duration.ofHours(1),
             "is on the nixspam list", "2001:db8::7")).isEqualTo("Your address 2001:db8::7 is in the nixspam list");

@@ -1,7 +1,7 @@
 package dev.spamtrap.core.blocklist;
 
 import dev.spamtrap.core.net.IpAddresses;
-import dev.spamtrap.core.offender.Offender;
+import dev.spamtrap.core.offender.ActiveListing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +80,7 @@ public final class Blocklists implements AutoCloseable {
      * otherwise the first list, in the order of {@code lists}, that holds the client (its cause observed when the list
      * only observes); otherwise {@code own} (empty, or an observed listing). Lock-free.
      */
-    public Optional<Offender> over(Optional<Offender> own, InetAddress client) {
+    public Optional<ActiveListing> over(Optional<ActiveListing> own, InetAddress client) {
         if (lists.isEmpty() || (own.isPresent() && !own.get().cause().isObserved())) {
             return own;
         }
@@ -115,11 +115,11 @@ public final class Blocklists implements AutoCloseable {
      * A list hit as a listing: keyed by the client's own address, and listed until the list's next scheduled load (a
      * load that no longer has the address ends it).
      */
-    private Offender listing(Blocklist l, InetAddress client) {
+    private ActiveListing listing(Blocklist l, InetAddress client) {
         Instant now = clock.instant();
         Instant until = l.loaded().at().map(at -> at.plus(l.settings().refresh())).filter(now::isBefore)
             .orElse(now.plus(l.settings().refresh()));
-        return new Offender(IpAddresses.canonical(client), null, null, 0, null, null, null, null, until, l.cause());
+        return new ActiveListing(IpAddresses.canonical(client), null, until, l.cause());
     }
 
     public List<Blocklist> all() {

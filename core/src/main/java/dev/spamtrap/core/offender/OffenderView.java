@@ -18,7 +18,7 @@ import java.util.Optional;
  *
  * <p>Keys are spelled as {@link OffenderKeys} spells them (an IPv4 address, an IPv6 /64 by default) or as
  * any CIDR prefix (an administrator's or an escalated range). Lookups of an IPv4 client neither lock nor
- * allocate unless the client is listed (then the {@link Offender} answer is built); an IPv6 client costs
+ * allocate unless the client is listed (then the {@link ActiveListing} answer is built); an IPv6 client costs
  * one 16-byte copy ({@code InetAddress.getAddress()}).
  *
  * <p>IPv6 prefixes longer than 64 bits are stored under a 64-bit mix of their bits: two different such
@@ -53,10 +53,9 @@ public final class OffenderView {
     }
 
     /**
-     * The active entry covering a client (its own key, else the longest listed prefix), as an
-     * {@link Offender} carrying only the key, the expiry, the cause and when the listing started.
+     * The active entry covering a client (its own key, else the longest listed prefix).
      */
-    public Optional<Offender> active(InetAddress client) {
+    public Optional<ActiveListing> active(InetAddress client) {
         int now = nowSeconds();
         // one probe per prefix length in use, longest first, reading expiry and start together (the connect path);
         // an IPv4 miss allocates nothing
@@ -81,7 +80,7 @@ public final class OffenderView {
     }
 
     /** The active entry stored under exactly this key (as written in Cassandra), if any. */
-    public Optional<Offender> active(String key) {
+    public Optional<ActiveListing> active(String key) {
         long entry = entryOf(key);
         int expiry = (int) (entry >>> 32);
         return expiry > nowSeconds() ? Optional.of(answer(key, expiry, (int) entry)) : Optional.empty();
@@ -303,12 +302,12 @@ public final class OffenderView {
         }
     }
 
-    /** Only the key, the expiry, the cause and (as {@code lastHit}) when the listing started are known here. */
-    private static Offender answer(String key, int expiry, int meta) {
+    /** The key, the expiry, the cause and when the listing started are what the view holds. */
+    private static ActiveListing answer(String key, int expiry, int meta) {
         Instant end = Instant.ofEpochSecond(PackedExpiryMap.EPOCH + expiry);
         int length = PackedExpiryMap.lengthOf(meta);
         Instant start = meta != 0 ? end.minusSeconds(length) : null;
-        return new Offender(key, null, start, 0, null, null, null, null, end, PackedExpiryMap.causeOf(meta));
+        return new ActiveListing(key, start, end, PackedExpiryMap.causeOf(meta));
     }
 
     private int nowSeconds() {

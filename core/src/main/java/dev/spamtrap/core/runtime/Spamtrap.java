@@ -5,6 +5,7 @@ import dev.spamtrap.core.admin.SpamtrapStatus;
 import dev.spamtrap.core.config.ConfigException;
 import dev.spamtrap.core.config.SpamtrapConfig;
 import dev.spamtrap.core.firewall.FirewallClient;
+import dev.spamtrap.core.offender.ActiveListing;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderListener;
 import dev.spamtrap.core.offender.OffenderView;
@@ -289,18 +290,18 @@ public final class Spamtrap implements AutoCloseable {
     }
 
     /**
-     * The listing covering the client, if active. Only {@link Offender#ip()} (the key that matched: the client's
-     * own key or a listed prefix) and {@link Offender#expiresAt()} are filled; the evidence stays in Cassandra
-     * (see {@link #admin()}). Without a listing acted on, a client on a loaded list gets one of class
-     * {@code list:<name>} ({@link dev.spamtrap.core.blocklist.Blocklists#over}).
+     * The listing covering the client, if active: the key that matched (the client's own key or a listed prefix), since
+     * and until when, and why; the evidence stays in the store (see {@link #admin()}). Without a listing acted on, a
+     * client on a loaded list gets one of class {@code list:<name>} ({@link dev.spamtrap.core.blocklist.Blocklists#over}).
+     * Lock-free.
      */
-    public Optional<Offender> activeOffender(InetAddress address) {
-        Optional<Offender> listed = view.active(address);
+    public Optional<ActiveListing> activeListing(InetAddress address) {
+        Optional<ActiveListing> listed = view.active(address);
         return blocklists.over(observed(listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(offenderKey(address))), address);
     }
 
     /** With {@code observe.traps}, a trap-class listing is only observed on this node: reported, never acted on. */
-    private Optional<Offender> observed(Optional<Offender> listing) {
+    private Optional<ActiveListing> observed(Optional<ActiveListing> listing) {
         if (!config.observeTraps() || listing.isEmpty()) {
             return listing;
         }
@@ -314,10 +315,10 @@ public final class Spamtrap implements AutoCloseable {
     }
 
     /** This node's own unconfirmed listing of {@code key}, if still active (lock-free). */
-    private Optional<Offender> pendingListing(String key) {
+    private Optional<ActiveListing> pendingListing(String key) {
         Pending p = unconfirmed.get(key);
         return p == null || !p.until.isAfter(clock.instant()) ? Optional.empty()
-            : Optional.of(new Offender(key, null, null, 0, null, null, null, config.nodeName(), p.until));
+            : Optional.of(new ActiveListing(key, null, p.until, dev.spamtrap.core.offender.Cause.TRAP));
     }
 
     /** How this node names the client in its offender records (an IPv4 address, an IPv6 /64 by default). */
@@ -325,17 +326,17 @@ public final class Spamtrap implements AutoCloseable {
         return config.offenderKeys().keyOf(address);
     }
 
-    /** The listing stored under exactly this key, if active (key and expiry only, as above). */
-    public Optional<Offender> activeOffender(String ip) {
-        Optional<Offender> listed = view.active(ip);
-        return observed(listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(ip));
+    /** The listing stored under exactly this key, if active (as above; loaded lists are not keys). */
+    public Optional<ActiveListing> activeListing(String key) {
+        Optional<ActiveListing> listed = view.active(key);
+        return observed(listed.isPresent() || unconfirmed.isEmpty() ? listed : pendingListing(key));
     }
 
     public SpamtrapConfig config() {
         return config;
     }
 
-    /** The lists loaded from files or URLs ({@code lists} in spamtrap.properties); see {@link #activeOffender(InetAddress)}. */
+    /** The lists loaded from files or URLs ({@code lists} in spamtrap.properties); see {@link #activeListing(InetAddress)}. */
     public dev.spamtrap.core.blocklist.Blocklists blocklists() {
         return blocklists;
     }

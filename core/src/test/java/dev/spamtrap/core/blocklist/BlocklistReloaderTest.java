@@ -2,8 +2,8 @@ package dev.spamtrap.core.blocklist;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.spamtrap.core.SettableClock;
+import dev.spamtrap.core.offender.ActiveListing;
 import dev.spamtrap.core.offender.Cause;
-import dev.spamtrap.core.offender.Offender;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -222,20 +222,20 @@ class BlocklistReloaderTest {
             settings("nixspam", b.toString(), BlocklistSettings.Action.REFUSE)), clock);
         lists.reloader().runDue();
 
-        Optional<Offender> none = Optional.empty();
+        Optional<ActiveListing> none = Optional.empty();
         // the first list acted on wins over an observing one before it
-        Offender hit = lists.over(none, ip("192.0.2.1")).orElseThrow();
+        ActiveListing hit = lists.over(none, ip("192.0.2.1")).orElseThrow();
         assertThat(hit.cause()).isEqualTo(Cause.list("nixspam"));
         assertThat(hit.cause().label()).isEqualTo("list:nixspam");
         assertThat(hit.cause().confidence()).isEqualTo(Cause.Confidence.LIST);
         assertThat(hit.key()).isEqualTo("192.0.2.1");
-        assertThat(hit.expiresAt()).isEqualTo(T0.plus(Duration.ofHours(1)));
+        assertThat(hit.until()).isEqualTo(T0.plus(Duration.ofHours(1)));
         assertThat(lists.over(none, ip("192.0.2.3"))).isEmpty();
 
         // the node's own listing acted on comes first; an observed own listing does not hide a list
-        Offender own = new Offender("192.0.2.1", null, null, 1, null, null, null, "n", T0.plus(Duration.ofHours(24)));
+        ActiveListing own = new ActiveListing("192.0.2.1", null, T0.plus(Duration.ofHours(24)), Cause.TRAP);
         assertThat(lists.over(Optional.of(own), ip("192.0.2.1"))).contains(own);
-        Offender observed = own.withCause(Cause.TRAP.observed());
+        ActiveListing observed = own.withCause(Cause.TRAP.observed());
         assertThat(lists.over(Optional.of(observed), ip("192.0.2.1")).orElseThrow().cause()).isEqualTo(Cause.list("nixspam"));
 
         // only on the observing list: an observed list cause
@@ -243,7 +243,7 @@ class BlocklistReloaderTest {
         write(a, "192.0.2.1\n192.0.2.5\n", 2_000);
         clock.set(T0.plus(Duration.ofHours(1)));
         lists.reloader().runDue();
-        Offender watched = lists.over(none, ip("192.0.2.5")).orElseThrow();
+        ActiveListing watched = lists.over(none, ip("192.0.2.5")).orElseThrow();
         assertThat(watched.cause().isObserved()).isTrue();
         assertThat(watched.cause().label()).isEqualTo("observe:list:watch");
     }

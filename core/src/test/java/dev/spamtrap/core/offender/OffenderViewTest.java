@@ -22,16 +22,16 @@ class OffenderViewTest {
         Instant now = clock.instant();
         java.net.InetAddress client = java.net.InetAddress.getByName("192.0.2.9");
         assertThat(view.put("192.0.2.9", now.plusSeconds(3600), now, Cause.protocol("pregreet"))).isTrue();
-        Offender o = view.active(client).get();
+        ActiveListing o = view.active(client).get();
         assertThat(o.cause()).isEqualTo(Cause.protocol("pregreet"));
-        assertThat(java.time.Duration.between(o.lastHit(), o.expiresAt())).isEqualTo(java.time.Duration.ofHours(1));
+        assertThat(java.time.Duration.between(o.since(), o.until())).isEqualTo(java.time.Duration.ofHours(1));
         // a trap hit makes it a trap listing
         assertThat(view.put("192.0.2.9", now.plusSeconds(86_400), now, Cause.TRAP)).isTrue();
         assertThat(view.active(client).get().cause()).isEqualTo(Cause.TRAP);
         // a sensor never weakens it again, even with a later end
         assertThat(view.put("192.0.2.9", now.plusSeconds(90_000), now, Cause.protocol("http"))).isFalse();
         assertThat(view.active(client).get().cause()).isEqualTo(Cause.TRAP);
-        assertThat(view.active(client).get().expiresAt()).isEqualTo(now.plusSeconds(86_400));
+        assertThat(view.active(client).get().until()).isEqualTo(now.plusSeconds(86_400));
         // an observed listing never replaces an acted-on one; once that ended, it takes the key
         view.put("192.0.2.10", now.plusSeconds(60), now, Cause.protocol("header"));
         assertThat(view.put("192.0.2.10", now.plusSeconds(3600), now, Cause.protocol("header").observed())).isFalse();
@@ -42,7 +42,7 @@ class OffenderViewTest {
         view.put("2001:db8::/64", now.plusSeconds(7200), now, Cause.protocol("pregreet"));
         view.put("2001:db8::/64", now.plusSeconds(3600), now, Cause.MANUAL);
         assertThat(view.active("2001:db8::/64").get().cause()).isEqualTo(Cause.MANUAL);
-        assertThat(view.active("2001:db8::/64").get().expiresAt()).isEqualTo(now.plusSeconds(7200));
+        assertThat(view.active("2001:db8::/64").get().until()).isEqualTo(now.plusSeconds(7200));
     }
 
     @Test
@@ -60,14 +60,14 @@ class OffenderViewTest {
         Instant hit = clock.instant();
         view.put("192.0.2.7", hit.plus(java.time.Duration.ofDays(7)), hit);
         clock.set(hit.plusSeconds(3600));
-        Offender o = view.active(java.net.InetAddress.getByName("192.0.2.7")).get();
-        assertThat(o.lastHit()).isEqualTo(hit);
-        assertThat(java.time.Duration.between(o.lastHit(), o.expiresAt())).isEqualTo(java.time.Duration.ofDays(7));
+        ActiveListing o = view.active(java.net.InetAddress.getByName("192.0.2.7")).get();
+        assertThat(o.since()).isEqualTo(hit);
+        assertThat(java.time.Duration.between(o.since(), o.until())).isEqualTo(java.time.Duration.ofDays(7));
         // a shorter listing later changes neither the expiry nor the start; a longer one takes its own start
         view.put("192.0.2.7", clock.instant().plusSeconds(60), clock.instant());
-        assertThat(view.active("192.0.2.7").get().lastHit()).isEqualTo(hit);
+        assertThat(view.active("192.0.2.7").get().since()).isEqualTo(hit);
         view.put("192.0.2.7", hit.plus(java.time.Duration.ofDays(8)), clock.instant());
-        assertThat(view.active("192.0.2.7").get().lastHit()).isEqualTo(clock.instant());
+        assertThat(view.active("192.0.2.7").get().since()).isEqualTo(clock.instant());
     }
 
     @Test
@@ -75,7 +75,7 @@ class OffenderViewTest {
         OffenderView view = new OffenderView(clock);
         assertThat(view.put(until("192.0.2.3", 60))).isTrue();
         assertThat(view.put(until("192.0.2.3", 30))).isFalse();
-        assertThat(view.active("192.0.2.3").get().expiresAt()).isEqualTo(clock.instant().plusSeconds(60));
+        assertThat(view.active("192.0.2.3").get().until()).isEqualTo(clock.instant().plusSeconds(60));
         assertThat(view.put(until("192.0.2.3", 120))).isTrue();
         assertThat(view.remove("192.0.2.3")).isTrue();
         assertThat(view.active("192.0.2.3")).isEmpty();

@@ -88,12 +88,12 @@ class ChangeFeedSyncTest {
                     removed.add(key);
                 }
             });
-            assertThat(spamtrap.activeOffender("192.0.2.1")).as("loaded at start").isPresent();
+            assertThat(spamtrap.activeListing("192.0.2.1")).as("loaded at start").isPresent();
             store.feed.add(new Change(OTHER, 1, Change.LISTED, "192.0.2.2", until, 0));
-            await(() -> spamtrap.activeOffender("192.0.2.2").isPresent());
+            await(() -> spamtrap.activeListing("192.0.2.2").isPresent());
             await(() -> recorded.contains("192.0.2.2"));
             store.feed.add(new Change(ADMIN, 1, Change.REMOVED, "192.0.2.1", null, 1));
-            await(() -> spamtrap.activeOffender("192.0.2.1").isEmpty());
+            await(() -> spamtrap.activeListing("192.0.2.1").isEmpty());
             await(() -> removed.contains("192.0.2.1"));
             // entries are read after the last applied: never applied twice
             Thread.sleep(400);
@@ -114,15 +114,15 @@ class ChangeFeedSyncTest {
         Instant until = Instant.now().plusSeconds(3600);
         try (Spamtrap spamtrap = Spamtrap.startWith(config(), Clock.systemUTC(), store, store)) {
             store.feed.add(new Change(OTHER, 1, Change.LISTED, "192.0.2.11", until, 0));
-            await(() -> spamtrap.activeOffender("192.0.2.11").isPresent());
+            await(() -> spamtrap.activeListing("192.0.2.11").isPresent());
             // row 3 lands before row 2 (row 2's write was slow): 3 waits, nothing of it applied yet
             store.feed.add(new Change(OTHER, 3, Change.LISTED, "192.0.2.13", until, 0));
             Thread.sleep(500);
-            assertThat(spamtrap.activeOffender("192.0.2.13")).as("row 3 waits for row 2").isEmpty();
+            assertThat(spamtrap.activeListing("192.0.2.13")).as("row 3 waits for row 2").isEmpty();
             // row 2, made long ago by a writer whose clock is far behind, lands now
             store.feed.add(new Change(OTHER, 2, Change.LISTED, "192.0.2.12", Instant.now().plusSeconds(600), 0));
-            await(() -> spamtrap.activeOffender("192.0.2.12").isPresent());
-            await(() -> spamtrap.activeOffender("192.0.2.13").isPresent());
+            await(() -> spamtrap.activeListing("192.0.2.12").isPresent());
+            await(() -> spamtrap.activeListing("192.0.2.13").isPresent());
             Thread.sleep(300);
             assertThat(store.readsAfter).as("each read starts after the last row applied").contains(0L, 1L, 3L).doesNotContain(2L);
         }

@@ -98,7 +98,7 @@ class ProtocolListingTest {
             spamtrap.addListener(told::add);
             spamtrap.recordHit(new dev.spamtrap.core.offender.TrapHit("192.0.2.50", Instant.now(), "t@example.com", "h", "m@x.y", "a"));
             // listed (so switching observe off acts on it at once), but only observed: reported, never refused
-            Offender o = spamtrap.activeOffender("192.0.2.50").get();
+            dev.spamtrap.core.offender.ActiveListing o = spamtrap.activeListing("192.0.2.50").get();
             assertThat(o.cause()).isEqualTo(Cause.TRAP.observed());
             await(() -> !told.isEmpty());
             assertThat(told).extracting(Offender::cause).as("the firewall client is told an observed listing: it sends nothing")
@@ -106,7 +106,7 @@ class ProtocolListingTest {
             // a protocol sensor's listing keeps its own mode
             spamtrap.recordProtocol(InetAddress.getByName("192.0.2.51"), Cause.protocol("http"), "GET");
             await(() -> store.protocolListings.size() == 1);
-            assertThat(spamtrap.activeOffender("192.0.2.51").get().cause()).isEqualTo(Cause.protocol("http"));
+            assertThat(spamtrap.activeListing("192.0.2.51").get().cause()).isEqualTo(Cause.protocol("http"));
             assertThat(spamtrap.actedCause(Cause.MANUAL)).isEqualTo(Cause.MANUAL.observed());
         }
     }
@@ -121,9 +121,9 @@ class ProtocolListingTest {
             spamtrap.recordProtocol(client, Cause.protocol("pregreet"), "EHLO bot");
             await(() -> store.protocolListings.size() == 1);
             assertThat(store.protocolListings).containsExactly("192.0.2.44 protocol:pregreet EHLO bot");
-            Offender o = spamtrap.activeOffender(client).get();
+            dev.spamtrap.core.offender.ActiveListing o = spamtrap.activeListing(client).get();
             assertThat(o.cause()).isEqualTo(Cause.protocol("pregreet"));
-            assertThat(Duration.between(o.lastHit(), o.expiresAt())).isEqualTo(Duration.ofHours(2));
+            assertThat(Duration.between(o.since(), o.until())).isEqualTo(Duration.ofHours(2));
             assertThat(told).as("nothing for the firewall agent").isEmpty();
             assertThatThrownBy(() -> spamtrap.recordProtocol(client, Cause.TRAP, "x")).isInstanceOf(IllegalArgumentException.class);
 
@@ -141,8 +141,8 @@ class ProtocolListingTest {
                 new Change(b, 2, Change.LISTED, "192.0.2.47", until, 0, Cause.protocol("http")));
             InetAddress other = InetAddress.getByName("192.0.2.46");
             await(() -> spamtrap.passedPregreet(other));
-            await(() -> spamtrap.activeOffender("192.0.2.47").isPresent());
-            assertThat(spamtrap.activeOffender("192.0.2.47").get().cause()).isEqualTo(Cause.protocol("http"));
+            await(() -> spamtrap.activeListing("192.0.2.47").isPresent());
+            assertThat(spamtrap.activeListing("192.0.2.47").get().cause()).isEqualTo(Cause.protocol("http"));
             assertThat(told).extracting(Offender::cause).containsExactly(Cause.protocol("http"));
         }
     }

@@ -97,8 +97,8 @@ class SpamtrapStoreOutageTest {
         try (Spamtrap spamtrap = Spamtrap.startWith(config, Clock.systemUTC(), store, store)) {
             spamtrap.recordHit(hit("192.0.2.1", 1));
             spamtrap.recordHit(hit("2001:db8::1", 2));
-            assertThat(spamtrap.activeOffender("192.0.2.1")).isPresent();
-            assertThat(spamtrap.activeOffender("2001:db8::1")).isPresent();
+            assertThat(spamtrap.activeListing("192.0.2.1")).isPresent();
+            assertThat(spamtrap.activeListing("2001:db8::1")).isPresent();
             await(() -> Files.exists(spool) && lines(spool) == 2);
             Thread.sleep(300);
             assertThat(store.recorded).isEmpty();
@@ -120,13 +120,13 @@ class SpamtrapStoreOutageTest {
         try (Spamtrap spamtrap = Spamtrap.startWith(config(), Clock.systemUTC(), store, store)) {
             List<Runnable> afterReply = new CopyOnWriteArrayList<>();
             spamtrap.recordHit(hit("192.0.2.20", 1), afterReply::add);
-            assertThat(spamtrap.activeOffender("192.0.2.20")).as("listed locally before the hand-over").isPresent();
+            assertThat(spamtrap.activeListing("192.0.2.20")).as("listed locally before the hand-over").isPresent();
             Thread.sleep(200);
             assertThat(spamtrap.spoolDepth()).as("nothing queued before the hand-over").isZero();
             assertThat(afterReply).hasSize(1);
             afterReply.forEach(Runnable::run);
             await(() -> lines(dir.resolve("spool/hits.spool")) == 1);
-            assertThat(spamtrap.activeOffender("192.0.2.20")).isPresent();
+            assertThat(spamtrap.activeListing("192.0.2.20")).isPresent();
         }
     }
 
@@ -163,7 +163,7 @@ class SpamtrapStoreOutageTest {
         }
         try (Spamtrap restarted = Spamtrap.startWith(config, Clock.systemUTC(), store, store)) {
             // still down: the spooled hit lists the client locally after the restart
-            assertThat(restarted.activeOffender("192.0.2.7")).isPresent();
+            assertThat(restarted.activeListing("192.0.2.7")).isPresent();
             store.up.set(true);
             await(() -> store.recorded.size() == 1);
             assertThat(store.recorded.get(0).key()).isEqualTo("192.0.2.7");
@@ -213,7 +213,7 @@ class SpamtrapStoreOutageTest {
             held.await();
             long t0 = System.nanoTime();
             spamtrap.recordHit(hit("192.0.2.99", 1));
-            boolean refused = spamtrap.activeOffender(java.net.InetAddress.getByName("192.0.2.99")).isPresent();
+            boolean refused = spamtrap.activeListing(java.net.InetAddress.getByName("192.0.2.99")).isPresent();
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertThat(millis).as("recordHit and the lookup, while the view's lock is held").isLessThan(500);
             assertThat(refused).isTrue();

@@ -133,7 +133,7 @@ public final class StoreBenchmark {
                         String ip = ip(0x0C000000 + i);
                         long s = System.nanoTime();
                         a.recordHit(new TrapHit("prop-" + i, ip, ip, Instant.now(), "trap@example.com", "bot", "x@spam.test", "bench-a"));
-                        while (b.activeOffender(ip).isEmpty()) {
+                        while (b.activeListing(ip).isEmpty()) {
                             Thread.sleep(1);
                             if (System.nanoTime() - s > 30_000_000_000L) {
                                 break;

@@ -82,6 +82,8 @@ public final class StoreBenchmark {
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= 2L * hits);
                 long warm = hitRows(cassandra);
                 long warmStored = a.hitsStored();
+                java.util.Map<String, long[]> requestsBefore = tableRequests(cassandra, "bench_store");
+                Cpu cpuDistinct = new Cpu(cassandra);
                 Instant at = Instant.now();
                 long t0 = System.nanoTime();
                 for (int i = 0; i < hits; i++) {
@@ -90,14 +92,20 @@ public final class StoreBenchmark {
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= warmStored + hits);
                 double secs = (System.nanoTime() - t0) / 1e9;
+                String cpuDistinctUse = cpuDistinct.perOp(hits);
+                java.util.Map<String, long[]> requestsAfter = tableRequests(cassandra, "bench_store");
                 long stored = hitRows(cassandra) - warm;
                 table.add(row("hits/s into Cassandra, " + fmt(hits) + " clients, 1 hit each (recordHit -> spool -> store)", String.format("%,.0f /s", hits / secs),
                     "", ">= 5,000 /s"));
                 table.add(row("hits stored / recorded", stored + " / " + hits, "", "nothing lost"));
+                table.add(row("requests per distinct-client hit (table: reads r, writes w)", perHit(requestsBefore, requestsAfter, hits),
+                    "", "1 r + 1 w (offenders)"));
+                table.add(row("CPU per distinct-client hit", cpuDistinctUse, "", ""));
 
                 // a flood: the same number of hits (connections) from a few clients, 100 each
                 int clients = Math.max(1, hits / 100);
                 long storedBefore = a.hitsStored();
+                Cpu cpuFlood = new Cpu(cassandra);
                 Instant floodAt = Instant.now();
                 long tf = System.nanoTime();
                 for (int i = 0; i < hits; i++) {
@@ -106,17 +114,26 @@ public final class StoreBenchmark {
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= storedBefore + hits);
                 double floodSecs = (System.nanoTime() - tf) / 1e9;
+                String cpuFloodUse = cpuFlood.perOp(hits);
+                java.util.Map<String, long[]> requestsFlood = tableRequests(cassandra, "bench_store");
                 long floodStored = hitRows(cassandra) - stored - warm;
                 table.add(row("hits/s into Cassandra, a flood: " + fmt(clients) + " clients, 100 hits each", String.format("%,.0f /s", hits / floodSecs),
                     "", ">= 5,000 /s"));
                 table.add(row("flood hits stored / recorded", floodStored + " / " + hits, "", "nothing lost"));
+                table.add(row("requests per flood hit (table: reads r, writes w)", perHit(requestsAfter, requestsFlood, hits), "", ""));
+                table.add(row("CPU per flood hit", cpuFloodUse, "", ""));
                 try (CqlSession cql = cql(cassandra)) {
+                    Cpu cpuBare = new Cpu(cassandra);
                     double ceiling = bareHitInserts(cql, "bench_store", hits, at, false);
+                    String cpuBareUse = cpuBare.perOp(hits);
                     table.add(row("ceiling here: bare INSERTs of the same hit rows (1 request each)", String.format("%,.0f /s", ceiling),
                         "", "what this Cassandra takes"));
+                    Cpu cpuWithRead = new Cpu(cassandra);
                     double withRead = bareHitInserts(cql, "bench_store", hits, at, true);
+                    String cpuWithReadUse = cpuWithRead.perOp(hits);
                     table.add(row("ceiling here: bare INSERT, then SELECT of the client's partition", String.format("%,.0f /s", withRead),
                         "", "a hit's least: one read, one write"));
+                    table.add(row("CPU per bare INSERT; per INSERT then SELECT", cpuBareUse + "; " + cpuWithReadUse, "", ""));
                     table.add(row("ratio: distinct clients / (INSERT then SELECT); flood / bare INSERTs", String.format("%.2f; %.2f",
                         (hits / secs) / withRead, (hits / floodSecs) / ceiling), "", ">= 0.8; >= 0.5 (same run: machine speed cancels)"));
                 }
@@ -295,6 +312,63 @@ public final class StoreBenchmark {
             System.out.printf("(%d bare requests failed)%n", failed.get());
         }
         return n / secs;
+    }
+
+    /**
+     * Requests each table of {@code ks} has served as coordinator so far, {reads, writes}, from Cassandra's own table metrics
+     * ({@code system_views.coordinator_read_latency} / {@code coordinator_write_latency}): a single-partition batch counts once.
+     */
+    private static java.util.Map<String, long[]> tableRequests(CassandraProcess c, String ks) {
+        java.util.Map<String, long[]> out = new java.util.TreeMap<>();
+        try (CqlSession cql = cql(c)) {
+            String[] views = {"coordinator_read_latency", "coordinator_write_latency"};
+            for (int v = 0; v < views.length; v++) {
+                for (com.datastax.oss.driver.api.core.cql.Row r : cql.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement
+                    .newInstance("SELECT table_name, count FROM system_views." + views[v] + " WHERE keyspace_name = ?", ks))) {
+                    out.computeIfAbsent(r.getString("table_name"), t -> new long[2])[v] = r.getLong("count");
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The requests between two {@link #tableRequests} per hit, table by table (tables with none left out). */
+    private static String perHit(java.util.Map<String, long[]> before, java.util.Map<String, long[]> after, int hits) {
+        StringBuilder s = new StringBuilder();
+        for (java.util.Map.Entry<String, long[]> e : after.entrySet()) {
+            long[] b = before.getOrDefault(e.getKey(), new long[2]);
+            long reads = e.getValue()[0] - b[0];
+            long writes = e.getValue()[1] - b[1];
+            if (reads + writes > 0) {
+                s.append(s.length() == 0 ? "" : ", ").append(String.format("%s %.3f r %.3f w", e.getKey(), reads / (double) hits, writes / (double) hits));
+            }
+        }
+        return s.toString();
+    }
+
+    /** CPU time used by this JVM and by Cassandra from its creation on, and the wall time: where a phase's time went. */
+    private static final class Cpu {
+        private final long pid;
+        private final long wall = System.nanoTime();
+        private final long bench = cpuNanos(ProcessHandle.current());
+        private final long cassandra;
+
+        Cpu(CassandraProcess c) {
+            pid = c.pid();
+            cassandra = cpuNanos(ProcessHandle.of(pid).orElseThrow());
+        }
+
+        private static long cpuNanos(ProcessHandle p) {
+            return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+        }
+
+        /** Microseconds per operation: this JVM's CPU, Cassandra's CPU, and the wall time (both cores: twice it is all there is). */
+        String perOp(int ops) {
+            double b = (cpuNanos(ProcessHandle.current()) - bench) / 1e3 / ops;
+            double c = (cpuNanos(ProcessHandle.of(pid).orElseThrow()) - cassandra) / 1e3 / ops;
+            double w = (System.nanoTime() - wall) / 1e3 / ops;
+            return String.format("bench %.0f + Cassandra %.0f us CPU, wall %.0f us", b, c, w);
+        }
     }
 
     /** Hits counted in bench_store's listings: what reached Cassandra. */

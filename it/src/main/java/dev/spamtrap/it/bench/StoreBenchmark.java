@@ -82,6 +82,7 @@ public final class StoreBenchmark {
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= 2L * hits);
                 long warm = hitRows(cassandra);
                 long warmStored = a.hitsStored();
+                settle(cassandra);
                 java.util.Map<String, long[]> requestsBefore = tableRequests(cassandra, "bench_store");
                 Cpu cpuDistinct = new Cpu(cassandra);
                 Instant at = Instant.now();
@@ -105,6 +106,7 @@ public final class StoreBenchmark {
                 // a flood: the same number of hits (connections) from a few clients, 100 each
                 int clients = Math.max(1, hits / 100);
                 long storedBefore = a.hitsStored();
+                settle(cassandra);
                 Cpu cpuFlood = new Cpu(cassandra);
                 Instant floodAt = Instant.now();
                 long tf = System.nanoTime();
@@ -123,17 +125,26 @@ public final class StoreBenchmark {
                 table.add(row("requests per flood hit (table: reads r, writes w)", perHit(requestsAfter, requestsFlood, hits), "", ""));
                 table.add(row("CPU per flood hit", cpuFloodUse, "", ""));
                 try (CqlSession cql = cql(cassandra)) {
+                    settle(cassandra);
                     Cpu cpuBare = new Cpu(cassandra);
                     double ceiling = bareHitInserts(cql, "bench_store", hits, at, false);
                     String cpuBareUse = cpuBare.perOp(hits);
                     table.add(row("ceiling here: bare INSERTs of the same hit rows (1 request each)", String.format("%,.0f /s", ceiling),
                         "", "what this Cassandra takes"));
+                    settle(cassandra);
                     Cpu cpuWithRead = new Cpu(cassandra);
                     double withRead = bareHitInserts(cql, "bench_store", hits, at, true);
                     String cpuWithReadUse = cpuWithRead.perOp(hits);
                     table.add(row("ceiling here: bare INSERT, then SELECT of the client's partition", String.format("%,.0f /s", withRead),
                         "", "a hit's least: one read, one write"));
                     table.add(row("CPU per bare INSERT; per INSERT then SELECT", cpuBareUse + "; " + cpuWithReadUse, "", ""));
+                    for (String variant : System.getProperty("bench.modelCeilings", "batch").split(",")) {
+                        settle(cassandra);
+                        Cpu cpuModel = new Cpu(cassandra);
+                        double model = modelRequests(cql, "bench_store", hits, at, variant);
+                        table.add(row("ceiling here: the store's own SELECT, then write, bare (" + variant + ")", String.format("%,.0f /s; %s", model,
+                            cpuModel.perOp(hits)), "", "what the model's two requests cost"));
+                    }
                     table.add(row("ratio: distinct clients / (INSERT then SELECT); flood / bare INSERTs", String.format("%.2f; %.2f",
                         (hits / secs) / withRead, (hits / floodSecs) / ceiling), "", ">= 0.8; >= 0.5 (same run: machine speed cancels)"));
                 }
@@ -248,7 +259,7 @@ public final class StoreBenchmark {
         Files.createDirectories(conf.getParent());
         Files.writeString(conf, "cassandra.contactPoints=" + contactPoint + "\ncassandra.keyspace=" + keyspace + "\nnode.name=bench-" + name
             + "\nretry.interval=1s\nstartup.timeout=60s\ncassandra.requestTimeout=10s\nspool.directory=../spool\n"
-            + "spool.batchSize=2000\n");
+            + "spool.batchSize=" + System.getProperty("bench.spoolBatchSize", "2000") + "\n");
         return Spamtrap.start(SpamtrapConfig.load(conf), Clock.systemUTC());
     }
 
@@ -315,17 +326,19 @@ public final class StoreBenchmark {
     }
 
     /**
-     * Requests each table of {@code ks} has served as coordinator so far, {reads, writes}, from Cassandra's own table metrics
-     * ({@code system_views.coordinator_read_latency} / {@code coordinator_write_latency}): a single-partition batch counts once.
+     * Requests each table has served as coordinator so far, {reads, writes, range scans}, from Cassandra's own table metrics
+     * ({@code system_views.coordinator_read_latency} / {@code coordinator_write_latency} / {@code coordinator_scan_latency}); a
+     * single-partition batch counts once. Tables of {@code ks} by name, others as keyspace.table.
      */
     private static java.util.Map<String, long[]> tableRequests(CassandraProcess c, String ks) {
         java.util.Map<String, long[]> out = new java.util.TreeMap<>();
         try (CqlSession cql = cql(c)) {
-            String[] views = {"coordinator_read_latency", "coordinator_write_latency"};
+            String[] views = {"coordinator_read_latency", "coordinator_write_latency", "coordinator_scan_latency"};
             for (int v = 0; v < views.length; v++) {
                 for (com.datastax.oss.driver.api.core.cql.Row r : cql.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement
-                    .newInstance("SELECT table_name, count FROM system_views." + views[v] + " WHERE keyspace_name = ?", ks))) {
-                    out.computeIfAbsent(r.getString("table_name"), t -> new long[2])[v] = r.getLong("count");
+                    .newInstance("SELECT keyspace_name, table_name, count FROM system_views." + views[v]))) {
+                    String name = ks.equals(r.getString("keyspace_name")) ? r.getString("table_name") : r.getString("keyspace_name") + "." + r.getString("table_name");
+                    out.computeIfAbsent(name, t -> new long[3])[v] = r.getLong("count");
                 }
             }
         }
@@ -336,14 +349,36 @@ public final class StoreBenchmark {
     private static String perHit(java.util.Map<String, long[]> before, java.util.Map<String, long[]> after, int hits) {
         StringBuilder s = new StringBuilder();
         for (java.util.Map.Entry<String, long[]> e : after.entrySet()) {
-            long[] b = before.getOrDefault(e.getKey(), new long[2]);
+            long[] b = before.getOrDefault(e.getKey(), new long[3]);
             long reads = e.getValue()[0] - b[0];
             long writes = e.getValue()[1] - b[1];
-            if (reads + writes > 0) {
-                s.append(s.length() == 0 ? "" : ", ").append(String.format("%s %.3f r %.3f w", e.getKey(), reads / (double) hits, writes / (double) hits));
+            long scans = e.getValue()[2] - b[2];
+            if (reads + writes + scans > 0) {
+                s.append(s.length() == 0 ? "" : ", ").append(String.format("%s %.3f r %.3f w", e.getKey(), reads / (double) hits, writes / (double) hits))
+                    .append(scans > 0 ? String.format(" %d scans", scans) : "");
             }
         }
         return s.toString();
+    }
+
+    /**
+     * Waits (at most 60 s) until Cassandra is idle: less than 5 % of a core over half a second, i.e. the flushes and
+     * compactions the phase before started are done. Every measured phase starts from the same quiet Cassandra, so none
+     * pays for the one before it (the distinct clients came right after the warm-up's 40,000 hits).
+     */
+    private static void settle(CassandraProcess c) throws InterruptedException {
+        ProcessHandle cassandra = ProcessHandle.of(c.pid()).orElseThrow();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        long before = Cpu.cpuNanos(cassandra);
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            long now = Cpu.cpuNanos(cassandra);
+            if (now - before < 25_000_000L) {
+                return;
+            }
+            before = now;
+        }
+        System.out.println("(Cassandra still busy after 60 s; measuring anyway)");
     }
 
     /** CPU time used by this JVM and by Cassandra from its creation on, and the wall time: where a phase's time went. */
@@ -358,7 +393,7 @@ public final class StoreBenchmark {
             cassandra = cpuNanos(ProcessHandle.of(pid).orElseThrow());
         }
 
-        private static long cpuNanos(ProcessHandle p) {
+        static long cpuNanos(ProcessHandle p) {
             return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
         }
 
@@ -369,6 +404,70 @@ public final class StoreBenchmark {
             double w = (System.nanoTime() - wall) / 1e3 / ops;
             return String.format("bench %.0f + Cassandra %.0f us CPU, wall %.0f us", b, c, w);
         }
+    }
+
+    /**
+     * A fresh client's two requests as the store makes them, straight through the driver, as many in flight as the INSERT
+     * then SELECT ceiling: the SELECT of the partition (listing statics and evidence ids), then the write of one evidence
+     * row and the listing statics, into a table of the offenders' schema. {@code variant}: {@code batch} (the store's
+     * single-partition unlogged batch of the two rows, each with its own TTL and write time), {@code single} (one INSERT of
+     * both, one TTL and write time), {@code stcs} (the batch into a table with size-tiered compaction).
+     */
+    private static double modelRequests(CqlSession cql, String ks, int n, Instant at, String variant) throws Exception {
+        String tableName = "model_" + variant;
+        String compaction = "stcs".equals(variant) ? "{'class': 'SizeTieredCompactionStrategy'}"
+            : "{'class': 'LeveledCompactionStrategy', 'unchecked_tombstone_compaction': 'true'}";
+        cql.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS " + ks + "." + tableName
+            + " (ip text, slot int, expires_at timestamp static, listed_at timestamp static, offences int static, hit_count int static,"
+            + " first_hit timestamp static, last_hit timestamp static, trap text static, helo text static, mail_from text static,"
+            + " node text static, reason text static, cause text static, generation int static, forgiven_at timestamp static,"
+            + " hit_at timestamp, hit_id text, hit_client text, hit_trap text, hit_helo text, hit_mail_from text, hit_node text,"
+            + " PRIMARY KEY (ip, slot)) WITH compaction = " + compaction + " AND gc_grace_seconds = 10800").setTimeout(Duration.ofSeconds(60)));
+        PreparedStatement read = cql.prepare("SELECT slot, hit_id, hit_at, expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap,"
+            + " helo, mail_from, node, reason, cause, generation, forgiven_at FROM " + ks + "." + tableName + " WHERE ip = ?");
+        PreparedStatement evidence = cql.prepare("INSERT INTO " + ks + "." + tableName + " (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo,"
+            + " hit_mail_from, hit_node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        PreparedStatement listing = cql.prepare("INSERT INTO " + ks + "." + tableName + " (ip, expires_at, listed_at, offences, hit_count, first_hit,"
+            + " last_hit, trap, helo, mail_from, node, reason, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        PreparedStatement both = cql.prepare("INSERT INTO " + ks + "." + tableName + " (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo,"
+            + " hit_mail_from, hit_node, expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap, helo, mail_from, node, reason,"
+            + " generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        int window = 256;
+        Semaphore inFlight = new Semaphore(window);
+        AtomicInteger failed = new AtomicInteger();
+        Instant end = at.plusSeconds(86_400);
+        long micros = at.toEpochMilli() * 1000;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            inFlight.acquire();
+            String ip = ip(0x12000000 + i);
+            String id = "model-" + variant + "-" + i;
+            CompletionStage<AsyncResultSet> done = cql.executeAsync(read.bind(ip)).thenCompose(rs -> {
+                com.datastax.oss.driver.api.core.cql.Statement<?> write;
+                if ("single".equals(variant)) {
+                    write = both.bind(ip, 0, at, id, ip, "trap@example.com", "bot", "x@spam.test", "bench-a", end, at, 1, 1, at, at,
+                        "trap@example.com", "bot", "x@spam.test", "bench-a", "trap", 0, 2_678_400 + 86_400, micros);
+                } else {
+                    write = com.datastax.oss.driver.api.core.cql.BatchStatement.newInstance(com.datastax.oss.driver.api.core.cql.DefaultBatchType.UNLOGGED,
+                        evidence.bind(ip, 0, at, id, ip, "trap@example.com", "bot", "x@spam.test", "bench-a", 2_678_400, micros),
+                        listing.bind(ip, end, at, 1, 1, at, at, "trap@example.com", "bot", "x@spam.test", "bench-a", "trap", 0, 2_678_400 + 86_400,
+                            micros + 1));
+                }
+                return cql.executeAsync(write);
+            });
+            done.whenComplete((rs, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                }
+                inFlight.release();
+            });
+        }
+        inFlight.acquire(window);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (failed.get() > 0) {
+            System.out.printf("(%d model requests failed)%n", failed.get());
+        }
+        return n / secs;
     }
 
     /** Hits counted in bench_store's listings: what reached Cassandra. */

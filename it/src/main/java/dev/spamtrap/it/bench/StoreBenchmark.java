@@ -411,10 +411,14 @@ public final class StoreBenchmark {
      * then SELECT ceiling: the SELECT of the partition (listing statics and evidence ids), then the write of one evidence
      * row and the listing statics, into a table of the offenders' schema. {@code variant}: {@code batch} (the store's
      * single-partition unlogged batch of the two rows, each with its own TTL and write time), {@code single} (one INSERT of
-     * both, one TTL and write time), {@code stcs} (the batch into a table with size-tiered compaction).
+     * both, one TTL and write time), {@code stcs} (the batch into a table with size-tiered compaction), {@code quorum} (the
+     * batch at LOCAL_QUORUM, as the store sends it), {@code writetime} (the listing at the store's computed write time).
      */
     private static double modelRequests(CqlSession cql, String ks, int n, Instant at, String variant) throws Exception {
         String tableName = "model_" + variant;
+        // quorum: the batch at LOCAL_QUORUM, as the store sends every request (the other variants use the driver's LOCAL_ONE)
+        com.datastax.oss.driver.api.core.ConsistencyLevel level = "quorum".equals(variant)
+            ? com.datastax.oss.driver.api.core.DefaultConsistencyLevel.LOCAL_QUORUM : com.datastax.oss.driver.api.core.DefaultConsistencyLevel.LOCAL_ONE;
         String compaction = "stcs".equals(variant) ? "{'class': 'SizeTieredCompactionStrategy'}"
             : "{'class': 'LeveledCompactionStrategy', 'unchecked_tombstone_compaction': 'true'}";
         cql.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS " + ks + "." + tableName
@@ -442,7 +446,7 @@ public final class StoreBenchmark {
             inFlight.acquire();
             String ip = ip(0x12000000 + i);
             String id = "model-" + variant + "-" + i;
-            CompletionStage<AsyncResultSet> done = cql.executeAsync(read.bind(ip)).thenCompose(rs -> {
+            CompletionStage<AsyncResultSet> done = cql.executeAsync(read.bind(ip).setConsistencyLevel(level)).thenCompose(rs -> {
                 com.datastax.oss.driver.api.core.cql.Statement<?> write;
                 if ("single".equals(variant)) {
                     write = both.bind(ip, 0, at, id, ip, "trap@example.com", "bot", "x@spam.test", "bench-a", end, at, 1, 1, at, at,
@@ -451,9 +455,9 @@ public final class StoreBenchmark {
                     write = com.datastax.oss.driver.api.core.cql.BatchStatement.newInstance(com.datastax.oss.driver.api.core.cql.DefaultBatchType.UNLOGGED,
                         evidence.bind(ip, 0, at, id, ip, "trap@example.com", "bot", "x@spam.test", "bench-a", 2_678_400, micros),
                         listing.bind(ip, end, at, 1, 1, at, at, "trap@example.com", "bot", "x@spam.test", "bench-a", "trap", 0, 2_678_400 + 86_400,
-                            micros + 1));
+                            "writetime".equals(variant) ? (end.getEpochSecond() - 1_577_836_800L) << 20 | 1 : micros + 1));
                 }
-                return cql.executeAsync(write);
+                return cql.executeAsync(write.setConsistencyLevel(level));
             });
             done.whenComplete((rs, e) -> {
                 if (e != null) {

@@ -13,7 +13,7 @@ import java.util.Optional;
 
 /**
  * The connect-time picture of listed offenders: only each key, its expiry and its {@link Cause}, packed in primitive arrays
- * ({@link PackedExpiryMap}; about 24-48 bytes per offender), one table per prefix length so a client is
+ * ({@link PackedExpiryMap}; 32-64 bytes per offender: 16 per slot, at most half full), one table per prefix length so a client is
  * found by longest-prefix match. The evidence (trap, HELO, MAIL FROM, counts) stays in Cassandra.
  *
  * <p>Keys are spelled as {@link OffenderKeys} spells them (an IPv4 address, an IPv6 /64 by default) or as

@@ -7,16 +7,18 @@ import java.lang.invoke.VarHandle;
  * A packed open-addressing map from a non-zero {@code long} key to an expiry in seconds (an {@code int}
  * relative to {@link #EPOCH}) and a second {@code int}, the listing's meta: its {@link Cause#code()} in the top
  * 5 bits and its length in seconds (expiry minus start, for the refusal's {@code %L}; at most about 4 years) in
- * the low 27: 16 bytes per slot, no object per entry. One writer at a time (callers
- * synchronise writes); readers never lock and never allocate. Writers publish the expiry before the key
- * (release/acquire), and a grown table is published as a whole, so a reader sees either an old or a new
- * complete entry. Removal sets the expiry to 0 (a tombstone the next growth drops).
+ * the low 27. A slot is two adjacent {@code long}s of one array, the key and the value (expiry in the high 32 bits,
+ * meta in the low 32): 16 bytes per slot, no object per entry, and one array per table, so a large table wastes at
+ * most one heap region's tail (G1 rounds each array larger than half a region up to whole regions). One writer at a
+ * time (callers synchronise writes); readers never lock and never allocate. Writers publish the value before the key
+ * (release/acquire), a value is one {@code long} (expiry and meta never tear), and a grown table is published as a
+ * whole, so a reader sees either an old or a new complete entry. Removal sets the value to 0 (a tombstone the next
+ * growth drops).
  */
 final class PackedExpiryMap {
     /** Expiries are stored as seconds since this instant (2020-09-13), which fits an int until 2088. */
     static final long EPOCH = 1_600_000_000L;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
     private static final int LENGTH_BITS = 27;
     private static final int MAX_LENGTH = (1 << LENGTH_BITS) - 1;
 
@@ -35,17 +37,22 @@ final class PackedExpiryMap {
         return meta & MAX_LENGTH;
     }
 
+    private static long value(int expiry, int meta) {
+        return (long) expiry << 32 | (meta & 0xffffffffL);
+    }
+
     private static final class Table {
-        final long[] keys;
-        final int[] expiries;
-        final int[] since;
+        /** Slot i: key at 2i, value (expiry, meta) at 2i + 1. */
+        final long[] slots;
         final int mask;
 
         Table(int capacity) {
-            keys = new long[capacity];
-            expiries = new int[capacity];
-            since = new int[capacity];
+            slots = new long[capacity * 2];
             mask = capacity - 1;
+        }
+
+        int capacity() {
+            return mask + 1;
         }
     }
 
@@ -78,12 +85,12 @@ final class PackedExpiryMap {
     /** Expiry (high 32 bits) and meta (low 32 bits) of {@code key} from one probe; 0 when absent. Lock-free. */
     long entry(long key) {
         Table t = table;
-        long[] keys = t.keys;
+        long[] slots = t.slots;
         int i = slot(key, t.mask);
         while (true) {
-            long k = (long) LONGS.getAcquire(keys, i);
+            long k = (long) LONGS.getAcquire(slots, 2 * i);
             if (k == key) {
-                return (long) (int) INTS.getAcquire(t.expiries, i) << 32 | ((int) INTS.getAcquire(t.since, i) & 0xffffffffL);
+                return (long) LONGS.getAcquire(slots, 2 * i + 1);
             }
             if (k == 0) {
                 return 0;
@@ -100,14 +107,16 @@ final class PackedExpiryMap {
      */
     synchronized boolean putMax(long key, int expiry, int meta, int nowSeconds) {
         Table t = table;
+        long[] slots = t.slots;
         int i = slot(key, t.mask);
         int rank = causeOf(meta).rank();
         while (true) {
-            long k = t.keys[i];
+            long k = slots[2 * i];
             if (k == key) {
-                int old = t.expiries[i];
+                long current = slots[2 * i + 1];
+                int old = (int) (current >>> 32);
                 boolean oldActive = old > nowSeconds;
-                int oldRank = causeOf(t.since[i]).rank();
+                int oldRank = causeOf((int) current).rank();
                 boolean replace;
                 if (oldActive && rank < oldRank) {
                     replace = false;
@@ -121,8 +130,7 @@ final class PackedExpiryMap {
                     if (old == 0) {
                         live++;
                     }
-                    INTS.setRelease(t.since, i, meta);
-                    INTS.setRelease(t.expiries, i, expiry);
+                    LONGS.setRelease(slots, 2 * i + 1, value(expiry, meta));
                 }
                 return replace;
             }
@@ -131,13 +139,12 @@ final class PackedExpiryMap {
             }
             i = (i + 1) & t.mask;
         }
-        if ((used + 1) * 2L > t.keys.length) {
+        if ((used + 1) * 2L > t.capacity()) {
             grow();
             return putMax(key, expiry, meta, nowSeconds);
         }
-        INTS.setRelease(t.since, i, meta);
-        INTS.setRelease(t.expiries, i, expiry);
-        LONGS.setRelease(t.keys, i, key);
+        LONGS.setRelease(slots, 2 * i + 1, value(expiry, meta));
+        LONGS.setRelease(slots, 2 * i, key);
         used++;
         live++;
         return true;
@@ -148,12 +155,12 @@ final class PackedExpiryMap {
         Table t = table;
         int i = slot(key, t.mask);
         while (true) {
-            long k = t.keys[i];
+            long k = t.slots[2 * i];
             if (k == key) {
-                int old = t.expiries[i];
+                int old = (int) (t.slots[2 * i + 1] >>> 32);
                 if (old != 0) {
                     live--;
-                    INTS.setRelease(t.expiries, i, 0);
+                    LONGS.setRelease(t.slots, 2 * i + 1, 0L);
                 }
                 return old;
             }
@@ -175,24 +182,24 @@ final class PackedExpiryMap {
 
     private void rebuild(int nowSeconds) {
         Table old = table;
+        long[] from = old.slots;
         int keep = 0;
-        for (int i = 0; i < old.keys.length; i++) {
-            if (old.keys[i] != 0 && old.expiries[i] > nowSeconds) {
+        for (int i = 0; i < from.length; i += 2) {
+            if (from[i] != 0 && (int) (from[i + 1] >>> 32) > nowSeconds) {
                 keep++;
             }
         }
         Table next = new Table(capacityFor(Math.max(keep + 1, 8) * 2));
-        for (int i = 0; i < old.keys.length; i++) {
-            long k = old.keys[i];
-            int e = old.expiries[i];
-            if (k != 0 && e > nowSeconds) {
+        long[] to = next.slots;
+        for (int i = 0; i < from.length; i += 2) {
+            long k = from[i];
+            if (k != 0 && (int) (from[i + 1] >>> 32) > nowSeconds) {
                 int j = slot(k, next.mask);
-                while (next.keys[j] != 0) {
+                while (to[2 * j] != 0) {
                     j = (j + 1) & next.mask;
                 }
-                next.keys[j] = k;
-                next.expiries[j] = e;
-                next.since[j] = old.since[i];
+                to[2 * j] = k;
+                to[2 * j + 1] = from[i + 1];
             }
         }
         used = keep;
@@ -205,18 +212,19 @@ final class PackedExpiryMap {
         return live;
     }
 
-    /** Bytes held by the arrays. */
+    /** Bytes held by the table (its array and header, the table object). */
     long bytes() {
         Table t = table;
-        return 16L + 16L * t.keys.length + 48;
+        return 16L + 8L * t.slots.length + 24;
     }
 
     /** Visits every entry not removed; called by the writer side only. */
     synchronized void forEach(EntryVisitor visitor) {
-        Table t = table;
-        for (int i = 0; i < t.keys.length; i++) {
-            if (t.keys[i] != 0 && t.expiries[i] != 0) {
-                visitor.visit(t.keys[i], t.expiries[i], t.since[i]);
+        long[] slots = table.slots;
+        for (int i = 0; i < slots.length; i += 2) {
+            int expiry = (int) (slots[i + 1] >>> 32);
+            if (slots[i] != 0 && expiry != 0) {
+                visitor.visit(slots[i], expiry, (int) slots[i + 1]);
             }
         }
     }

@@ -86,14 +86,26 @@ class OffenderViewTest {
     @Test
     void manyEntriesSurviveGrowthAndMalformedKeysAreIgnored() throws Exception {
         OffenderView view = new OffenderView(clock);
+        Instant now = clock.instant();
+        view.put("192.0.2.77", now.plusSeconds(7200), now.minusSeconds(600), Cause.MANUAL);
+        view.put("192.0.2.78", now.plusSeconds(7200));
+        view.remove("192.0.2.78");
         for (int i = 0; i < 100_000; i++) {
             view.put(until("10." + (i >> 16 & 255) + "." + (i >> 8 & 255) + "." + (i & 255), 60));
         }
-        assertThat(view.size()).isEqualTo(100_000);
+        assertThat(view.size()).isEqualTo(100_001);
         assertThat(view.isListed(java.net.InetAddress.getByName("10.1.134.159"))).isTrue();
         assertThat(view.isListed(java.net.InetAddress.getByName("10.2.0.1"))).isFalse();
         assertThat(view.put("not-an-ip", clock.instant().plusSeconds(60))).isFalse();
         assertThat(view.bytes() / view.size()).isLessThan(100);
+        // every rebuild (growth, purge) keeps each entry's end, cause and start, and drops what was removed
+        view.purgeExpired();
+        Offender kept = view.active("192.0.2.77").get();
+        assertThat(kept.cause()).isEqualTo(Cause.MANUAL);
+        assertThat(kept.expiresAt()).isEqualTo(now.plusSeconds(7200));
+        assertThat(kept.lastHit()).isEqualTo(now.minusSeconds(600));
+        assertThat(view.active("192.0.2.78")).isEmpty();
+        assertThat(view.size()).isEqualTo(100_001);
     }
 
     @Test

@@ -82,6 +82,9 @@ public final class StoreBenchmark {
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= 2L * hits);
                 long warm = hitRows(cassandra);
                 long warmStored = a.hitsStored();
+                settle(cassandra);
+                java.util.Map<String, long[]> requestsBefore = tableRequests(cassandra, "bench_store");
+                Cpu cpuDistinct = new Cpu(cassandra);
                 Instant at = Instant.now();
                 long t0 = System.nanoTime();
                 for (int i = 0; i < hits; i++) {
@@ -90,14 +93,21 @@ public final class StoreBenchmark {
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= warmStored + hits);
                 double secs = (System.nanoTime() - t0) / 1e9;
+                String cpuDistinctUse = cpuDistinct.perOp(hits);
+                java.util.Map<String, long[]> requestsAfter = tableRequests(cassandra, "bench_store");
                 long stored = hitRows(cassandra) - warm;
                 table.add(row("hits/s into Cassandra, " + fmt(hits) + " clients, 1 hit each (recordHit -> spool -> store)", String.format("%,.0f /s", hits / secs),
                     "", ">= 5,000 /s"));
                 table.add(row("hits stored / recorded", stored + " / " + hits, "", "nothing lost"));
+                table.add(row("requests per distinct-client hit (table: reads r, writes w)", perHit(requestsBefore, requestsAfter, hits),
+                    "", "1 r + 1 w (offenders)"));
+                table.add(row("CPU per distinct-client hit", cpuDistinctUse, "", ""));
 
                 // a flood: the same number of hits (connections) from a few clients, 100 each
                 int clients = Math.max(1, hits / 100);
                 long storedBefore = a.hitsStored();
+                settle(cassandra);
+                Cpu cpuFlood = new Cpu(cassandra);
                 Instant floodAt = Instant.now();
                 long tf = System.nanoTime();
                 for (int i = 0; i < hits; i++) {
@@ -106,17 +116,35 @@ public final class StoreBenchmark {
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= storedBefore + hits);
                 double floodSecs = (System.nanoTime() - tf) / 1e9;
+                String cpuFloodUse = cpuFlood.perOp(hits);
+                java.util.Map<String, long[]> requestsFlood = tableRequests(cassandra, "bench_store");
                 long floodStored = hitRows(cassandra) - stored - warm;
                 table.add(row("hits/s into Cassandra, a flood: " + fmt(clients) + " clients, 100 hits each", String.format("%,.0f /s", hits / floodSecs),
                     "", ">= 5,000 /s"));
                 table.add(row("flood hits stored / recorded", floodStored + " / " + hits, "", "nothing lost"));
+                table.add(row("requests per flood hit (table: reads r, writes w)", perHit(requestsAfter, requestsFlood, hits), "", ""));
+                table.add(row("CPU per flood hit", cpuFloodUse, "", ""));
                 try (CqlSession cql = cql(cassandra)) {
+                    settle(cassandra);
+                    Cpu cpuBare = new Cpu(cassandra);
                     double ceiling = bareHitInserts(cql, "bench_store", hits, at, false);
+                    String cpuBareUse = cpuBare.perOp(hits);
                     table.add(row("ceiling here: bare INSERTs of the same hit rows (1 request each)", String.format("%,.0f /s", ceiling),
                         "", "what this Cassandra takes"));
+                    settle(cassandra);
+                    Cpu cpuWithRead = new Cpu(cassandra);
                     double withRead = bareHitInserts(cql, "bench_store", hits, at, true);
+                    String cpuWithReadUse = cpuWithRead.perOp(hits);
                     table.add(row("ceiling here: bare INSERT, then SELECT of the client's partition", String.format("%,.0f /s", withRead),
                         "", "a hit's least: one read, one write"));
+                    table.add(row("CPU per bare INSERT; per INSERT then SELECT", cpuBareUse + "; " + cpuWithReadUse, "", ""));
+                    for (String variant : System.getProperty("bench.modelCeilings", "batch").split(",")) {
+                        settle(cassandra);
+                        Cpu cpuModel = new Cpu(cassandra);
+                        double model = modelRequests(cql, "bench_store", hits, at, variant);
+                        table.add(row("ceiling here: the store's own SELECT, then write, bare (" + variant + ")", String.format("%,.0f /s; %s", model,
+                            cpuModel.perOp(hits)), "", "what the model's two requests cost"));
+                    }
                     table.add(row("ratio: distinct clients / (INSERT then SELECT); flood / bare INSERTs", String.format("%.2f; %.2f",
                         (hits / secs) / withRead, (hits / floodSecs) / ceiling), "", ">= 0.8; >= 0.5 (same run: machine speed cancels)"));
                 }
@@ -231,7 +259,7 @@ public final class StoreBenchmark {
         Files.createDirectories(conf.getParent());
         Files.writeString(conf, "cassandra.contactPoints=" + contactPoint + "\ncassandra.keyspace=" + keyspace + "\nnode.name=bench-" + name
             + "\nretry.interval=1s\nstartup.timeout=60s\ncassandra.requestTimeout=10s\nspool.directory=../spool\n"
-            + "spool.batchSize=2000\n");
+            + "spool.batchSize=" + System.getProperty("bench.spoolBatchSize", "2000") + "\n");
         return Spamtrap.start(SpamtrapConfig.load(conf), Clock.systemUTC());
     }
 
@@ -293,6 +321,155 @@ public final class StoreBenchmark {
         double secs = (System.nanoTime() - t0) / 1e9;
         if (failed.get() > 0) {
             System.out.printf("(%d bare requests failed)%n", failed.get());
+        }
+        return n / secs;
+    }
+
+    /**
+     * Requests each table has served as coordinator so far, {reads, writes, range scans}, from Cassandra's own table metrics
+     * ({@code system_views.coordinator_read_latency} / {@code coordinator_write_latency} / {@code coordinator_scan_latency}); a
+     * single-partition batch counts once. Tables of {@code ks} by name, others as keyspace.table.
+     */
+    private static java.util.Map<String, long[]> tableRequests(CassandraProcess c, String ks) {
+        java.util.Map<String, long[]> out = new java.util.TreeMap<>();
+        try (CqlSession cql = cql(c)) {
+            String[] views = {"coordinator_read_latency", "coordinator_write_latency", "coordinator_scan_latency"};
+            for (int v = 0; v < views.length; v++) {
+                for (com.datastax.oss.driver.api.core.cql.Row r : cql.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement
+                    .newInstance("SELECT keyspace_name, table_name, count FROM system_views." + views[v]))) {
+                    String name = ks.equals(r.getString("keyspace_name")) ? r.getString("table_name") : r.getString("keyspace_name") + "." + r.getString("table_name");
+                    out.computeIfAbsent(name, t -> new long[3])[v] = r.getLong("count");
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The requests between two {@link #tableRequests} per hit, table by table (tables with none left out). */
+    private static String perHit(java.util.Map<String, long[]> before, java.util.Map<String, long[]> after, int hits) {
+        StringBuilder s = new StringBuilder();
+        for (java.util.Map.Entry<String, long[]> e : after.entrySet()) {
+            long[] b = before.getOrDefault(e.getKey(), new long[3]);
+            long reads = e.getValue()[0] - b[0];
+            long writes = e.getValue()[1] - b[1];
+            long scans = e.getValue()[2] - b[2];
+            if (reads + writes + scans > 0) {
+                s.append(s.length() == 0 ? "" : ", ").append(String.format("%s %.3f r %.3f w", e.getKey(), reads / (double) hits, writes / (double) hits))
+                    .append(scans > 0 ? String.format(" %d scans", scans) : "");
+            }
+        }
+        return s.toString();
+    }
+
+    /**
+     * Waits (at most 60 s) until Cassandra is idle: less than 5 % of a core over half a second, i.e. the flushes and
+     * compactions the phase before started are done. Every measured phase starts from the same quiet Cassandra, so none
+     * pays for the one before it (the distinct clients came right after the warm-up's 40,000 hits).
+     */
+    private static void settle(CassandraProcess c) throws InterruptedException {
+        ProcessHandle cassandra = ProcessHandle.of(c.pid()).orElseThrow();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        long before = Cpu.cpuNanos(cassandra);
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            long now = Cpu.cpuNanos(cassandra);
+            if (now - before < 25_000_000L) {
+                return;
+            }
+            before = now;
+        }
+        System.out.println("(Cassandra still busy after 60 s; measuring anyway)");
+    }
+
+    /** CPU time used by this JVM and by Cassandra from its creation on, and the wall time: where a phase's time went. */
+    private static final class Cpu {
+        private final long pid;
+        private final long wall = System.nanoTime();
+        private final long bench = cpuNanos(ProcessHandle.current());
+        private final long cassandra;
+
+        Cpu(CassandraProcess c) {
+            pid = c.pid();
+            cassandra = cpuNanos(ProcessHandle.of(pid).orElseThrow());
+        }
+
+        static long cpuNanos(ProcessHandle p) {
+            return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+        }
+
+        /** Microseconds per operation: this JVM's CPU, Cassandra's CPU, and the wall time (both cores: twice it is all there is). */
+        String perOp(int ops) {
+            double b = (cpuNanos(ProcessHandle.current()) - bench) / 1e3 / ops;
+            double c = (cpuNanos(ProcessHandle.of(pid).orElseThrow()) - cassandra) / 1e3 / ops;
+            double w = (System.nanoTime() - wall) / 1e3 / ops;
+            return String.format("bench %.0f + Cassandra %.0f us CPU, wall %.0f us", b, c, w);
+        }
+    }
+
+    /**
+     * A fresh client's two requests as the store makes them, straight through the driver, as many in flight as the INSERT
+     * then SELECT ceiling: the SELECT of the partition (listing statics and evidence ids), then the write of one evidence
+     * row and the listing statics, into a table of the offenders' schema. {@code variant}: {@code batch} (the store's
+     * single-partition unlogged batch of the two rows, each with its own TTL and write time), {@code single} (one INSERT of
+     * both, one TTL and write time), {@code stcs} (the batch into a table with size-tiered compaction), {@code quorum} (the
+     * batch at LOCAL_QUORUM, as the store sends it), {@code writetime} (the listing at the store's computed write time).
+     */
+    private static double modelRequests(CqlSession cql, String ks, int n, Instant at, String variant) throws Exception {
+        String tableName = "model_" + variant;
+        // quorum: the batch at LOCAL_QUORUM, as the store sends every request (the other variants use the driver's LOCAL_ONE)
+        com.datastax.oss.driver.api.core.ConsistencyLevel level = "quorum".equals(variant)
+            ? com.datastax.oss.driver.api.core.DefaultConsistencyLevel.LOCAL_QUORUM : com.datastax.oss.driver.api.core.DefaultConsistencyLevel.LOCAL_ONE;
+        String compaction = "stcs".equals(variant) ? "{'class': 'SizeTieredCompactionStrategy'}"
+            : "{'class': 'LeveledCompactionStrategy', 'unchecked_tombstone_compaction': 'true'}";
+        cql.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS " + ks + "." + tableName
+            + " (ip text, slot int, expires_at timestamp static, listed_at timestamp static, offences int static, hit_count int static,"
+            + " first_hit timestamp static, last_hit timestamp static, trap text static, helo text static, mail_from text static,"
+            + " node text static, reason text static, cause text static, generation int static, forgiven_at timestamp static,"
+            + " hit_at timestamp, hit_id text, hit_client text, hit_trap text, hit_helo text, hit_mail_from text, hit_node text,"
+            + " PRIMARY KEY (ip, slot)) WITH compaction = " + compaction + " AND gc_grace_seconds = 10800").setTimeout(Duration.ofSeconds(60)));
+        PreparedStatement read = cql.prepare("SELECT slot, hit_id, hit_at, expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap,"
+            + " helo, mail_from, node, reason, cause, generation, forgiven_at FROM " + ks + "." + tableName + " WHERE ip = ?");
+        PreparedStatement evidence = cql.prepare("INSERT INTO " + ks + "." + tableName + " (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo,"
+            + " hit_mail_from, hit_node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        PreparedStatement listing = cql.prepare("INSERT INTO " + ks + "." + tableName + " (ip, expires_at, listed_at, offences, hit_count, first_hit,"
+            + " last_hit, trap, helo, mail_from, node, reason, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        PreparedStatement both = cql.prepare("INSERT INTO " + ks + "." + tableName + " (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo,"
+            + " hit_mail_from, hit_node, expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap, helo, mail_from, node, reason,"
+            + " generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        int window = 256;
+        Semaphore inFlight = new Semaphore(window);
+        AtomicInteger failed = new AtomicInteger();
+        Instant end = at.plusSeconds(86_400);
+        long micros = at.toEpochMilli() * 1000;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            inFlight.acquire();
+            String ip = ip(0x12000000 + i);
+            String id = "model-" + variant + "-" + i;
+            CompletionStage<AsyncResultSet> done = cql.executeAsync(read.bind(ip).setConsistencyLevel(level)).thenCompose(rs -> {
+                com.datastax.oss.driver.api.core.cql.Statement<?> write;
+                if ("single".equals(variant)) {
+                    write = both.bind(ip, 0, at, id, ip, "trap@example.com", "bot", "x@spam.test", "bench-a", end, at, 1, 1, at, at,
+                        "trap@example.com", "bot", "x@spam.test", "bench-a", "trap", 0, 2_678_400 + 86_400, micros);
+                } else {
+                    write = com.datastax.oss.driver.api.core.cql.BatchStatement.newInstance(com.datastax.oss.driver.api.core.cql.DefaultBatchType.UNLOGGED,
+                        evidence.bind(ip, 0, at, id, ip, "trap@example.com", "bot", "x@spam.test", "bench-a", 2_678_400, micros),
+                        listing.bind(ip, end, at, 1, 1, at, at, "trap@example.com", "bot", "x@spam.test", "bench-a", "trap", 0, 2_678_400 + 86_400,
+                            "writetime".equals(variant) ? (end.getEpochSecond() - 1_577_836_800L) << 20 | 1 : micros + 1));
+                }
+                return cql.executeAsync(write.setConsistencyLevel(level));
+            });
+            done.whenComplete((rs, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                }
+                inFlight.release();
+            });
+        }
+        inFlight.acquire(window);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (failed.get() > 0) {
+            System.out.printf("(%d model requests failed)%n", failed.get());
         }
         return n / secs;
     }

@@ -100,10 +100,10 @@ class OffenderViewTest {
         assertThat(view.bytes() / view.size()).isLessThan(100);
         // every rebuild (growth, purge) keeps each entry's end, cause and start, and drops what was removed
         view.purgeExpired();
-        Offender kept = view.active("192.0.2.77").get();
+        ActiveListing kept = view.active("192.0.2.77").get();
         assertThat(kept.cause()).isEqualTo(Cause.MANUAL);
-        assertThat(kept.expiresAt()).isEqualTo(now.plusSeconds(7200));
-        assertThat(kept.lastHit()).isEqualTo(now.minusSeconds(600));
+        assertThat(kept.until()).isEqualTo(now.plusSeconds(7200));
+        assertThat(kept.since()).isEqualTo(now.minusSeconds(600));
         assertThat(view.active("192.0.2.78")).isEmpty();
         assertThat(view.size()).isEqualTo(100_001);
     }

@@ -417,11 +417,29 @@ public final class Applier implements AutoCloseable {
     public CompletableFuture<Outcome> submit(Action action, Prefix prefix, long ttlSeconds, String origin) {
         Change c = new Change(action, prefix, ttlSeconds, origin);
         if (closed) {
-            c.result.complete(Outcome.refused("agent is shutting down"));
+            c.complete(Outcome.refused("agent is shutting down"));
         } else {
             queue.add(c);
         }
-        return c.result;
+        return c.result();
+    }
+
+    /** One command of {@link #submitAll}. */
+    public record Request(Action action, Prefix prefix, long ttlSeconds) {
+    }
+
+    /**
+     * Queues commands that arrived together (one signed message) as one item: they are applied in the same
+     * transaction when they fit in it; the future completes with their outcomes, in order, once each has one.
+     */
+    public CompletableFuture<List<Outcome>> submitAll(List<Request> requests, String origin) {
+        Change.Group g = new Change.Group(requests, origin);
+        if (closed) {
+            g.refuseAll("agent is shutting down");
+        } else if (requests.size() > 0) {
+            queue.add(g);
+        }
+        return g.result;
     }
 
     /**
@@ -464,6 +482,14 @@ public final class Applier implements AutoCloseable {
                             applyBatch(batch);
                             batch = new ArrayList<>();
                         }
+                    } else if (o instanceof Change.Group) {
+                        for (Change c : ((Change.Group) o).changes) {
+                            batch.add(c);
+                            if (batch.size() >= batchSize) {
+                                applyBatch(batch);
+                                batch = new ArrayList<>();
+                            }
+                        }
                     } else if (o instanceof DriftCheck) {
                         applyBatch(batch);
                         batch = new ArrayList<>();
@@ -491,7 +517,9 @@ public final class Applier implements AutoCloseable {
         left.addAll(waitingForKernel);
         for (Object o : left) {
             if (o instanceof Change) {
-                ((Change) o).result.complete(Outcome.refused("agent is shutting down"));
+                ((Change) o).complete(Outcome.refused("agent is shutting down"));
+            } else if (o instanceof Change.Group) {
+                ((Change.Group) o).refuseAll("agent is shutting down");
             } else if (o instanceof Rebuild) {
                 ((Rebuild) o).result.complete(RebuildReport.failed(0, 0, "agent is shutting down"));
             }
@@ -521,7 +549,7 @@ public final class Applier implements AutoCloseable {
         size = table.size();
         for (Change c : batch) {
             stats.count(c.outcome);
-            c.result.complete(c.outcome);
+            c.complete(c.outcome);
         }
     }
 

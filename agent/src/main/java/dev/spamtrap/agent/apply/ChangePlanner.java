@@ -63,7 +63,7 @@ final class ChangePlanner {
             c.outcome = Outcome.applied("already blocked as part of " + cover);
             return;
         }
-        if (!breaker.tryAdmit(p.toString())) {
+        if (!breaker.tryAdmit(p)) {
             c.outcome = Outcome.refused("circuit breaker open: more than " + breaker.maxPerMinute() + " new blocks per minute; " + p + " not blocked");
             return;
         }

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -462,58 +463,66 @@ public final class Applier implements AutoCloseable {
         return size;
     }
 
+    /**
+     * Applies what is queued, one transaction at a time: each takes every change queued up to {@code batchSize} (so
+     * what arrived while nft ran goes into the next transaction whole, not in leftovers of the previous one); a
+     * rebuild, reconcile, drift check or read-back waits for the changes queued before it and runs alone.
+     */
     private void run() {
-        List<Object> work = new ArrayList<>();
+        Object carry = null; // the item that did not fit in the last transaction
+        int carryFrom = 0; // for a group: its first change not yet applied
         while (!closed) {
             try {
-                Object first = queue.poll(WATCH_MILLIS, TimeUnit.MILLISECONDS);
+                Object o = carry != null ? carry : queue.poll(WATCH_MILLIS, TimeUnit.MILLISECONDS);
+                int from = carryFrom;
+                carry = null;
+                carryFrom = 0;
                 housekeeping();
-                if (first == null) {
-                    continue;
-                }
-                work.clear();
-                work.add(first);
-                queue.drainTo(work, batchSize * 4);
                 List<Change> batch = new ArrayList<>();
-                for (Object o : work) {
+                while (o != null) {
                     if (o instanceof Change) {
                         batch.add((Change) o);
-                        if (batch.size() >= batchSize) {
-                            applyBatch(batch);
-                            batch = new ArrayList<>();
-                        }
                     } else if (o instanceof Change.Group) {
-                        for (Change c : ((Change.Group) o).changes) {
-                            batch.add(c);
-                            if (batch.size() >= batchSize) {
-                                applyBatch(batch);
-                                batch = new ArrayList<>();
-                            }
+                        Change[] changes = ((Change.Group) o).changes;
+                        int take = Math.min(changes.length - from, batchSize - batch.size());
+                        batch.addAll(Arrays.asList(changes).subList(from, from + take));
+                        if (from + take < changes.length) {
+                            carry = o;
+                            carryFrom = from + take;
+                            break;
                         }
-                    } else if (o instanceof DriftCheck) {
-                        applyBatch(batch);
-                        batch = new ArrayList<>();
-                        repairDrift((DriftCheck) o);
-                    } else if (o instanceof KernelRead) {
-                        applyBatch(batch);
-                        batch = new ArrayList<>();
-                        merge((KernelRead) o);
+                    } else if (!batch.isEmpty()) {
+                        carry = o; // the changes before it first
+                        break;
                     } else {
-                        applyBatch(batch);
-                        batch = new ArrayList<>();
-                        doRebuild((Rebuild) o);
+                        if (o instanceof DriftCheck) {
+                            repairDrift((DriftCheck) o);
+                        } else if (o instanceof KernelRead) {
+                            merge((KernelRead) o);
+                        } else {
+                            doRebuild((Rebuild) o);
+                        }
+                        break; // not held until the next command: a reconcile's snapshot holds a million entries
                     }
+                    from = 0;
+                    if (batch.size() >= batchSize) {
+                        break;
+                    }
+                    o = queue.poll();
                 }
                 applyBatch(batch);
                 size = table.size();
-                work.clear(); // not held until the next command: a reconcile's snapshot holds a million entries
             } catch (InterruptedException e) {
                 break;
             } catch (RuntimeException e) {
                 LOGGER.error("Applier: unexpected error, continuing", e);
             }
         }
-        List<Object> left = new ArrayList<>(queue);
+        List<Object> left = new ArrayList<>();
+        if (carry != null) {
+            left.add(carry);
+        }
+        left.addAll(queue);
         left.addAll(waitingForKernel);
         for (Object o : left) {
             if (o instanceof Change) {

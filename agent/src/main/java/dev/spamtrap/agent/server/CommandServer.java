@@ -48,8 +48,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class CommandServer implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(CommandServer.class);
     private static final long REPLY_TIMEOUT_SECONDS = 120;
-    /** Commands of one connection waiting for their reply; the reader stops reading beyond this. */
-    static final int MAX_IN_FLIGHT = 40_000;
+    /** Commands of one connection waiting for their reply; the reader stops reading beyond this (James's client keeps 40,000 in flight). */
+    static final int MAX_IN_FLIGHT = 50_000;
 
     private final List<AgentEndpoint> endpoints;
     private final CommandProcessor processor;

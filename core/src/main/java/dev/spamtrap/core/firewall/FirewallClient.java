@@ -37,8 +37,11 @@ import java.util.function.Predicate;
  */
 public final class FirewallClient implements OffenderListener, AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(FirewallClient.class);
-    /** Commands in flight on the connection at most (the agent reads up to 40,000 ahead of its replies). */
-    static final int WINDOW = 20_000;
+    /**
+     * Commands in flight on the connection at most (the agent reads up to 50,000 ahead of its replies): twice the
+     * agent's default transaction (batch.size 20,000), so that while it applies one the next is already there.
+     */
+    static final int WINDOW = 40_000;
 
     /** Tunables; the defaults suit a James node. */
     public static final class Options {

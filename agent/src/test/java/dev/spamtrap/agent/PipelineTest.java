@@ -48,4 +48,33 @@ class PipelineTest {
             System.out.printf("%d commands through a 300 ms-per-transaction firewall in %d transactions%n", n, transactions);
         }
     }
+
+    @Test
+    void aMessageLargerThanTheBatchSizeIsAppliedInTransactionsOfTheBatchSizeAndAnsweredOnce() throws Exception {
+        FakeRunner slow = new FakeRunner().slowBy(200); // the first transaction is still running when the others arrive
+        try (TestAgent t = new TestAgent(dir, Map.of("batch.size", "2"), slow, null, List.of())) {
+            int before = slow.calls.size();
+            String first = t.sign(FirewallCommand.block("192.0.2.1", 60));
+            FirewallCommand[] five = new FirewallCommand[5];
+            for (int i = 0; i < five.length; i++) {
+                five[i] = FirewallCommand.block("192.0.2." + (10 + i), 60);
+            }
+            String second = t.sign(five);
+            String third = t.sign(FirewallCommand.block("192.0.2.20", 60));
+            List<String> replies = t.send(first, second, third);
+            assertThat(replies).containsExactly("OK " + TestAgent.nonceOf(first) + " 1 of 1 applied: blocked for 60 s",
+                "OK " + TestAgent.nonceOf(second) + " 5 of 5 applied", "OK " + TestAgent.nonceOf(third) + " 1 of 1 applied: blocked for 60 s");
+            List<String> transactions = slow.calls.subList(before, slow.calls.size()).stream().map(c -> c.stdin).collect(java.util.stream.Collectors.toList());
+            // at most two changes each, in the order they came
+            StringBuilder all = new StringBuilder();
+            for (String tx : transactions) {
+                assertThat(tx.split(" timeout ", -1).length - 1).as(tx).isBetween(1, 2);
+                all.append(tx);
+            }
+            assertThat(transactions.size()).isBetween(4, 5);
+            assertThat(all.toString().replaceAll("(?s)[^\\n]*\\{ |timeout 60s|[,}\\n]", "").split(" +"))
+                .containsExactly("192.0.2.1", "192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14", "192.0.2.20");
+            assertThat(t.agent.applier().size()).isEqualTo(7);
+        }
+    }
 }

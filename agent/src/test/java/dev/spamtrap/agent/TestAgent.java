@@ -65,8 +65,18 @@ public final class TestAgent implements AutoCloseable {
         return config;
     }
 
-    public String sign(FirewallCommand c) {
-        return codec.encode(c, endpoint(), System.currentTimeMillis(), MessageCodec.newNonce());
+    /** One signed message carrying these commands, as its text (every line with its newline). */
+    public String sign(FirewallCommand... commands) {
+        return signAt(System.currentTimeMillis(), MessageCodec.newNonce(), commands);
+    }
+
+    public String signAt(long millis, String nonce, FirewallCommand... commands) {
+        return new String(codec.encode(List.of(commands), endpoint(), millis, nonce), StandardCharsets.US_ASCII);
+    }
+
+    /** The nonce of a message made by {@link #sign}. */
+    public static String nonceOf(String message) {
+        return message.split("\n", 2)[0].split(" ")[3];
     }
 
     /** How James names this agent: its TCP endpoint. */
@@ -74,31 +84,40 @@ public final class TestAgent implements AutoCloseable {
         return dev.spamtrap.core.firewall.AgentEndpoint.tcp(address).toString();
     }
 
-    /** Sends lines on one connection and returns one reply per line (or fewer if the agent closes). */
-    public List<String> send(String... lines) throws IOException {
+    /**
+     * Sends messages on one connection (a text without its final newline gets one) and returns one reply per
+     * message, its lines joined by newlines (or fewer if the agent closes): the refusals of single commands
+     * ({@code ERR <nonce>/<i> ...}) and the last line.
+     */
+    public List<String> send(String... messages) throws IOException {
         try (Socket s = new Socket()) {
             s.connect(address, 2000);
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
-            for (String l : lines) {
-                out.write((l + "\n").getBytes(StandardCharsets.ISO_8859_1));
+            for (String m : messages) {
+                out.write((m.endsWith("\n") ? m : m + "\n").getBytes(StandardCharsets.ISO_8859_1));
             }
             out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             List<String> replies = new ArrayList<>();
-            for (int i = 0; i < lines.length; i++) {
+            StringBuilder reply = new StringBuilder();
+            while (replies.size() < messages.length) {
                 String r = in.readLine();
                 if (r == null) {
                     break;
                 }
-                replies.add(r);
+                reply.append(reply.length() == 0 ? "" : "\n").append(r);
+                if (!r.matches("ERR [0-9a-f]{16}/.*")) {
+                    replies.add(reply.toString());
+                    reply.setLength(0);
+                }
             }
             return replies;
         }
     }
 
-    public String sendOne(String line) throws IOException {
-        List<String> r = send(line);
+    public String sendOne(String message) throws IOException {
+        List<String> r = send(message);
         return r.isEmpty() ? null : r.get(0);
     }
 

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -417,11 +418,29 @@ public final class Applier implements AutoCloseable {
     public CompletableFuture<Outcome> submit(Action action, Prefix prefix, long ttlSeconds, String origin) {
         Change c = new Change(action, prefix, ttlSeconds, origin);
         if (closed) {
-            c.result.complete(Outcome.refused("agent is shutting down"));
+            c.complete(Outcome.refused("agent is shutting down"));
         } else {
             queue.add(c);
         }
-        return c.result;
+        return c.result();
+    }
+
+    /** One command of {@link #submitAll}. */
+    public record Request(Action action, Prefix prefix, long ttlSeconds) {
+    }
+
+    /**
+     * Queues commands that arrived together (one signed message) as one item: they are applied in the same
+     * transaction when they fit in it; the future completes with their outcomes, in order, once each has one.
+     */
+    public CompletableFuture<List<Outcome>> submitAll(List<Request> requests, String origin) {
+        Change.Group g = new Change.Group(requests, origin);
+        if (closed) {
+            g.refuseAll("agent is shutting down");
+        } else if (requests.size() > 0) {
+            queue.add(g);
+        }
+        return g.result;
     }
 
     /**
@@ -444,54 +463,72 @@ public final class Applier implements AutoCloseable {
         return size;
     }
 
+    /**
+     * Applies what is queued, one transaction at a time: each takes every change queued up to {@code batchSize} (so
+     * what arrived while nft ran goes into the next transaction whole, not in leftovers of the previous one); a
+     * rebuild, reconcile, drift check or read-back waits for the changes queued before it and runs alone.
+     */
     private void run() {
-        List<Object> work = new ArrayList<>();
+        Object carry = null; // the item that did not fit in the last transaction
+        int carryFrom = 0; // for a group: its first change not yet applied
         while (!closed) {
             try {
-                Object first = queue.poll(WATCH_MILLIS, TimeUnit.MILLISECONDS);
+                Object o = carry != null ? carry : queue.poll(WATCH_MILLIS, TimeUnit.MILLISECONDS);
+                int from = carryFrom;
+                carry = null;
+                carryFrom = 0;
                 housekeeping();
-                if (first == null) {
-                    continue;
-                }
-                work.clear();
-                work.add(first);
-                queue.drainTo(work, batchSize * 4);
                 List<Change> batch = new ArrayList<>();
-                for (Object o : work) {
+                while (o != null) {
                     if (o instanceof Change) {
                         batch.add((Change) o);
-                        if (batch.size() >= batchSize) {
-                            applyBatch(batch);
-                            batch = new ArrayList<>();
+                    } else if (o instanceof Change.Group) {
+                        Change[] changes = ((Change.Group) o).changes;
+                        int take = Math.min(changes.length - from, batchSize - batch.size());
+                        batch.addAll(Arrays.asList(changes).subList(from, from + take));
+                        if (from + take < changes.length) {
+                            carry = o;
+                            carryFrom = from + take;
+                            break;
                         }
-                    } else if (o instanceof DriftCheck) {
-                        applyBatch(batch);
-                        batch = new ArrayList<>();
-                        repairDrift((DriftCheck) o);
-                    } else if (o instanceof KernelRead) {
-                        applyBatch(batch);
-                        batch = new ArrayList<>();
-                        merge((KernelRead) o);
+                    } else if (!batch.isEmpty()) {
+                        carry = o; // the changes before it first
+                        break;
                     } else {
-                        applyBatch(batch);
-                        batch = new ArrayList<>();
-                        doRebuild((Rebuild) o);
+                        if (o instanceof DriftCheck) {
+                            repairDrift((DriftCheck) o);
+                        } else if (o instanceof KernelRead) {
+                            merge((KernelRead) o);
+                        } else {
+                            doRebuild((Rebuild) o);
+                        }
+                        break; // not held until the next command: a reconcile's snapshot holds a million entries
                     }
+                    from = 0;
+                    if (batch.size() >= batchSize) {
+                        break;
+                    }
+                    o = queue.poll();
                 }
                 applyBatch(batch);
                 size = table.size();
-                work.clear(); // not held until the next command: a reconcile's snapshot holds a million entries
             } catch (InterruptedException e) {
                 break;
             } catch (RuntimeException e) {
                 LOGGER.error("Applier: unexpected error, continuing", e);
             }
         }
-        List<Object> left = new ArrayList<>(queue);
+        List<Object> left = new ArrayList<>();
+        if (carry != null) {
+            left.add(carry);
+        }
+        left.addAll(queue);
         left.addAll(waitingForKernel);
         for (Object o : left) {
             if (o instanceof Change) {
-                ((Change) o).result.complete(Outcome.refused("agent is shutting down"));
+                ((Change) o).complete(Outcome.refused("agent is shutting down"));
+            } else if (o instanceof Change.Group) {
+                ((Change.Group) o).refuseAll("agent is shutting down");
             } else if (o instanceof Rebuild) {
                 ((Rebuild) o).result.complete(RebuildReport.failed(0, 0, "agent is shutting down"));
             }
@@ -521,7 +558,7 @@ public final class Applier implements AutoCloseable {
         size = table.size();
         for (Change c : batch) {
             stats.count(c.outcome);
-            c.result.complete(c.outcome);
+            c.complete(c.outcome);
         }
     }
 

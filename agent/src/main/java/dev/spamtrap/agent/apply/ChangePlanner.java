@@ -51,11 +51,11 @@ final class ChangePlanner {
         }
         long ttl = Math.min(c.ttlSeconds, maxTtlSeconds);
         long expiresAt = now + ttl * 1000;
-        String capped = ttl < c.ttlSeconds ? " (capped at " + maxTtlSeconds + " s: block.maxLifetime or the backend's longest timeout)" : "";
+        String unit = ttl < c.ttlSeconds ? " s (capped at " + maxTtlSeconds + " s: block.maxLifetime or the backend's longest timeout)" : " s";
         if (table.get(p, now) != null) {
             c.ops.add(Op.refresh(p, ttl));
             table.put(p, expiresAt, now);
-            c.outcome = Outcome.applied("block refreshed for " + ttl + " s" + capped);
+            c.outcome = Outcome.applied("block refreshed for ", ttl, unit);
             return;
         }
         Prefix cover = table.covering(p, now);
@@ -63,7 +63,7 @@ final class ChangePlanner {
             c.outcome = Outcome.applied("already blocked as part of " + cover);
             return;
         }
-        if (!breaker.tryAdmit(p.toString())) {
+        if (!breaker.tryAdmit(p)) {
             c.outcome = Outcome.refused("circuit breaker open: more than " + breaker.maxPerMinute() + " new blocks per minute; " + p + " not blocked");
             return;
         }
@@ -73,6 +73,6 @@ final class ChangePlanner {
         }
         c.ops.add(Op.add(p, ttl));
         table.put(p, expiresAt, now);
-        c.outcome = Outcome.applied("blocked for " + ttl + " s" + capped);
+        c.outcome = Outcome.applied("blocked for ", ttl, unit);
     }
 }

@@ -201,30 +201,21 @@ public final class NftablesBackend implements FirewallBackend {
         if (adds.isEmpty()) {
             return;
         }
-        Map<String, List<String>> bySet = new LinkedHashMap<>();
+        Map<String, List<Op>> bySet = new LinkedHashMap<>();
         for (Op op : adds) {
-            bySet.computeIfAbsent(setOf(op.prefix()), k -> new ArrayList<>()).add(element(op.prefix(), op.ttlSeconds()));
+            bySet.computeIfAbsent(setOf(op.prefix()), k -> new ArrayList<>()).add(op);
         }
-        bySet.forEach((set, elements) -> appendElements(s, set, elements));
+        bySet.forEach((set, ops) -> {
+            for (int i = 0; i < ops.size(); i += ELEMENTS_PER_STATEMENT) {
+                statement(s, "add", set, ops.subList(i, Math.min(ops.size(), i + ELEMENTS_PER_STATEMENT)), true);
+            }
+        });
         adds.clear();
     }
 
     /** A /64 goes into the hash set block6 as its network address; everything else as written. */
     static String key(Prefix p) {
         return p.isIpv6() && p.length() == 64 ? p.address() : p.toString();
-    }
-
-    /** The element as written in its set: a /64 goes into block6 as its network address. */
-    private static String element(Prefix p, long ttlSeconds) {
-        return key(p) + " timeout " + Math.max(1, ttlSeconds) + "s";
-    }
-
-    private void appendElements(StringBuilder s, String set, List<String> elements) {
-        for (int i = 0; i < elements.size(); i += ELEMENTS_PER_STATEMENT) {
-            s.append("add element inet ").append(table).append(' ').append(set).append(" { ");
-            s.append(String.join(", ", elements.subList(i, Math.min(elements.size(), i + ELEMENTS_PER_STATEMENT))));
-            s.append(" }\n");
-        }
     }
 
     @Override

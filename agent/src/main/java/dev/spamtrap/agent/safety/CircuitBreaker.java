@@ -60,7 +60,7 @@ public final class CircuitBreaker {
     }
 
     /** Asks to add one new block now; false when the breaker is (or just went) open. */
-    public boolean tryAdmit(String what) {
+    public boolean tryAdmit(Object what) {
         long now = nanoTime.getAsLong();
         long second = Math.floorDiv(now, SECOND);
         int before = attemptsInMinute(second);

@@ -20,7 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -33,23 +33,23 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Listens on loopback TCP and/or a Unix socket and hands each received line to the {@link CommandProcessor}.
- * One thread per connection, at most {@code maxConnections}. A connection is "proven" once one of its commands
- * was applied (it holds the key: James's long-lived connection). Unproven connections must send within
+ * Listens on loopback TCP and/or a Unix socket and hands each received line to the connection's
+ * {@link CommandProcessor.Session}. One thread per connection, at most {@code maxConnections}. A connection is
+ * "proven" once one of its messages was authentic and answered OK (it holds the key: James's long-lived connection).
+ * Unproven connections must send within
  * {@code idleTimeout} or are closed; when the agent is full, or a peer holds {@code maxPerPeer} unproven
  * connections, the oldest unproven one is closed to make room, so idle connections can never lock James out.
  * Only when every slot is proven is a newcomer refused, with {@code BUSY} (which clients retry). A client may pipeline
- * lines (up to {@link #MAX_IN_FLIGHT} awaiting their reply); they are read as they come, applied together, and
- * answered in order by a writer thread of the connection. A line longer than {@link WireFormat#MAX_LINE_BYTES} is refused and the connection closed
- * (there is no safe way to find the next message in it).
+ * messages (up to {@link #MAX_IN_FLIGHT} commands awaiting their reply); they are read as they come, applied together,
+ * and answered in order by a writer thread of the connection. A line longer than {@link WireFormat#MAX_LINE_BYTES},
+ * a bad header or a bad HMAC line is refused and the connection closed (there is no safe way to find the next
+ * message after it).
  */
 public final class CommandServer implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(CommandServer.class);
     private static final long REPLY_TIMEOUT_SECONDS = 120;
-    /** Commands of one connection waiting for their reply; the reader stops reading beyond this. */
-    static final int MAX_IN_FLIGHT = 40_000;
-    /** Marks the end of a connection's replies. */
-    private static final CompletableFuture<String> END = new CompletableFuture<>();
+    /** Commands of one connection waiting for their reply; the reader stops reading beyond this (James's client keeps 40,000 in flight). */
+    static final int MAX_IN_FLIGHT = 50_000;
 
     private final List<AgentEndpoint> endpoints;
     private final CommandProcessor processor;
@@ -279,20 +279,39 @@ public final class CommandServer implements AutoCloseable {
         }
     }
 
+    /** A message's reply on its way, and how many commands it answers (released from the connection's in-flight count once written). */
+    private static final class Reply {
+        final CompletableFuture<String> text;
+        final int commands;
+
+        Reply(CompletableFuture<String> text, int commands) {
+            this.text = text;
+            this.commands = commands;
+        }
+    }
+
+    /** Marks the end of a connection's replies. */
+    private static final Reply END = new Reply(null, 0);
+
     /**
-     * Reads lines as they come and hands each to the processor at once, so that everything a client pipelines
-     * reaches the applier together and is applied as one transaction; a writer thread of this connection sends the
-     * replies back in order as they complete. At most {@link #MAX_IN_FLIGHT} commands wait for their reply: beyond
-     * that the reader stops reading and TCP slows the client down (a busy agent slows James, it drops nothing).
+     * Reads lines as they come and hands each to the connection's {@link CommandProcessor.Session}, which hands every
+     * complete, authentic message to the applier at once, so that everything a client pipelines reaches the applier
+     * together and is applied as one transaction; a writer thread of this connection sends the replies back in order
+     * as they complete. At most {@link #MAX_IN_FLIGHT} commands wait for their reply: beyond that the reader stops
+     * reading and TCP slows the client down (a busy agent slows James, it drops nothing). A line the reader cannot
+     * place (too long, a bad header or HMAC line: where the next message starts is unknown) is answered and the
+     * connection closed.
      */
     private void serve(Conn conn) {
         SocketChannel ch = conn.channel;
         String peer = conn.peer;
         int max = WireFormat.MAX_LINE_BYTES;
-        byte[] buf = new byte[16 * 1024];
+        byte[] buf = new byte[64 * 1024];
         int len = 0;
-        BlockingQueue<CompletableFuture<String>> replies = new ArrayBlockingQueue<>(MAX_IN_FLIGHT);
-        Thread writer = new Thread(() -> writeReplies(conn, replies), Thread.currentThread().getName() + "-replies");
+        CommandProcessor.Session session = processor.session(peer, conn.endpoint);
+        BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
+        Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+        Thread writer = new Thread(() -> writeReplies(conn, replies, inFlight), Thread.currentThread().getName() + "-replies");
         writer.setDaemon(true);
         writer.start();
         // direct channel reads and writes: the stream adapters of a channel lock it whole (blockingLock), so a reader
@@ -301,26 +320,40 @@ public final class CommandServer implements AutoCloseable {
         try {
             while (!closed) {
                 int start = 0;
-                boolean oversized = false;
+                String fatal = null;
                 for (int i = 0; i < len; i++) {
                     if (buf[i] == '\n') {
-                        int end = i > start && buf[i - 1] == '\r' ? i - 1 : i;
-                        if (end - start > max) {
-                            oversized = true;
+                        if (i - start > max + 1) {
+                            fatal = "oversized";
                             break;
                         }
-                        replies.put(processor.handle(new String(buf, start, end - start, StandardCharsets.ISO_8859_1), peer, conn.endpoint));
+                        CompletableFuture<String> reply = session.line(buf, start, i);
                         start = i + 1;
+                        if (reply != null) {
+                            int commands = Math.min(session.lastCount(), MAX_IN_FLIGHT);
+                            inFlight.acquire(commands);
+                            replies.put(new Reply(reply, commands));
+                            if (session.lost()) {
+                                fatal = "lost";
+                                break;
+                            }
+                        }
                     }
                 }
-                if (!oversized) {
+                if (fatal == null) {
                     System.arraycopy(buf, start, buf, 0, len - start);
                     len -= start;
-                    oversized = len > max + 1;
+                    if (len > max + 1) {
+                        fatal = "oversized";
+                    }
                 }
-                if (oversized) {
-                    LOGGER.warn("REFUSED message from {} (oversized): longer than {} bytes; nothing applied, closing the connection", peer, max);
-                    replies.put(CompletableFuture.completedFuture("ERR - message longer than " + max + " bytes"));
+                if (fatal != null) {
+                    if (fatal.equals("oversized")) {
+                        LOGGER.warn("REFUSED message from {} (oversized): a line longer than {} bytes; nothing applied, closing the connection", peer, max);
+                        replies.put(new Reply(CompletableFuture.completedFuture("ERR - message line longer than " + max + " bytes"), 0));
+                    } else {
+                        LOGGER.warn("Closing the connection from {}: after that refusal, where its next message starts is unknown", peer);
+                    }
                     replies.put(END);
                     writer.join(TimeUnit.SECONDS.toMillis(REPLY_TIMEOUT_SECONDS));
                     lingerAndClose(ch);
@@ -348,31 +381,33 @@ public final class CommandServer implements AutoCloseable {
     }
 
     /** Writes the replies in order, each batch of already completed ones in one write; marks the connection proven on an OK. */
-    private void writeReplies(Conn conn, BlockingQueue<CompletableFuture<String>> replies) {
+    private void writeReplies(Conn conn, BlockingQueue<Reply> replies, Semaphore inFlight) {
         try {
             StringBuilder b = new StringBuilder();
             while (true) {
-                CompletableFuture<String> f = replies.take();
+                Reply r = replies.take();
                 boolean end = false;
-                while (f != null) {
-                    if (f == END) {
+                int released = 0;
+                while (r != null) {
+                    if (r == END) {
                         end = true;
                         break;
                     }
                     String reply;
                     try {
-                        reply = f.get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                        reply = r.text.get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                     } catch (TimeoutException e) {
                         reply = "BUSY - agent busy, no result in time";
                     } catch (ExecutionException e) {
-                        reply = "ERR - internal error: " + e.getCause();
+                        reply = "ERR - internal error: " + String.valueOf(e.getCause()).replace('\n', ' ');
                     }
-                    if (reply.startsWith("OK ")) {
+                    if (reply.startsWith("OK ") || reply.contains("\nOK ")) {
                         conn.proven = true;
                     }
-                    b.append(reply.replace('\n', ' ')).append('\n');
-                    CompletableFuture<String> next = replies.peek();
-                    f = next != null && next.isDone() && b.length() < 256 * 1024 ? replies.poll() : null;
+                    b.append(reply).append('\n');
+                    released += r.commands;
+                    Reply next = replies.peek();
+                    r = next != null && (next == END || next.text.isDone()) && b.length() < 256 * 1024 ? replies.poll() : null;
                 }
                 if (b.length() > 0) {
                     java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.US_ASCII));
@@ -382,6 +417,7 @@ public final class CommandServer implements AutoCloseable {
                     b.setLength(0);
                     conn.lastActive = System.nanoTime();
                 }
+                inFlight.release(released);
                 if (end) {
                     return;
                 }

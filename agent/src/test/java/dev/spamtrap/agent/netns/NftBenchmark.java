@@ -62,11 +62,17 @@ public final class NftBenchmark {
 
             // 0b. n BLOCKs as James sends them: FirewallClient -> signed TCP channel -> agent (checks, rails, applier) -> kernel,
             // timed from the first submit to the last reply, with the agent's production defaults (drift check included).
-            // A first, untimed run of the same size through another agent warms the JIT as a running James and agent are
-            // warm (measured: without it, C2 compiler threads took 1.3 s of CPU during the timed run).
+            // Untimed runs of the same size through other agents warm the JIT as a running James and agent are warm
+            // (-Dbench.warmups, default 4; measured: with one, the compiler threads still took 0.4-1.2 s of CPU in each
+            // timed run, as code run once per message of 1,000 commands needs several runs to be compiled; after four,
+            // 0.03-0.09 s). The JIT's compilation time in the median run is printed.
             // Then three timed runs, each through a new agent and client (JIT recompilations still come and go between
             // runs): the median is reported, all three printed.
-            ChannelRun warmUp = channel(ns, nft, n, batch, "warm", 20_000_000);
+            int warmups = Integer.getInteger("bench.warmups", 4);
+            List<ChannelRun> warm = new ArrayList<>();
+            for (int w = 0; w < warmups; w++) {
+                warm.add(channel(ns, nft, n, batch, "warm" + w, 20_000_000 + w * 500_000));
+            }
             List<ChannelRun> runs = new ArrayList<>();
             for (int r = 0; r < 3; r++) {
                 runs.add(channel(ns, nft, n, batch, "chan" + r, 1 + r * 4_000_000));
@@ -191,10 +197,12 @@ public final class NftBenchmark {
                 + "the view saved at stop in %.2f s, %,d bytes%n", fresh, knownAtOnce, knownAfterRestart, saveNanos / 1e9, viewBytes);
             System.out.println("bare nft -f: the same elements loaded by one nft -f of a prepared file, measured in this run (the floor)");
             System.out.printf(Locale.ROOT, "channel: %,d elements in the kernel afterwards, %,d commands dropped by the client, %d nft transactions "
-                + "in the median run of three (%s s; a warm-up run of %,d before them: %.2f s); CPU in it: agent and client JVM %.2f s, nft processes %.2f s%n",
+                + "in the median run of three (%s s; %d warm-up run(s) of %,d before them: %s s); CPU in it: agent and client JVM %.2f s "
+                + "(JIT compilation %.2f s of it), nft processes %.2f s%n",
                 channelInSet, channelDropped, chan.transactions,
                 runs.stream().map(c -> String.format(Locale.ROOT, "%.2f", c.nanos / 1e9)).collect(java.util.stream.Collectors.joining(", ")),
-                n, warmUp.nanos / 1e9, chan.jvmCpuMillis / 1e3, chan.childCpuMillis / 1e3);
+                warmups, n, warm.stream().map(c -> String.format(Locale.ROOT, "%.2f", c.nanos / 1e9)).collect(java.util.stream.Collectors.joining(", ")),
+                chan.jvmCpuMillis / 1e3, chan.jitCpuMillis / 1e3, chan.childCpuMillis / 1e3);
             stages("rebuild", rebuildNanos, report);
             stages("reconcile", reconcileNanos, diff);
             System.out.printf(Locale.ROOT, "live blocks: %.1fx the bare nft -f floor; %,d applied, %,d elements in block4 afterwards%n",
@@ -218,8 +226,11 @@ public final class NftBenchmark {
         /** CPU time of this JVM (James's client and the agent together) and of its child processes (nft), in ms. */
         final long jvmCpuMillis;
         final long childCpuMillis;
+        /** Time the JIT compilers spent compiling (the JVM's accumulated compilation time), in ms. */
+        final long jitCpuMillis;
 
-        ChannelRun(long nanos, long dropped, int inSet, int transactions, long jvmCpuMillis, long childCpuMillis) {
+        ChannelRun(long nanos, long dropped, int inSet, int transactions, long jvmCpuMillis, long childCpuMillis, long jitCpuMillis) {
+            this.jitCpuMillis = jitCpuMillis;
             this.jvmCpuMillis = jvmCpuMillis;
             this.childCpuMillis = childCpuMillis;
             this.nanos = nanos;
@@ -241,6 +252,7 @@ public final class NftBenchmark {
         int transactions;
         long jvmCpu;
         long childCpu;
+        long jitCpu;
         try (dev.spamtrap.agent.Agent agent = new dev.spamtrap.agent.Agent.Builder(dev.spamtrap.agent.AgentConfig.load(
             dev.spamtrap.agent.TestAgent.writeConfig(dir, settings))).runner(runner).source(null).build().start()) {
             java.net.InetSocketAddress at = (java.net.InetSocketAddress) agent.boundAddresses().get(0);
@@ -254,6 +266,7 @@ public final class NftBenchmark {
                 usedHeapAfterGc(); // the timed run does not pay for the previous run's garbage
                 long[] cpu0 = cpuMillis();
                 java.util.Map<String, Long> th0 = threadCpu();
+                long jit0 = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
                 long c0 = System.nanoTime();
                 for (int i = first; i < first + n; i++) {
                     james.submit(dev.spamtrap.core.firewall.FirewallCommand.block(host(i), 3600));
@@ -270,6 +283,7 @@ public final class NftBenchmark {
                     th1.forEach((k, v) -> { long d = v - th0.getOrDefault(k, 0L); if (d > 20) System.out.println("THREAD " + k + " " + d + " ms"); });
                 }
                 jvmCpu = cpu1[0] - cpu0[0];
+                jitCpu = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0;
                 childCpu = cpu1[1] - cpu0[1];
                 transactions = runner.transactions() - before;
                 dropped = james.droppedCount();
@@ -280,7 +294,7 @@ public final class NftBenchmark {
         }
         int inSet = countElements(ns, table);
         Netns.check(List.of("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", table));
-        return new ChannelRun(nanos, dropped, inSet, transactions, jvmCpu, childCpu);
+        return new ChannelRun(nanos, dropped, inSet, transactions, jvmCpu, childCpu, jitCpu);
     }
 
     /** Counts the {@code nft -f} transactions a runner is asked for. */

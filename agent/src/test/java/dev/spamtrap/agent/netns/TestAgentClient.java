@@ -12,7 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
-/** Sends one signed command to an agent over TCP and returns its reply line. */
+/** Sends one signed command (a message of one) to an agent over TCP and returns its reply's first line. */
 final class TestAgentClient {
     private final InetSocketAddress at;
     private final MessageCodec codec = new MessageCodec(FirewallKey.of(TestAgent.KEY_BYTES));
@@ -25,7 +25,7 @@ final class TestAgentClient {
         try (Socket s = new Socket()) {
             s.connect(at, 2000);
             s.setSoTimeout(30_000);
-            s.getOutputStream().write((codec.encode(c, dev.spamtrap.core.firewall.AgentEndpoint.tcp(at).toString(), System.currentTimeMillis(), MessageCodec.newNonce()) + "\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write(codec.encode(c, dev.spamtrap.core.firewall.AgentEndpoint.tcp(at).toString(), System.currentTimeMillis(), MessageCodec.newNonce()));
             s.getOutputStream().flush();
             return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
         }

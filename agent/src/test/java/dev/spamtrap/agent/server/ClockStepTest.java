@@ -43,7 +43,7 @@ class ClockStepTest {
     }
 
     private static SignedMessage signedAt(long millis, String nonce) {
-        return new SignedMessage("tcp:127.0.0.1:7625", millis, nonce, FirewallCommand.block("192.0.2.7", 60));
+        return new SignedMessage("tcp:127.0.0.1:7625", millis, nonce, java.util.List.of(FirewallCommand.block("192.0.2.7", 60)));
     }
 
     @Test

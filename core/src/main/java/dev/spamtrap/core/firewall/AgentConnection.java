@@ -9,7 +9,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * One client connection to the agent, over TCP or a Unix socket, with a deadline on every connect, write and
@@ -57,12 +56,8 @@ final class AgentConnection implements Closeable {
         }
     }
 
-    void writeLines(List<String> lines, long deadlineNanos) throws IOException {
-        StringBuilder b = new StringBuilder();
-        for (String l : lines) {
-            b.append(l).append('\n');
-        }
-        ByteBuffer out = ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.US_ASCII));
+    void write(byte[] bytes, long deadlineNanos) throws IOException {
+        ByteBuffer out = ByteBuffer.wrap(bytes);
         SelectionKey key = channel.register(selector, SelectionKey.OP_WRITE);
         try {
             while (out.hasRemaining()) {

@@ -21,22 +21,27 @@ import java.util.function.Predicate;
 
 /**
  * The James side of the firewall channel. Commands are put on a bounded queue (never blocking the caller,
- * which may be an SMTP or driver thread) and sent by this client's own thread, signed afresh on every
- * attempt (a retry with the old timestamp and nonce would rightly be refused as a replay). Connection
+ * which may be an SMTP or driver thread) and sent by this client's own thread, what is queued together in one
+ * message of up to {@link WireFormat#MAX_COMMANDS} commands under one HMAC, signed afresh on every attempt (a retry
+ * with the old timestamp and nonce would rightly be refused as a replay). Connection
  * failures and timeouts are retried with exponential backoff, a bounded number of times; a command that
  * still cannot be delivered, or that overflows the queue, is dropped with a warning: the agent rebuilds its
  * sets from Cassandra at start and reconciles periodically, so a lost command is repaired, not lost for good.
- * A command the agent refuses (ERR with its nonce) is logged and not retried. A reply that is no verdict on the
- * command ({@code BUSY}, or {@code ERR -} about the connection rather than the command) is retried like a
- * connection failure and never counted as a refusal. The connection is kept open between commands (the agent
- * counts it as a proven client and never closes it to make room for others) and pipelined: up to {@link #WINDOW}
- * commands are in flight, so that the agent applies what arrives together as one transaction. The timeout is on
- * progress (a reply within {@code timeout} while commands are in flight): a busy agent slows the client down.
+ * A command the agent refuses ({@code ERR <nonce>/<i>}, or {@code ERR <nonce>} for its whole message) is logged and
+ * not retried. A reply that is no verdict ({@code BUSY}, or {@code ERR -} about the connection rather than the
+ * message) is retried like a connection failure and never counted as a refusal. The connection is kept open
+ * between commands (the agent counts it as a proven client and never closes it to make room for others) and
+ * pipelined: up to {@link #WINDOW} commands are in flight, so that the agent applies what arrives together as one
+ * transaction. The timeout is on progress (a reply within {@code timeout} while commands are in flight): a busy
+ * agent slows the client down.
  */
 public final class FirewallClient implements OffenderListener, AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(FirewallClient.class);
-    /** Commands in flight on the connection at most (the agent reads up to 40,000 ahead of its replies). */
-    static final int WINDOW = 20_000;
+    /**
+     * Commands in flight on the connection at most (the agent reads up to 50,000 ahead of its replies): twice the
+     * agent's default transaction (batch.size 20,000), so that while it applies one the next is already there.
+     */
+    static final int WINDOW = 40_000;
 
     /** Tunables; the defaults suit a James node. */
     public static final class Options {
@@ -164,47 +169,61 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
         return false;
     }
 
-    /** A command on its way: its signed line's nonce for this attempt, and how many attempts failed. */
-    private static final class InFlight {
+    /** A command on its way, and how many attempts to deliver it failed. */
+    private static final class Pending {
         final FirewallCommand command;
         int failures;
-        String nonce;
 
-        InFlight(FirewallCommand command) {
+        Pending(FirewallCommand command) {
             this.command = command;
         }
     }
 
+    /** One signed message on the connection: its commands, its nonce, and the refusals of single commands read so far. */
+    private static final class Message {
+        final List<Pending> commands;
+        final String nonce;
+        int refused;
+
+        Message(List<Pending> commands, String nonce) {
+            this.commands = commands;
+            this.nonce = nonce;
+        }
+    }
+
+    /** Commands in the messages of {@code inFlight}. Worker thread only. */
+    private int inFlightCommands;
+
     /**
-     * Keeps up to {@link #WINDOW} commands in flight on one connection: signs and writes whatever is queued while
-     * reading the replies that have arrived, so that the agent sees many commands at once and applies them as one
-     * transaction. A reply must come within the timeout while commands are in flight (a busy agent that makes
-     * progress is waited for); otherwise, and on a reply that is no verdict, the connection is closed and every
-     * command still in flight is sent again, signed afresh, after a backoff; after {@code maxAttempts} failures a
-     * command is dropped.
+     * Keeps up to {@link #WINDOW} commands in flight on one connection: signs whatever is queued into messages of up
+     * to {@link WireFormat#MAX_COMMANDS} commands (one HMAC each) and writes them while reading the replies that have
+     * arrived, so that the agent sees many commands at once and applies them as one transaction. A reply must come
+     * within the timeout while commands are in flight (a busy agent that makes progress is waited for); otherwise,
+     * and on a reply that is no verdict, the connection is closed and every command still in flight is sent again,
+     * in new messages signed afresh, after a backoff; after {@code maxAttempts} failures a command is dropped.
      */
     private void run() {
-        ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-        ArrayDeque<InFlight> again = new ArrayDeque<>();
-        List<InFlight> toSend = new ArrayList<>();
+        ArrayDeque<Message> inFlight = new ArrayDeque<>();
+        ArrayDeque<Pending> again = new ArrayDeque<>();
+        List<Pending> toSend = new ArrayList<>();
         long backoff = options.initialBackoff.toMillis();
         while (!closed) {
             try {
-                if (inFlight.isEmpty() && again.isEmpty()) {
+                if (inFlight.isEmpty() && again.isEmpty() && toSend.isEmpty()) {
                     FirewallCommand first = queue.poll(500, TimeUnit.MILLISECONDS);
                     if (first == null) {
                         continue;
                     }
-                    toSend.add(new InFlight(first));
+                    toSend.add(new Pending(first));
                 }
-                while (inFlight.size() + toSend.size() < WINDOW) {
-                    InFlight next = again.poll();
+                while (inFlightCommands + toSend.size() < WINDOW) {
+                    Pending next = again.poll();
                     if (next == null) {
                         FirewallCommand c = queue.poll();
                         if (c == null) {
                             break;
                         }
-                        next = new InFlight(c);
+                        next = new Pending(c);
                     }
                     toSend.add(next);
                 }
@@ -213,31 +232,32 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
                         connection = AgentConnection.open(endpoint, options.timeout);
                     }
                     if (!toSend.isEmpty()) {
-                        List<String> lines = new ArrayList<>(toSend.size());
-                        for (InFlight f : toSend) {
-                            f.nonce = MessageCodec.newNonce();
-                            lines.add(codec.encode(f.command, endpoint.toString(), clock.millis(), f.nonce));
-                        }
-                        connection.writeLines(lines, System.nanoTime() + options.timeout.toNanos());
+                        send(toSend, inFlight);
                         reachable = true;
-                        inFlight.addAll(toSend);
                         toSend.clear();
                     }
                     // wait for a reply only when there is nothing more to send now
-                    boolean wait = inFlight.size() >= WINDOW || (queue.isEmpty() && again.isEmpty());
+                    boolean wait = inFlightCommands >= WINDOW || (queue.isEmpty() && again.isEmpty());
                     if (readReplies(inFlight, wait)) {
                         backoff = options.initialBackoff.toMillis();
                     }
                 } catch (IOException e) {
                     reachable = !(e instanceof java.net.ConnectException) && connection != null;
                     closeConnection();
-                    again.addAll(inFlight);
-                    again.addAll(toSend);
+                    List<Pending> retry = new ArrayList<>();
+                    for (Message m : inFlight) {
+                        retry.addAll(m.commands);
+                    }
+                    retry.addAll(again);
+                    retry.addAll(toSend);
+                    again.clear();
+                    again.addAll(retry);
                     inFlight.clear();
+                    inFlightCommands = 0;
                     toSend.clear();
                     int droppedNow = 0;
-                    for (java.util.Iterator<InFlight> it = again.iterator(); it.hasNext(); ) {
-                        InFlight f = it.next();
+                    for (java.util.Iterator<Pending> it = again.iterator(); it.hasNext(); ) {
+                        Pending f = it.next();
                         if (++f.failures >= options.maxAttempts) {
                             it.remove();
                             droppedNow++;
@@ -263,11 +283,41 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
         closeConnection();
     }
 
+    /** Signs the commands into messages of at most {@link WireFormat#MAX_COMMANDS} and writes them in one go. */
+    private void send(List<Pending> toSend, ArrayDeque<Message> inFlight) throws IOException {
+        List<byte[]> encoded = new ArrayList<>();
+        List<Message> messages = new ArrayList<>();
+        int total = 0;
+        String agent = endpoint.toString();
+        for (int i = 0; i < toSend.size(); i += WireFormat.MAX_COMMANDS) {
+            List<Pending> part = new ArrayList<>(toSend.subList(i, Math.min(toSend.size(), i + WireFormat.MAX_COMMANDS)));
+            List<FirewallCommand> commands = new ArrayList<>(part.size());
+            for (Pending p : part) {
+                commands.add(p.command);
+            }
+            String nonce = MessageCodec.newNonce();
+            byte[] bytes = codec.encode(commands, agent, clock.millis(), nonce);
+            encoded.add(bytes);
+            total += bytes.length;
+            messages.add(new Message(part, nonce));
+        }
+        byte[] all = new byte[total];
+        int at = 0;
+        for (byte[] b : encoded) {
+            System.arraycopy(b, 0, all, at, b.length);
+            at += b.length;
+        }
+        connection.write(all, System.nanoTime() + options.timeout.toNanos());
+        inFlight.addAll(messages);
+        inFlightCommands += toSend.size();
+    }
+
     /**
      * Reads the replies that have arrived (with {@code wait}, first waits up to the timeout for one) and settles
-     * their commands, oldest first. True when at least one reply was read.
+     * their messages, oldest first: {@code ERR <nonce>/<i>} refuses one command, {@code OK <nonce>} ends the message
+     * (its other commands applied), {@code ERR <nonce>} refuses it whole. True when at least one reply was read.
      */
-    private boolean readReplies(ArrayDeque<InFlight> inFlight, boolean wait) throws IOException {
+    private boolean readReplies(ArrayDeque<Message> inFlight, boolean wait) throws IOException {
         boolean any = false;
         while (!inFlight.isEmpty()) {
             String reply = wait && !any ? connection.readLine(System.nanoTime() + options.timeout.toNanos()) : connection.readLineIfReady();
@@ -275,30 +325,54 @@ public final class FirewallClient implements OffenderListener, AutoCloseable {
                 return any;
             }
             any = true;
-            InFlight f = inFlight.peek();
+            Message m = inFlight.peek();
             if (reply.startsWith("BUSY ") || reply.startsWith("ERR - ")) {
-                // no verdict on this command: the agent is busy or refused the connection; retry it
+                // no verdict on this message: the agent is busy or refused the connection; retry it
                 throw new IOException("agent gave no verdict: '" + WireFormat.printable(reply) + "'");
             }
-            if (reply.startsWith("OK ")) {
-                if (!reply.startsWith("OK " + f.nonce)) {
-                    throw new IOException("agent reply out of order: '" + WireFormat.printable(reply) + "'");
+            if (reply.startsWith("ERR " + m.nonce + "/")) {
+                int space = reply.indexOf(' ', 4);
+                int index;
+                try {
+                    index = Integer.parseInt(reply.substring(5 + m.nonce.length(), space < 0 ? reply.length() : space));
+                } catch (NumberFormatException e) {
+                    index = 0;
                 }
-                accepted.incrementAndGet();
-                LOGGER.debug("Firewall agent: {} -> {}", f.command, reply);
-            } else if (reply.startsWith("ERR ")) {
-                refused.incrementAndGet();
-                if (reply.contains("circuit breaker open")) {
-                    breakerOpenSeenAt = System.nanoTime();
+                if (index < 1 || index > m.commands.size()) {
+                    throw new IOException("agent reply names no command of the message: '" + WireFormat.printable(reply) + "'");
                 }
-                LOGGER.warn("Firewall agent refused {}: {}", f.command, WireFormat.printable(reply.substring(4)));
+                m.refused++;
+                refusal(m.commands.get(index - 1).command, space < 0 ? "" : reply.substring(space + 1));
+                continue;
+            }
+            int n = m.commands.size();
+            if (reply.startsWith("OK " + m.nonce + " ")) {
+                accepted.addAndGet(n - m.refused);
+                refused.addAndGet(m.refused);
+                LOGGER.debug("Firewall agent: {} command(s) -> {}", n, reply);
+            } else if (reply.startsWith("ERR " + m.nonce + " ")) {
+                refused.addAndGet(n);
+                refusal(m.commands.get(0).command, reply.substring(5 + m.nonce.length()));
+                if (n > 1) {
+                    LOGGER.warn("Firewall agent refused the other {} command(s) of the same message with it", n - 1);
+                }
+            } else if (reply.startsWith("OK ") || reply.startsWith("ERR ")) {
+                throw new IOException("agent reply out of order: '" + WireFormat.printable(reply) + "'");
             } else {
                 throw new IOException("unexpected agent reply '" + WireFormat.printable(reply) + "'");
             }
-            sent.incrementAndGet();
+            sent.addAndGet(n);
+            inFlightCommands -= n;
             inFlight.poll();
         }
         return any;
+    }
+
+    private void refusal(FirewallCommand command, String reason) {
+        if (reason.contains("circuit breaker open")) {
+            breakerOpenSeenAt = System.nanoTime();
+        }
+        LOGGER.warn("Firewall agent refused {}: {}", command, WireFormat.printable(reason));
     }
 
     private void closeConnection() {

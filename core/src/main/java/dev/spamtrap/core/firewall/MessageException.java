@@ -1,6 +1,6 @@
 package dev.spamtrap.core.firewall;
 
-/** A line that is refused: the reason says which rule it broke and, where it helps, names the bad field. */
+/** A message that is refused: the reason says which rule it broke and, where it helps, names the bad field. */
 public final class MessageException extends Exception {
     public enum Kind { OVERSIZED, MALFORMED, BAD_SIGNATURE, WRONG_AGENT, STALE, REPLAYED }
 

@@ -1,23 +1,35 @@
 package dev.spamtrap.core.firewall;
 
 /**
- * The line format spoken between James and the firewall agent, version 2:
+ * The message format spoken between James and the firewall agent, version 3. A message carries 1 to
+ * {@link #MAX_COMMANDS} commands under one signature, as lines each ended by {@code \n}:
  *
- * <pre>v2 &lt;agent&gt; &lt;unix-millis&gt; &lt;nonce: 16 hex&gt; &lt;BLOCK|UNBLOCK&gt; &lt;ip-or-cidr&gt; &lt;ttl-seconds&gt; &lt;hmac-sha256: 64 hex&gt;\n</pre>
+ * <pre>
+ * v3 &lt;agent&gt; &lt;unix-millis&gt; &lt;nonce: 16 hex&gt; &lt;count&gt;
+ * &lt;BLOCK|UNBLOCK&gt; &lt;ip-or-cidr&gt; &lt;ttl-seconds&gt;        (count lines)
+ * &lt;hmac-sha256: 64 hex&gt;
+ * </pre>
  *
  * {@code <agent>} is the endpoint the message is sent to, as written in {@code firewall.agent} (e.g.
  * {@code tcp:127.0.0.1:7625}, {@code unix:/run/spamtrap/agent.sock}); an agent refuses a message that names
  * another endpoint than the one it arrived on, so a message captured at one agent cannot be replayed to another
- * that shares the key.
- * Fields are separated by exactly one space; the line is printable ASCII and at most {@link #MAX_LINE_BYTES}
- * bytes without its newline. The HMAC covers every byte before the space that precedes it. An UNBLOCK
- * carries ttl 0. The agent answers each line with {@code OK <nonce> <detail>} or {@code ERR <nonce|-> <reason>}.
+ * that shares the key. The timestamp and the nonce are the message's: freshness and replay are judged once per message.
+ * Fields are separated by exactly one space; every line is printable ASCII and at most {@link #MAX_LINE_BYTES}
+ * bytes without its newline (a {@code \r} before it is not part of the line). The HMAC covers every line before
+ * it, each with its {@code \n}. An UNBLOCK carries ttl 0.
+ * <p>
+ * The agent answers each message, in order, with zero or more {@code ERR <nonce>/<i> <reason>} lines, one per
+ * command it refused (i counts the message's commands from 1), then {@code OK <nonce> <applied> of <count> applied}
+ * (for a message of one command that applied, followed by {@code : <what happened>}, e.g. {@code : blocked for 3600 s}); or, when it refuses the message whole (grammar, signature, agent, freshness, nonce), with the one line
+ * {@code ERR <nonce|-> <reason>}. {@code BUSY ...} and {@code ERR - ...} are no verdict: the sender tries again.
  */
 public final class WireFormat {
-    public static final String VERSION = "v2";
+    public static final String VERSION = "v3";
     /** Longest agent name: an endpoint such as a Unix socket path with its {@code unix:} prefix. */
     public static final int MAX_AGENT_CHARS = 200;
     public static final int MAX_LINE_BYTES = 512;
+    /** Commands in one message at most. */
+    public static final int MAX_COMMANDS = 1000;
     public static final int NONCE_HEX = 16;
     public static final int HMAC_HEX = 64;
     /** Longest target token: a full IPv6 address with an IPv4 tail and a prefix length. */

@@ -86,16 +86,21 @@ class ProtocolSensorTest {
         webB.addUser("alice@example.com", "alice");
     }
 
-    /** Records every line James's firewall client sends and accepts it. */
+    /** Records every line James's firewall client sends and accepts each message. */
     private void serveAgent() {
         while (!agent.isClosed()) {
             try (Socket s = agent.accept()) {
                 BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
                 OutputStream out = s.getOutputStream();
                 for (String l; (l = in.readLine()) != null; ) {
+                    // a message: header (v3 <agent> <millis> <nonce> <count>), its commands, its HMAC line
                     agentLines.add(l);
                     String[] f = l.split(" ");
-                    out.write(("OK " + (f.length > 3 ? f[3] : "-") + " done\n").getBytes(StandardCharsets.US_ASCII));
+                    int count = f.length == 5 ? Integer.parseInt(f[4]) : 0;
+                    for (int i = 0; i <= count; i++) {
+                        agentLines.add(in.readLine());
+                    }
+                    out.write(("OK " + (f.length > 3 ? f[3] : "-") + " " + count + " of " + count + " applied\n").getBytes(StandardCharsets.US_ASCII));
                     out.flush();
                 }
             } catch (Exception e) {

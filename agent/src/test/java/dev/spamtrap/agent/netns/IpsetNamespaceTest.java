@@ -53,19 +53,7 @@ class IpsetNamespaceTest {
         String srv = Netns.name("st-isrv");
         String cli = Netns.name("st-icli");
         try {
-            Netns.create(srv);
-            Netns.create(cli);
-            Netns.check(List.of("ip", "-n", srv, "link", "add", "vs0", "type", "veth", "peer", "name", "vc0", "netns", cli));
-            Netns.check(List.of("ip", "-n", srv, "addr", "add", SERVER + "/24", "dev", "vs0"));
-            Netns.check(List.of("ip", "-n", srv, "addr", "add", SERVER6 + "/40", "dev", "vs0", "nodad"));
-            for (String a : List.of(BAD, GOOD)) {
-                Netns.check(List.of("ip", "-n", cli, "addr", "add", a + "/24", "dev", "vc0"));
-            }
-            for (String a : List.of(BAD6, GOOD6)) {
-                Netns.check(List.of("ip", "-n", cli, "addr", "add", a + "/40", "dev", "vc0", "nodad"));
-            }
-            Netns.check(List.of("ip", "-n", srv, "link", "set", "vs0", "up"));
-            Netns.check(List.of("ip", "-n", cli, "link", "set", "vc0", "up"));
+            Netns.linked(srv, cli, List.of(SERVER, SERVER6), List.of(BAD, GOOD, BAD6, GOOD6));
             try (Netns.Probe l4 = new Netns.Probe(srv, "listen", SERVER, Integer.toString(PORT));
                  Netns.Probe l6 = new Netns.Probe(srv, "listen", SERVER6, Integer.toString(PORT));
                  Netns.Probe client = new Netns.Probe(cli, "client")) {

@@ -107,6 +107,28 @@ public final class Netns {
     }
 
     /** A {@link NetProbe} JVM started inside a namespace. */
+    /**
+     * Creates namespaces {@code srv} and {@code cli} joined by a veth pair (vs0 in {@code srv}, vc0 in {@code cli}), up,
+     * with {@code serverAddresses} on vs0 and {@code clientAddresses} on vc0: IPv4 ones as /24, IPv6 ones as /40 (no
+     * duplicate address detection).
+     */
+    public static void linked(String srv, String cli, List<String> serverAddresses, List<String> clientAddresses) {
+        create(srv);
+        create(cli);
+        check(List.of("ip", "-n", srv, "link", "add", "vs0", "type", "veth", "peer", "name", "vc0", "netns", cli));
+        addAddresses(srv, "vs0", serverAddresses);
+        addAddresses(cli, "vc0", clientAddresses);
+        check(List.of("ip", "-n", srv, "link", "set", "vs0", "up"));
+        check(List.of("ip", "-n", cli, "link", "set", "vc0", "up"));
+    }
+
+    private static void addAddresses(String ns, String dev, List<String> addresses) {
+        for (String a : addresses) {
+            check(a.contains(":") ? List.of("ip", "-n", ns, "addr", "add", a + "/40", "dev", dev, "nodad")
+                : List.of("ip", "-n", ns, "addr", "add", a + "/24", "dev", dev));
+        }
+    }
+
     public static final class Probe implements AutoCloseable {
         private final Process process;
         private final BufferedReader out;

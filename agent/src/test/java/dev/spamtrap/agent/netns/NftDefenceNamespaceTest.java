@@ -63,19 +63,7 @@ class NftDefenceNamespaceTest {
         Netns.assumeUsable();
         srv = Netns.name("st-dsrv");
         cli = Netns.name("st-dcli");
-        Netns.create(srv);
-        Netns.create(cli);
-        Netns.check(List.of("ip", "-n", srv, "link", "add", "vs0", "type", "veth", "peer", "name", "vc0", "netns", cli));
-        Netns.check(List.of("ip", "-n", srv, "addr", "add", SERVER + "/24", "dev", "vs0"));
-        Netns.check(List.of("ip", "-n", srv, "addr", "add", SERVER6 + "/40", "dev", "vs0", "nodad"));
-        for (String a : List.of(BAD, GOOD)) {
-            Netns.check(List.of("ip", "-n", cli, "addr", "add", a + "/24", "dev", "vc0"));
-        }
-        for (String a : List.of(BAD6_A, BAD6_B, GOOD6)) {
-            Netns.check(List.of("ip", "-n", cli, "addr", "add", a + "/40", "dev", "vc0", "nodad"));
-        }
-        Netns.check(List.of("ip", "-n", srv, "link", "set", "vs0", "up"));
-        Netns.check(List.of("ip", "-n", cli, "link", "set", "vc0", "up"));
+        Netns.linked(srv, cli, List.of(SERVER, SERVER6), List.of(BAD, GOOD, BAD6_A, BAD6_B, GOOD6));
         listener = new Netns.Probe(srv, "listen", SERVER, Integer.toString(PORT));
         listener6 = new Netns.Probe(srv, "listen", SERVER6, Integer.toString(PORT));
         client = new Netns.Probe(cli, "client");

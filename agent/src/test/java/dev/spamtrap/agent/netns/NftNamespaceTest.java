@@ -83,14 +83,7 @@ class NftNamespaceTest {
         String srv = Netns.name("st-srv");
         String cli = Netns.name("st-cli");
         try {
-            Netns.create(srv);
-            Netns.create(cli);
-            Netns.check(List.of("ip", "-n", srv, "link", "add", "vs0", "type", "veth", "peer", "name", "vc0", "netns", cli));
-            Netns.check(List.of("ip", "-n", srv, "addr", "add", SERVER + "/24", "dev", "vs0"));
-            Netns.check(List.of("ip", "-n", cli, "addr", "add", BAD + "/24", "dev", "vc0"));
-            Netns.check(List.of("ip", "-n", cli, "addr", "add", GOOD + "/24", "dev", "vc0"));
-            Netns.check(List.of("ip", "-n", srv, "link", "set", "vs0", "up"));
-            Netns.check(List.of("ip", "-n", cli, "link", "set", "vc0", "up"));
+            Netns.linked(srv, cli, List.of(SERVER), List.of(BAD, GOOD));
             try (Netns.Probe listener = new Netns.Probe(srv, "listen", SERVER, Integer.toString(PORT));
                  Netns.Probe client = new Netns.Probe(cli, "client")) {
                 waitUntil("both hosts reach the server", () -> client.connect(BAD, SERVER, PORT, 1000).equals("OK")

@@ -1,5 +1,7 @@
 package dev.spamtrap.agent.server;
 
+import dev.spamtrap.core.SettableClock;
+
 import dev.spamtrap.agent.safety.CircuitBreaker;
 import dev.spamtrap.core.firewall.FirewallCommand;
 import dev.spamtrap.core.firewall.MessageException;
@@ -18,50 +20,26 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Wall-clock steps (NTP, an administrator) do not refuse fresh commands, nor stall or trip the breaker. */
 class ClockStepTest {
-    /** A wall clock a test can step. */
-    static final class SteppedClock extends Clock {
-        final AtomicLong millis;
-
-        SteppedClock(long millis) {
-            this.millis = new AtomicLong(millis);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis.get());
-        }
-    }
-
     private static SignedMessage signedAt(long millis, String nonce) {
         return new SignedMessage("tcp:127.0.0.1:7625", millis, nonce, java.util.List.of(FirewallCommand.block("192.0.2.7", 60)));
     }
 
     @Test
     void aBackwardStepDoesNotRefuseFreshCommands() throws Exception {
-        SteppedClock wall = new SteppedClock(1_800_000_000_000L);
+        SettableClock wall = new SettableClock(Instant.ofEpochMilli(1_800_000_000_000L));
         AtomicLong nanos = new AtomicLong(5_000_000_000L);
         ReplayGuard guard = new ReplayGuard(wall, nanos::get, Duration.ofSeconds(30), 1000);
         // before the agent started: refused
         assertThatThrownBy(() -> guard.check(signedAt(wall.millis() - 1000, "0000000000000001")))
             .isInstanceOf(MessageException.class).hasMessageContaining("signed before the agent started");
         nanos.addAndGet(5_000_000_000L);
-        wall.millis.addAndGet(5_000);
+        wall.set(wall.instant().plusMillis(5_000));
         guard.check(signedAt(wall.millis(), "0000000000000002"));
         // the wall clock steps back 10 minutes (James signs with the same stepped clock)
-        wall.millis.addAndGet(-600_000);
+        wall.set(wall.instant().plusMillis(-600_000));
         nanos.addAndGet(1_000_000_000L);
         guard.check(signedAt(wall.millis(), "0000000000000003"));
-        wall.millis.addAndGet(1_000);
+        wall.set(wall.instant().plusMillis(1_000));
         nanos.addAndGet(1_000_000_000L);
         guard.check(signedAt(wall.millis() - 500, "0000000000000004"));
         // a message signed (on the stepped clock) before the agent started is still refused

@@ -22,46 +22,33 @@ public final class Blocklist {
 
     /** The ranges in use and where they came from. Immutable. */
     public static final class Loaded {
-        static final Loaded NONE = new Loaded(AddressRanges.EMPTY, 0, 0, List.of(), null, null, 0, null);
+        static final Loaded NONE = new Loaded(new BlocklistParser.Result(AddressRanges.EMPTY, 0, 0, List.of()), null, null, 0, null);
 
-        private final AddressRanges ranges;
-        private final int entries;
-        private final int badLines;
-        private final List<String> problems;
+        private final BlocklistParser.Result read;
         private final Instant at;
         private final BlocklistSource.Version version;
         private final long millis;
         private final String digest;
 
-        Loaded(AddressRanges ranges, int entries, int badLines, List<String> problems, Instant at, BlocklistSource.Version version, long millis,
-               String digest) {
-            this.digest = digest;
-            this.ranges = ranges;
-            this.entries = entries;
-            this.badLines = badLines;
-            this.problems = problems;
+        Loaded(BlocklistParser.Result read, Instant at, BlocklistSource.Version version, long millis, String digest) {
+            this.read = read;
             this.at = at;
             this.version = version;
             this.millis = millis;
+            this.digest = digest;
+        }
+
+        /** The ranges in use, and the entry lines, skipped lines and problems of the load that read them. */
+        public BlocklistParser.Result read() {
+            return read;
         }
 
         public AddressRanges ranges() {
-            return ranges;
+            return read.ranges();
         }
 
-        /** Entry lines of the last good load (before merging). */
         public int entries() {
-            return entries;
-        }
-
-        /** Lines the last good load skipped. */
-        public int badLines() {
-            return badLines;
-        }
-
-        /** The first lines it skipped, with their numbers. */
-        public List<String> problems() {
-            return problems;
+            return read.entries();
         }
 
         /** When the list in use was read; empty before the first good load. */

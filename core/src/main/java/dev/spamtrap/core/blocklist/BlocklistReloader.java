@@ -92,7 +92,7 @@ public final class BlocklistReloader {
                 LOGGER.debug("List {} read again from {}: the same text", s.name(), s.source());
                 return true;
             }
-            list.installed(new Blocklist.Loaded(r.ranges(), r.entries(), r.badLines(), r.problems(), started, fetched.version(), millis, sum),
+            list.installed(new Blocklist.Loaded(r, started, fetched.version(), millis, sum),
                 started);
             for (String p : r.problems()) {
                 LOGGER.warn("List {}: line skipped: {}", s.name(), p);

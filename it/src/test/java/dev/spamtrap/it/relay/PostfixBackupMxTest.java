@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,8 +34,7 @@ class PostfixBackupMxTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assertThat(Files.isExecutable(Path.of("/usr/sbin/postfix"))).as("postfix installed (apt-get install postfix)").isTrue();
-        assertThat(Files.isExecutable(Path.of("/usr/bin/swaks"))).as("swaks installed (apt-get install swaks)").isTrue();
+        PostfixInNamespace.checkInstalled();
         stack = JamesInNamespace.start("postfix-mx", "trp", RELAY, 19042, 17000, j -> j
             .spamtrapProperty("refresh.interval", "1s")
             .refusingAtConnect()

@@ -18,6 +18,12 @@ final class PostfixInNamespace implements AutoCloseable {
     private final Path conf;
     private boolean started;
 
+    /** Fails the test, with what to install, where Postfix or swaks (the tests' client) is missing. */
+    static void checkInstalled() {
+        org.assertj.core.api.Assertions.assertThat(Files.isExecutable(Path.of("/usr/sbin/postfix"))).as("postfix installed (apt-get install postfix)").isTrue();
+        org.assertj.core.api.Assertions.assertThat(Files.isExecutable(Path.of("/usr/bin/swaks"))).as("swaks installed (apt-get install swaks)").isTrue();
+    }
+
     PostfixInNamespace(String namespace, Path dir) {
         this.namespace = namespace;
         this.dir = dir;

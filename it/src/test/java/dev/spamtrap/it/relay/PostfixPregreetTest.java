@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,8 +34,7 @@ class PostfixPregreetTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assertThat(Files.isExecutable(Path.of("/usr/sbin/postfix"))).as("postfix installed (apt-get install postfix)").isTrue();
-        assertThat(Files.isExecutable(Path.of("/usr/bin/swaks"))).as("swaks installed (apt-get install swaks)").isTrue();
+        PostfixInNamespace.checkInstalled();
         String sensors = "<handler class=\"dev.spamtrap.smtp.ProtocolSensorHandler\"><pregreet><action>refuse</action><wait>3s</wait></pregreet></handler>\n"
             + "            <handler class=\"dev.spamtrap.smtp.TrapRcptHook\">";
         stack = JamesInNamespace.start("postfix-pregreet", "trg", SENDER, 19043, 17001, j -> j

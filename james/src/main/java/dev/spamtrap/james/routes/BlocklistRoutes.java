@@ -95,8 +95,8 @@ public class BlocklistRoutes implements Routes {
         m.put("entries", loaded.entries());
         m.put("ranges", loaded.ranges().ranges());
         m.put("bytes", loaded.ranges().bytes());
-        m.put("badLines", loaded.badLines());
-        m.put("problems", loaded.problems());
+        m.put("badLines", loaded.read().badLines());
+        m.put("problems", loaded.read().problems());
         m.put("loadedAt", loaded.at().map(Object::toString).orElse(null));
         m.put("loadMillis", loaded.millis());
         m.put("lastAttempt", l.lastAttempt().map(Object::toString).orElse(null));

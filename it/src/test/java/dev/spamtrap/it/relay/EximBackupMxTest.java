@@ -2,11 +2,8 @@ package dev.spamtrap.it.relay;
 
 import dev.spamtrap.it.Await;
 import dev.spamtrap.it.firewall.Netns;
-import dev.spamtrap.it.stack.CassandraProcess;
-import dev.spamtrap.it.stack.Dirs;
 import dev.spamtrap.it.stack.EximProcess;
 import dev.spamtrap.it.stack.JamesProcess;
-import dev.spamtrap.it.stack.ProjectLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -28,6 +28,7 @@ final class JamesInNamespace implements AutoCloseable {
     final Path dir;
     private CassandraProcess cassandra;
     private JamesProcess james;
+    private PostfixInNamespace postfix;
 
     private JamesInNamespace(String name, String namespacePrefix) {
         this.namespace = namespacePrefix + ProcessHandle.current().pid() % 100000;
@@ -64,6 +65,13 @@ final class JamesInNamespace implements AutoCloseable {
         return james;
     }
 
+    /** Starts the system's Postfix in the namespace as {@code hostname} on {@code address}; stopped by {@link #close}. */
+    PostfixInNamespace postfix(String hostname, String address, String mynetworks) throws java.io.IOException {
+        PostfixInNamespace.checkInstalled();
+        postfix = new PostfixInNamespace(namespace, dir.resolve("postfix")).start(hostname, address, mynetworks);
+        return postfix;
+    }
+
     /** Runs {@code command} inside the namespace. */
     Netns.Result run(String... command) {
         return Netns.run(Netns.in(namespace, command));
@@ -77,6 +85,9 @@ final class JamesInNamespace implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        if (postfix != null) {
+            postfix.close();
+        }
         if (james != null) {
             james.close();
         }

@@ -2,10 +2,7 @@ package dev.spamtrap.it.relay;
 
 import dev.spamtrap.it.Await;
 import dev.spamtrap.it.firewall.Netns;
-import dev.spamtrap.it.stack.CassandraProcess;
-import dev.spamtrap.it.stack.Dirs;
 import dev.spamtrap.it.stack.JamesProcess;
-import dev.spamtrap.it.stack.ProjectLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,7 +31,6 @@ class PostfixBackupMxTest {
 
     @BeforeAll
     static void start() throws Exception {
-        PostfixInNamespace.checkInstalled();
         stack = JamesInNamespace.start("postfix-mx", "trp", RELAY, 19042, 17000, j -> j
             .spamtrapProperty("refresh.interval", "1s")
             .refusingAtConnect()
@@ -44,14 +40,11 @@ class PostfixBackupMxTest {
         NS = stack.namespace;
         dir = stack.dir;
         james = stack.james();
-        postfix = new PostfixInNamespace(NS, dir.resolve("postfix")).start("mx2.example.com", RELAY, "127.0.0.50/32");
+        postfix = stack.postfix("mx2.example.com", RELAY, "127.0.0.50/32");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (postfix != null) {
-            postfix.close();
-        }
         if (stack != null) {
             stack.close();
         }

@@ -2,10 +2,7 @@ package dev.spamtrap.it.relay;
 
 import dev.spamtrap.it.Await;
 import dev.spamtrap.it.firewall.Netns;
-import dev.spamtrap.it.stack.CassandraProcess;
-import dev.spamtrap.it.stack.Dirs;
 import dev.spamtrap.it.stack.JamesProcess;
-import dev.spamtrap.it.stack.ProjectLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,7 +30,6 @@ class PostfixPregreetTest {
 
     @BeforeAll
     static void start() throws Exception {
-        PostfixInNamespace.checkInstalled();
         String sensors = "<handler class=\"dev.spamtrap.smtp.ProtocolSensorHandler\"><pregreet><action>refuse</action><wait>3s</wait></pregreet></handler>\n"
             + "            <handler class=\"dev.spamtrap.smtp.TrapRcptHook\">";
         stack = JamesInNamespace.start("postfix-pregreet", "trg", SENDER, 19043, 17001, j -> j
@@ -43,14 +38,11 @@ class PostfixPregreetTest {
         NS = stack.namespace;
         dir = stack.dir;
         james = stack.james();
-        postfix = new PostfixInNamespace(NS, dir.resolve("postfix")).start("mta.sender.test", SENDER, "127.0.0.0/8");
+        postfix = stack.postfix("mta.sender.test", SENDER, "127.0.0.0/8");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (postfix != null) {
-            postfix.close();
-        }
         if (stack != null) {
             stack.close();
         }

@@ -9,15 +9,25 @@ import java.time.Duration;
 
 /** Small socket helpers for starting servers on loopback. */
 public final class Ports {
+    /** Ports handed out in this JVM: the kernel may offer a just-closed port again, and two servers would then share one. */
+    private static final java.util.Set<Integer> GIVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private Ports() {
     }
 
+    /** A loopback port free now and never handed out before by this JVM. */
     public static int free() {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        while (true) {
+            int port;
+            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                s.setReuseAddress(true);
+                port = s.getLocalPort();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (GIVEN.add(port)) {
+                return port;
+            }
         }
     }
 

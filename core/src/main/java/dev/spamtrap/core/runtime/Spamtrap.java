@@ -358,11 +358,6 @@ public final class Spamtrap implements AutoCloseable {
         listeners.remove(listener);
     }
 
-    /** Closed after the background threads stop, e.g. the firewall client. */
-    public void closeOnShutdown(AutoCloseable resource) {
-        closeables.add(resource);
-    }
-
     /**
      * Records a hit without waiting: the local view lists the client now; the hit is group-committed to the
      * spool and then stored by the replay's threads.

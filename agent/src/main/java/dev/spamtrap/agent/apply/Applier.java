@@ -42,12 +42,12 @@ public final class Applier implements AutoCloseable {
     public enum Action { BLOCK, UNBLOCK }
 
     private static final class Rebuild {
-        final List<Wanted> snapshot;
+        final Snapshot snapshot;
         final long loadStartedAt;
         final boolean startup;
         final CompletableFuture<RebuildReport> result = new CompletableFuture<>();
 
-        Rebuild(List<Wanted> snapshot, long loadStartedAt, boolean startup) {
+        Rebuild(Snapshot snapshot, long loadStartedAt, boolean startup) {
             this.snapshot = snapshot;
             this.loadStartedAt = loadStartedAt;
             this.startup = startup;
@@ -449,6 +449,11 @@ public final class Applier implements AutoCloseable {
      * {@code snapshot}, read from the store starting at {@code loadStartedAt}. Both pass the same rails.
      */
     public CompletableFuture<RebuildReport> rebuild(List<Wanted> snapshot, long loadStartedAt, boolean startup) {
+        return rebuild(Snapshot.of(snapshot), loadStartedAt, startup);
+    }
+
+    /** As {@link #rebuild(List, long, boolean)}; the snapshot is the applier's from now on (it may change it). */
+    public CompletableFuture<RebuildReport> rebuild(Snapshot snapshot, long loadStartedAt, boolean startup) {
         Rebuild r = new Rebuild(snapshot, loadStartedAt, startup);
         if (closed) {
             r.result.complete(RebuildReport.failed(0, 0, "agent is shutting down"));
@@ -808,12 +813,14 @@ public final class Applier implements AutoCloseable {
         }
         long started = clock.millis();
         long now = started;
-        List<Wanted> desired = r.snapshot;
+        Snapshot desired = r.snapshot;
         if (!recentUnblocks.isEmpty()) {
             // what an administrator unblocked while the store was being read stays out
-            desired = new ArrayList<>(desired);
-            desired.removeIf(w -> {
-                Long unblockedAt = recentUnblocks.get(w.prefix);
+            int[] hosts = recentUnblocks.entrySet().stream()
+                .filter(e -> e.getValue() >= r.loadStartedAt && Snapshot.isHost4(e.getKey()))
+                .mapToInt(e -> e.getKey().ipv4Bits()).sorted().toArray();
+            desired.removeAll(hosts, p -> {
+                Long unblockedAt = recentUnblocks.get(p);
                 return unblockedAt != null && unblockedAt >= r.loadStartedAt;
             });
         }
@@ -831,11 +838,9 @@ public final class Applier implements AutoCloseable {
         BlockTable next = full ? new BlockTable() : table;
         if (full) {
             // live changes made while the store was being read are kept (they count as recorded long ago: already admitted)
-            desired = new ArrayList<>(desired);
-            List<Wanted> liveChanges = desired;
             table.forEach(e -> {
                 if (e.changedAt >= r.loadStartedAt && e.expiresAt > now) {
-                    liveChanges.add(new Wanted(e.prefix(), e.expiresAt, 0));
+                    desired.add(e.prefix(), e.expiresAt, 0);
                 }
             });
         }

@@ -155,6 +155,56 @@ final class BlockTable {
         return before;
     }
 
+    // Single IPv4 addresses by their bits and slot, for the reconcile planner: no object per probe. A slot stays
+    // valid until the next structural change (put of a new address, remove).
+
+    /** The slot of the single IPv4 address {@code address} (not 0), expired or not, or -1. */
+    int findHost4(int address) {
+        return hosts.find(address);
+    }
+
+    long host4Expires(int slot) {
+        return hosts.expires(slot);
+    }
+
+    long host4ChangedAt(int slot) {
+        return Hosts4.millis(hosts.changed(slot));
+    }
+
+    int host4Seen(int slot) {
+        return hosts.seen(slot);
+    }
+
+    void setHost4Seen(int slot, int round) {
+        hosts.setSeen(slot, round);
+    }
+
+    /** Replaces the lifetime and round of the address in {@code slot}, keeping its last change. */
+    void setHost4(int slot, long expiresAt, int round) {
+        changes++;
+        hosts.set(slot, hosts.key(slot), hosts.changed(slot), expiresAt, round);
+    }
+
+    /** Puts a single IPv4 address (not 0) seen by {@code round}; true when it was new. */
+    boolean putHost4(int address, long expiresAt, long changedAt, int round) {
+        changes++;
+        boolean added = hosts.put(address, expiresAt, Hosts4.seconds(changedAt), round);
+        if (added) {
+            lengths4[32]++;
+        }
+        return added;
+    }
+
+    /** Whether any IPv4 prefix broader than a single address is in the view (else no address can be covered). */
+    boolean hasIpv4Networks() {
+        for (int len = 0; len < 32; len++) {
+            if (lengths4[len] > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Removes the entry; true when there was one. */
     boolean remove(Prefix p) {
         boolean removed = isHost4(p) ? hosts.remove(p.ipv4Bits()) : others.remove(p) != null;

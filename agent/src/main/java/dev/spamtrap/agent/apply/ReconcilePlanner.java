@@ -47,6 +47,10 @@ final class ReconcilePlanner {
         this.maxPerMinute = maxPerMinute;
     }
 
+    Plan plan(List<Wanted> snapshot, BlockTable view, long now, long keepChangedSince, boolean withOps) {
+        return plan(Snapshot.of(snapshot), view, now, keepChangedSince, withOps);
+    }
+
     /**
      * @param snapshot         what the store wants (after the address rails); a prefix may appear more than once, the
      *                         later lifetime wins; expired ones are ignored
@@ -55,7 +59,7 @@ final class ReconcilePlanner {
      *                         never shortened by the snapshot
      * @param withOps          false for a full rebuild, which needs only the next view (no op object per entry)
      */
-    Plan plan(List<Wanted> snapshot, BlockTable view, long now, long keepChangedSince, boolean withOps) {
+    Plan plan(Snapshot snapshot, BlockTable view, long now, long keepChangedSince, boolean withOps) {
         Plan plan = new Plan();
         rounds = rounds % BlockTable.ROUNDS + 1; // 1 .. ROUNDS, as the view keeps them
         int round = rounds;
@@ -65,7 +69,53 @@ final class ReconcilePlanner {
         List<List<Wanted>> fresh = new ArrayList<>();
         long[] knownMinutes = new long[Math.min(snapshot.size(), view.size()) + 1];
         int known = 0;
-        for (Wanted w : snapshot) {
+        // 1a. single IPv4 addresses, by their bits and the view's slot: no object per entry
+        int hostCount = snapshot.hostCount();
+        int[] freshHosts = new int[Math.max(16, Math.min(hostCount, hostCount - view.size() + 1024))]; // grows if need be
+        int freshHostCount = 0;
+        for (int i = 0; i < hostCount; i++) {
+            long wantedExp = snapshot.hostExpires(i);
+            if (wantedExp <= now) {
+                continue;
+            }
+            int address = snapshot.host(i);
+            int at = view.findHost4(address);
+            if (at >= 0 && view.host4Expires(at) <= now) {
+                view.remove(Prefix.ipv4Host(address)); // gone from the kernel by its own timeout
+                at = -1;
+            }
+            if (at < 0) {
+                if (freshHostCount == freshHosts.length) {
+                    freshHosts = Arrays.copyOf(freshHosts, freshHostCount * 2);
+                }
+                freshHosts[freshHostCount++] = i;
+                continue;
+            }
+            long oldExp = view.host4Expires(at);
+            boolean again = view.host4Seen(at) == round;
+            long exp = capped(wantedExp, cap, plan);
+            if (again || view.host4ChangedAt(at) >= keepChangedSince) {
+                exp = Math.max(exp, oldExp); // a duplicate, or a live change: the later lifetime wins
+            } else {
+                knownMinutes[known++] = snapshot.hostRecorded(i) / 60_000;
+            }
+            if (Math.abs(oldExp - exp) > REFRESH_TOLERANCE_MILLIS) {
+                view.setHost4(at, exp, round);
+                if (withOps) {
+                    changes.add(Op.refresh(Prefix.ipv4Host(address), ttl(exp, now)));
+                }
+                if (!again) {
+                    plan.refreshed++; // counts entries, not ops: a duplicate may add a second refresh
+                }
+            } else {
+                view.setHost4Seen(at, round);
+                if (!again) {
+                    plan.kept++;
+                }
+            }
+        }
+        // 1b. every other prefix
+        for (Wanted w : snapshot.others) {
             if (w.expiresAt <= now) {
                 continue;
             }
@@ -98,8 +148,9 @@ final class ReconcilePlanner {
             }
         }
         // 2. the breaker's budget matters only in minutes where something new was recorded: count just those
-        MinuteBudget budget = new MinuteBudget(fresh, knownMinutes, known, maxPerMinute);
-        // 3. new entries, broader first; IPv4 and IPv6 lengths share buckets, which changes nothing (no overlap across families)
+        MinuteBudget budget = new MinuteBudget(fresh, snapshot, freshHosts, freshHostCount, knownMinutes, known, maxPerMinute);
+        // 3. new entries, broader first: every other prefix by length (IPv4 and IPv6 lengths share buckets, which
+        // changes nothing: no overlap across families), then the single IPv4 addresses, the narrowest of all
         boolean broadened = false;
         for (List<Wanted> bucket : fresh) {
             for (Wanted w : bucket) {
@@ -135,6 +186,40 @@ final class ReconcilePlanner {
                 plan.added++;
                 broadened |= !p.isHost();
             }
+        }
+        boolean networks4 = view.hasIpv4Networks();
+        for (int f = 0; f < freshHostCount; f++) {
+            int i = freshHosts[f];
+            int address = snapshot.host(i);
+            int twin = view.findHost4(address);
+            if (twin >= 0) {
+                // the same address twice in the snapshot, both new: one add, with the later lifetime
+                long exp = Math.min(snapshot.hostExpires(i), cap);
+                if (exp > view.host4Expires(twin)) {
+                    view.setHost4(twin, exp, round);
+                    if (withOps) {
+                        changes.add(Op.refresh(Prefix.ipv4Host(address), ttl(exp, now)));
+                    }
+                }
+                continue;
+            }
+            if (networks4 && view.covering(Prefix.ipv4Host(address), now) != null) {
+                plan.covered++;
+                continue;
+            }
+            if (!budget.admit(snapshot.hostRecorded(i) / 60_000)) {
+                plan.held++;
+                if (plan.heldSample.size() < 10) {
+                    plan.heldSample.add(Prefix.ipv4Host(address));
+                }
+                continue;
+            }
+            long exp = capped(snapshot.hostExpires(i), cap, plan);
+            view.putHost4(address, exp, 0, round);
+            if (withOps) {
+                changes.add(Op.add(Prefix.ipv4Host(address), ttl(exp, now)));
+            }
+            plan.added++;
         }
         // 4. sweep: what the snapshot did not name leaves the view (unless changed live during the load), and so
         // does what a new broader prefix now covers
@@ -203,13 +288,17 @@ final class ReconcilePlanner {
         private final long[] minutes;
         private final int[] left;
 
-        MinuteBudget(List<List<Wanted>> fresh, long[] knownMinutes, int known, int maxPerMinute) {
-            long[] all = new long[fresh.stream().mapToInt(List::size).sum()];
+        MinuteBudget(List<List<Wanted>> fresh, Snapshot snapshot, int[] freshHosts, int freshHostCount, long[] knownMinutes, int known,
+                     int maxPerMinute) {
+            long[] all = new long[fresh.stream().mapToInt(List::size).sum() + freshHostCount];
             int n = 0;
             for (List<Wanted> bucket : fresh) {
                 for (Wanted w : bucket) {
                     all[n++] = w.recordedAt / 60_000;
                 }
+            }
+            for (int f = 0; f < freshHostCount; f++) {
+                all[n++] = snapshot.hostRecorded(freshHosts[f]) / 60_000;
             }
             Arrays.sort(all);
             int distinct = 0;

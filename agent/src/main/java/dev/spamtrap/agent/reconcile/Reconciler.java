@@ -2,7 +2,7 @@ package dev.spamtrap.agent.reconcile;
 
 import dev.spamtrap.agent.apply.Applier;
 import dev.spamtrap.agent.apply.RebuildReport;
-import dev.spamtrap.agent.apply.Wanted;
+import dev.spamtrap.agent.apply.Snapshot;
 import dev.spamtrap.agent.net.Prefix;
 import dev.spamtrap.agent.safety.SafetyRails;
 import dev.spamtrap.core.offender.Offender;
@@ -12,7 +12,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -102,16 +101,24 @@ public final class Reconciler implements AutoCloseable {
         // parsed on the reconciler's own thread, not on the store driver's I/O thread that completes the load
         return load.thenComposeAsync(offenders -> {
             long loaded = clock.millis();
-            List<Wanted> snapshot = new ArrayList<>(offenders.size());
+            Snapshot snapshot = new Snapshot(offenders.size());
             int malformed = 0;
             int protectedCount = 0;
             for (Offender o : offenders) {
+                String key = o.key();
+                long recorded = o.lastHit() != null ? o.lastHit().toEpochMilli() : o.firstHit() != null ? o.firstHit().toEpochMilli() : 0;
+                long bits = Prefix.plainIpv4Bits(key);
+                if (bits > 0 && rails.allowsHost4((int) bits)) {
+                    // nearly every offender: a plain IPv4 address the rails let through, taken with no object made
+                    snapshot.addHost4((int) bits, o.expiresAt().toEpochMilli(), recorded);
+                    continue;
+                }
                 Prefix p;
                 try {
-                    p = Prefix.parse(o.key());
+                    p = Prefix.parse(key);
                 } catch (IllegalArgumentException e) {
                     if (malformed++ < MAX_LOGGED_REFUSALS) {
-                        LOGGER.warn("Skipping offender '{}' from {}: malformed address: {}", WireFormat.printable(o.key()), source.describe(), e.getMessage());
+                        LOGGER.warn("Skipping offender '{}' from {}: malformed address: {}", WireFormat.printable(key), source.describe(), e.getMessage());
                     }
                     continue;
                 }
@@ -122,8 +129,7 @@ public final class Reconciler implements AutoCloseable {
                     }
                     continue;
                 }
-                long recorded = o.lastHit() != null ? o.lastHit().toEpochMilli() : o.firstHit() != null ? o.firstHit().toEpochMilli() : 0;
-                snapshot.add(new Wanted(p, o.expiresAt().toEpochMilli(), recorded));
+                snapshot.add(p, o.expiresAt().toEpochMilli(), recorded);
             }
             if (malformed + protectedCount > 0) {
                 LOGGER.warn("{}: {} malformed and {} protected offender(s) left out of the firewall", source.describe(), malformed, protectedCount);

@@ -140,6 +140,33 @@ public final class SafetyRails {
         return Optional.empty();
     }
 
+    /**
+     * Whether the single IPv4 address {@code bits} may be blocked: the same answer as {@link #refusal} for it, with
+     * no object made (a reconcile asks for a million); ask {@link #refusal} for the reason when it is false.
+     */
+    public boolean allowsHost4(int bits) {
+        if (32 < minPrefix4) {
+            return false;
+        }
+        return noneContains4(ranges, bits) && noneContains4(own, bits);
+    }
+
+    /** True when no IPv4 range of {@code list} contains {@code bits}. */
+    private static boolean noneContains4(List<Protected> list, int bits) {
+        for (int i = 0, n = list.size(); i < n; i++) {
+            Protected p = list.get(i);
+            if (p.prefix.isIpv6()) {
+                continue;
+            }
+            int len = p.prefix.length();
+            int mask = len == 0 ? 0 : -1 << (32 - len);
+            if (((p.bits4 ^ bits) & mask) == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Runs for every entry of a reconcile (a million): no allocation, IPv4 compared as ints. */
     private static Protected firstOverlap(List<Protected> list, Prefix target, int bits4) {
         for (int i = 0, n = list.size(); i < n; i++) {

@@ -124,7 +124,23 @@ class ReconcilePlannerTest {
     /** Random views and snapshots of single addresses against a plain model: the next view is the snapshot. */
     @Test
     void agreesWithAPlainModelOverRandomRounds() {
-        Random random = new Random(11);
+        agreesWithAPlainModel(new Random(11), r -> p("10.0." + r.nextInt(4) + "." + r.nextInt(100)));
+    }
+
+    /**
+     * The same with single IPv4 addresses (the snapshot's primitive path) mixed with IPv4 networks and IPv6 /64s
+     * (its object path) that do not overlap them, named in one snapshot in random order.
+     */
+    @Test
+    void agreesWithAPlainModelOverRandomRoundsOfMixedPrefixes() {
+        agreesWithAPlainModel(new Random(12), r -> switch (r.nextInt(3)) {
+            case 0 -> p("10.0." + r.nextInt(4) + "." + r.nextInt(100));
+            case 1 -> p("10.1." + r.nextInt(40) + ".0/24");
+            default -> p("2001:db8:0:" + Integer.toHexString(r.nextInt(200)) + "::/64");
+        });
+    }
+
+    private static void agreesWithAPlainModel(Random random, java.util.function.Function<Random, Prefix> prefixes) {
         BlockTable view = new BlockTable();
         Map<Prefix, Long> kernel = new HashMap<>(); // what the ops did to a model kernel
         ReconcilePlanner planner = new ReconcilePlanner(86_400, 1_000_000);
@@ -133,7 +149,7 @@ class ReconcilePlannerTest {
             List<Wanted> desired = new ArrayList<>();
             int n = random.nextInt(300);
             for (int i = 0; i < n; i++) {
-                Prefix a = p("10.0." + random.nextInt(4) + "." + random.nextInt(100));
+                Prefix a = prefixes.apply(random);
                 desired.add(new Wanted(a, now + 1000L * (1 + random.nextInt(7200)), 0));
             }
             Map<Prefix, Wanted> expected = new HashMap<>();

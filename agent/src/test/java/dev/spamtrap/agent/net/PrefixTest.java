@@ -37,8 +37,20 @@ class PrefixTest {
             }
             texts.add(s.toString());
         }
+        for (int i = 0; i < 2_000; i++) {
+            texts.add(random.nextInt(300) + "." + random.nextInt(256) + "." + random.nextInt(1000) + "." + random.nextInt(256));
+        }
+        int plain = 0;
         for (String t : texts) {
             Prefix expected = general(t);
+            long bits = Prefix.plainIpv4Bits(t); // the reconcile's path that makes no object
+            if (bits >= 0) {
+                plain++;
+                assertThat(expected).as(t).isNotNull();
+                assertThat(Prefix.ipv4Host((int) bits)).as(t).isEqualTo(expected);
+            } else {
+                assertThat(bits).as(t).isEqualTo(-1);
+            }
             if (expected == null) {
                 assertThatThrownBy(() -> Prefix.parse(t)).as(t).isInstanceOf(IllegalArgumentException.class);
             } else {
@@ -48,6 +60,8 @@ class PrefixTest {
                 assertThat(parsed.toString()).as(t).isEqualTo(expected.toString());
             }
         }
+        assertThat(plain).as("texts taken by the plain IPv4 path").isGreaterThan(300);
+        assertThat(Prefix.plainIpv4Bits("255.255.255.255")).isEqualTo(0xffffffffL);
     }
 
     /** IPv4 addresses are written without InetAddress; the text must be what InetAddress writes. */

@@ -217,12 +217,17 @@ final class BlockTable {
 
     /** A live, strictly broader prefix that contains {@code p}, or null. Changes nothing. */
     Prefix covering(Prefix p, long now) {
+        return covering(p, now, e -> true);
+    }
+
+    /** A live, strictly broader prefix that contains {@code p} and whose entry passes {@code stays}, or null. Changes nothing. */
+    Prefix covering(Prefix p, long now, java.util.function.Predicate<Entry> stays) {
         int[] used = lengths(p);
         for (int len = 0; len < p.length(); len++) {
             if (used[len] > 0) {
                 Prefix q = p.truncate(len);
                 Entry e = peek(q); // no removal of an expired one here: callers may be iterating the table
-                if (e != null && e.expiresAt > now) {
+                if (e != null && e.expiresAt > now && stays.test(e)) {
                     return q;
                 }
             }

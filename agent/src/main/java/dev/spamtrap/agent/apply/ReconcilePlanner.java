@@ -65,6 +65,10 @@ final class ReconcilePlanner {
         int round = rounds;
         long cap = now + maxTtlSeconds * 1000;
         List<Op> changes = new ArrayList<>();
+        // Only a broader entry that stays after this reconcile covers another: one the snapshot names (seen in this
+        // round) or one changed live during the load. A broader entry the snapshot no longer names leaves in step 4,
+        // and what it covered must then be in the kernel on its own.
+        java.util.function.Predicate<BlockTable.Entry> stays = e -> e.seen == round || e.changedAt >= keepChangedSince;
         // 1. entries already in the view: marked as seen, refreshed when their lifetime moved; their minutes are noted for the breaker
         List<List<Wanted>> fresh = new ArrayList<>();
         long[] knownMinutes = new long[Math.min(snapshot.size(), view.size()) + 1];
@@ -130,7 +134,7 @@ final class ReconcilePlanner {
                     }
                     continue;
                 }
-                if (view.covering(p, now) != null) {
+                if (view.covering(p, now, stays) != null) {
                     plan.covered++;
                     continue;
                 }
@@ -166,7 +170,7 @@ final class ReconcilePlanner {
                 }
                 continue;
             }
-            if (networks4 && view.covering(Prefix.ipv4Host(address), now) != null) {
+            if (networks4 && view.covering(Prefix.ipv4Host(address), now, stays) != null) {
                 plan.covered++;
                 continue;
             }
@@ -209,7 +213,7 @@ final class ReconcilePlanner {
             }
             if (anyBroadened) {
                 Prefix p = entry.prefix();
-                if (view.covering(p, now) != null) {
+                if (view.covering(p, now, stays) != null) {
                     leaving.add(p);
                     coveredKnown.add(p);
                     if (withOps) {

@@ -122,6 +122,68 @@ class ReconcilePlannerTest {
     }
 
     /** Random views and snapshots of single addresses against a plain model: the next view is the snapshot. */
+    /**
+     * A /24 the store no longer names (its prefix listing forgiven or expired) while an address inside it is still
+     * listed: the /24 leaves and the address goes into the kernel on its own, in the same reconcile.
+     */
+    @Test
+    void aBroaderPrefixThatLeavesCoversNothingItsNarrowerEntriesAreAddedOrKept() {
+        BlockTable view = new BlockTable();
+        view.put(p("198.51.100.0/24"), NOW + HOUR, 0);
+        view.put(p("10.9.0.0/16"), NOW + HOUR, 0);
+        view.put(p("10.9.1.2"), NOW + HOUR, 0); // a live overlap the planner did not make: kept when the /16 leaves
+        view.put(p("203.0.113.0/24"), NOW + HOUR, 0); // a new broader prefix elsewhere sends step 4 looking for covered entries
+        List<Wanted> desired = new ArrayList<>();
+        desired.add(new Wanted(p("198.51.100.7"), NOW + HOUR, 0));
+        desired.add(new Wanted(p("10.9.1.2"), NOW + HOUR, 0));
+        desired.add(new Wanted(p("192.0.2.0/24"), NOW + HOUR, 0));
+        ReconcilePlanner.Plan plan = new ReconcilePlanner(86_400, 100).plan(desired, view, NOW, NONE_LIVE, true);
+
+        assertThat(view.prefixes()).containsExactlyInAnyOrder(p("198.51.100.7"), p("10.9.1.2"), p("192.0.2.0/24"));
+        assertThat(ops(plan)).containsExactlyInAnyOrder("REMOVE 198.51.100.0/24", "REMOVE 10.9.0.0/16", "REMOVE 203.0.113.0/24",
+            "ADD 198.51.100.7 3600s", "ADD 192.0.2.0/24 3600s");
+        assertThat(plan.ops.subList(0, 3)).allMatch(op -> op.kind() == Op.Kind.REMOVE);
+        assertThat(plan.covered).isZero();
+    }
+
+    /**
+     * Overlapping prefixes (addresses, the /24s around them and now and then their /16) named at random: after every
+     * round the view and a model kernel hold exactly the named prefixes no other named prefix covers.
+     */
+    @Test
+    void overlappingPrefixesLeaveExactlyTheBroadestNamedOnesOverRandomRounds() {
+        Random random = new Random(13);
+        BlockTable view = new BlockTable();
+        Map<Prefix, Long> kernel = new HashMap<>();
+        ReconcilePlanner planner = new ReconcilePlanner(86_400, 1_000_000);
+        for (int round = 0; round < 300; round++) {
+            long now = NOW + round * 1000L;
+            List<Wanted> desired = new ArrayList<>();
+            int n = random.nextInt(60);
+            for (int i = 0; i < n; i++) {
+                int kind = random.nextInt(20);
+                Prefix a = kind == 0 ? p("10.0.0.0/16") : kind < 5 ? p("10.0." + random.nextInt(4) + ".0/24")
+                    : p("10.0." + random.nextInt(4) + "." + random.nextInt(20));
+                desired.add(new Wanted(a, now + 1000L * (100 + random.nextInt(7200)), 0));
+            }
+            Set<Prefix> named = desired.stream().map(w -> w.prefix).collect(Collectors.toSet());
+            Set<Prefix> expected = named.stream()
+                .filter(a -> named.stream().noneMatch(b -> b.length() < a.length() && a.truncate(b.length()).equals(b)))
+                .collect(Collectors.toSet());
+            ReconcilePlanner.Plan plan = planner.plan(desired, view, now, NONE_LIVE, true);
+            for (Op op : plan.ops) {
+                if (op.kind() == Op.Kind.REMOVE) {
+                    assertThat(kernel.remove(op.prefix())).as("round " + round + ": " + op).isNotNull();
+                } else {
+                    kernel.put(op.prefix(), now + op.ttlSeconds() * 1000);
+                }
+            }
+            kernel.values().removeIf(exp -> exp <= now);
+            assertThat(view.prefixes()).as("round " + round).isEqualTo(expected);
+            assertThat(kernel.keySet()).as("round " + round).isEqualTo(expected);
+        }
+    }
+
     @Test
     void agreesWithAPlainModelOverRandomRounds() {
         agreesWithAPlainModel(new Random(11), r -> p("10.0." + r.nextInt(4) + "." + r.nextInt(100)));

@@ -93,6 +93,7 @@ public final class StoreBenchmark {
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= warmStored + hits);
                 double secs = (System.nanoTime() - t0) / 1e9;
+                phase("distinct clients", at);
                 String cpuDistinctUse = cpuDistinct.perOp(hits);
                 java.util.Map<String, long[]> requestsAfter = tableRequests(cassandra, "bench_store");
                 long stored = hitRows(cassandra) - warm;
@@ -116,6 +117,7 @@ public final class StoreBenchmark {
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= storedBefore + hits);
                 double floodSecs = (System.nanoTime() - tf) / 1e9;
+                phase("flood", floodAt);
                 String cpuFloodUse = cpuFlood.perOp(hits);
                 java.util.Map<String, long[]> requestsFlood = tableRequests(cassandra, "bench_store");
                 long floodStored = hitRows(cassandra) - stored - warm;
@@ -133,7 +135,9 @@ public final class StoreBenchmark {
                         "", "what this Cassandra takes"));
                     settle(cassandra);
                     Cpu cpuWithRead = new Cpu(cassandra);
+                    Instant withReadAt = Instant.now();
                     double withRead = bareHitInserts(cql, "bench_store", hits, at, true);
+                    phase("bare INSERT then SELECT", withReadAt);
                     String cpuWithReadUse = cpuWithRead.perOp(hits);
                     table.add(row("ceiling here: bare INSERT, then SELECT of the client's partition", String.format("%,.0f /s", withRead),
                         "", "a hit's least: one read, one write"));
@@ -141,7 +145,9 @@ public final class StoreBenchmark {
                     for (String variant : System.getProperty("bench.modelCeilings", "batch").split(",")) {
                         settle(cassandra);
                         Cpu cpuModel = new Cpu(cassandra);
+                        Instant modelAt = Instant.now();
                         double model = modelRequests(cql, "bench_store", hits, at, variant);
+                        phase("the store's requests bare (" + variant + ")", modelAt);
                         table.add(row("ceiling here: the store's own SELECT, then write, bare (" + variant + ")", String.format("%,.0f /s; %s", model,
                             cpuModel.perOp(hits)), "", "what the model's two requests cost"));
                     }
@@ -510,6 +516,11 @@ public final class StoreBenchmark {
 
     static String ip(int bits) {
         return (bits >>> 24 & 255) + "." + (bits >>> 16 & 255) + "." + (bits >>> 8 & 255) + "." + (bits & 255);
+    }
+
+    /** When a measured phase ran (wall clock, UTC): to cut a flight recording of either process to that phase. */
+    private static void phase(String name, Instant start) {
+        System.out.printf("(phase %s: %s .. %s)%n", name, start, Instant.now());
     }
 
     private static String fmt(int n) {

@@ -370,10 +370,14 @@ public final class StoreBenchmark {
     /**
      * Waits (at most 60 s) until Cassandra is idle: less than 5 % of a core over half a second, i.e. the flushes and
      * compactions the phase before started are done. Every measured phase starts from the same quiet Cassandra, so none
-     * pays for the one before it (the distinct clients came right after the warm-up's 40,000 hits).
+     * pays for the one before it (the distinct clients came right after the warm-up's 40,000 hits). The memtables are
+     * flushed first: else a phase pays for flushing and compacting what the phases before it wrote (measured: a third of
+     * Cassandra's samples in the distinct-client phase were flushes and compactions of the warm-up's rows) and the
+     * ceilings, writing to fresh tables, did not.
      */
     private static void settle(CassandraProcess c) throws InterruptedException {
         ProcessHandle cassandra = ProcessHandle.of(c.pid()).orElseThrow();
+        flush(cassandra);
         long deadline = System.nanoTime() + 60_000_000_000L;
         long before = Cpu.cpuNanos(cassandra);
         while (System.nanoTime() < deadline) {
@@ -385,6 +389,23 @@ public final class StoreBenchmark {
             before = now;
         }
         System.out.println("(Cassandra still busy after 60 s; measuring anyway)");
+    }
+
+    /** Flushes every memtable to disk (nodetool flush, over Cassandra's local JMX port, read from its command line). */
+    private static void flush(ProcessHandle cassandra) {
+        String port = cassandra.info().arguments().stream().flatMap(java.util.Arrays::stream)
+            .filter(a -> a.startsWith("-Dcassandra.jmx.local.port=")).map(a -> a.substring(a.indexOf('=') + 1)).findFirst().orElse(null);
+        if (port == null) {
+            System.out.println("(no JMX port on Cassandra's command line: memtables not flushed)");
+            return;
+        }
+        try (javax.management.remote.JMXConnector jmx = javax.management.remote.JMXConnectorFactory.connect(
+                new javax.management.remote.JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + port + "/jmxrmi"))) {
+            jmx.getMBeanServerConnection().invoke(new javax.management.ObjectName("org.apache.cassandra.db:type=StorageService"), "forceKeyspaceFlush",
+                new Object[] {"bench_store", new String[0]}, new String[] {String.class.getName(), String[].class.getName()});
+        } catch (Exception e) {
+            System.out.println("(memtables not flushed: " + e + ")");
+        }
     }
 
     /** CPU time used by this JVM and by Cassandra from its creation on, and the wall time: where a phase's time went. */

@@ -37,11 +37,6 @@ final class SpoolReplay implements AutoCloseable {
      * or the next one read, and stays well within the driver's requests per connection (a hit is about two requests).
      */
     static final int HITS_IN_FLIGHT = 2048;
-    /**
-     * Batches in flight at least: a batch read holds at most {@code HITS_IN_FLIGHT / BATCHES_IN_FLIGHT} hits (and at most
-     * {@code spool.batchSize}), so while one batch's last requests and feed row finish, the next ones keep Cassandra busy.
-     */
-    static final int BATCHES_IN_FLIGHT = 4;
     /** Failed attempts at the batch after the checkpoint before its hits are tried one by one. */
     static final int ATTEMPTS_BEFORE_ISOLATION = 3;
     private static final TrapHit STOP = new TrapHit("stop", java.time.Instant.EPOCH, "stop", "", "", "");
@@ -266,9 +261,8 @@ final class SpoolReplay implements AutoCloseable {
                     continue;
                 }
                 // 2. start the next batch while there is room
-                int chunk = Math.max(1, Math.min(batchSize, HITS_IN_FLIGHT / BATCHES_IN_FLIGHT));
-                int room = Math.min(chunk, HITS_IN_FLIGHT - inFlight.stream().mapToInt(b -> b.hits).sum());
-                if ((inFlight.isEmpty() || room >= Math.min(chunk, CLIENTS_PER_GROUP)) && link.ensure() && allowlisted.known()) {
+                int room = Math.min(batchSize, HITS_IN_FLIGHT - inFlight.stream().mapToInt(b -> b.hits).sum());
+                if ((inFlight.isEmpty() || room >= Math.min(batchSize, CLIENTS_PER_GROUP)) && link.ensure() && allowlisted.known()) {
                     HitSpool.Batch batch = spool.read(readFrom, Math.max(1, room));
                     if (batch.end > readFrom || !batch.hits.isEmpty()) {
                         List<TrapHit> hits = new ArrayList<>(batch.hits);

@@ -131,42 +131,6 @@ class SpoolReplayTest {
     }
 
     /**
-     * A large {@code spool.batchSize} is still read in slices ({@link SpoolReplay#HITS_IN_FLIGHT} / {@link SpoolReplay#BATCHES_IN_FLIGHT}):
-     * the first slice is confirmed as soon as it is stored, while the others are still in flight, and the next slice starts at
-     * once. (Read whole, one batch of 2,000 filled the 2,048 hits in flight: nothing else was started until it was all stored.)
-     */
-    @Test
-    void aLargeBatchSizeIsReadInSlicesThatAreConfirmedAndReplacedOneByOne() throws Exception {
-        HeldStore store = new HeldStore();
-        int slice = SpoolReplay.HITS_IN_FLIGHT / SpoolReplay.BATCHES_IN_FLIGHT;
-        try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
-            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), o -> { }, SpoolReplay.Allowlisted.NONE, 2000,
-                Duration.ofMillis(50), Duration.ofSeconds(30));
-            List<TrapHit> hits = new ArrayList<>();
-            for (int i = 0; i < 3000; i++) {
-                hits.add(hit(i));
-            }
-            spool.append(hits);
-            recorder.start();
-            int groupsPerSlice = (slice + SpoolReplay.CLIENTS_PER_GROUP - 1) / SpoolReplay.CLIENTS_PER_GROUP;
-            await(() -> store.calls.size() == SpoolReplay.BATCHES_IN_FLIGHT * groupsPerSlice);
-            int held;
-            synchronized (store) {
-                held = store.calls.stream().mapToInt(List::size).sum();
-            }
-            assertThat(held).isEqualTo(SpoolReplay.HITS_IN_FLIGHT);
-            for (int g = 0; g < groupsPerSlice; g++) {
-                store.complete(g);
-            }
-            await(() -> recorder.stored() == slice);
-            assertThat(spool.depth()).isEqualTo(3000 - slice);
-            // the next slice went out while the other three are still held
-            await(() -> store.calls.size() == (SpoolReplay.BATCHES_IN_FLIGHT + 1) * groupsPerSlice);
-            recorder.close();
-        }
-    }
-
-    /**
      * Hits spooled before their range was allowlisted (e.g. during an outage) are never stored: nothing is replayed before
      * the shared allowlist is known, a covered hit is confirmed without being stored (its spool line done, its local listing
      * counted down, counted apart from the stored hits), and the others are stored as usual.

@@ -265,7 +265,10 @@ public final class StoreBenchmark {
         Files.createDirectories(conf.getParent());
         Files.writeString(conf, "cassandra.contactPoints=" + contactPoint + "\ncassandra.keyspace=" + keyspace + "\nnode.name=bench-" + name
             + "\nretry.interval=1s\nstartup.timeout=60s\ncassandra.requestTimeout=10s\nspool.directory=../spool\n"
-            + "spool.batchSize=" + System.getProperty("bench.spoolBatchSize", "2000") + "\n");
+            + "spool.batchSize=" + System.getProperty("bench.spoolBatchSize", "2000") + "\n"
+            // a diagnosis only (the store's default, LOCAL_QUORUM, is what users run): e.g. -Dbench.consistency=LOCAL_ONE
+            + (System.getProperty("bench.consistency") == null ? "" : "cassandra.readConsistency=" + System.getProperty("bench.consistency")
+                + "\ncassandra.writeConsistency=" + System.getProperty("bench.consistency") + "\n"));
         return Spamtrap.start(SpamtrapConfig.load(conf), Clock.systemUTC());
     }
 

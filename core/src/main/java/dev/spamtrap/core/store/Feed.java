@@ -32,7 +32,15 @@ import java.util.concurrent.TimeUnit;
  */
 final class Feed implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(Feed.class);
-    static final int ENTRIES_PER_ROW = 200;
+    /**
+     * At least the recorder's hits in flight ({@code SpoolReplay.HITS_IN_FLIGHT}, 2,048): each hit is confirmed only once
+     * its entry's row landed and rows go one at a time, so with 200 a backlog of 2,048 first listings took ten round trips
+     * in a row and the recorder's hits waited on them (measured: the distinct-client phase left a third of the two cores
+     * idle). A full row is about 150 KB.
+     */
+    static final int ENTRIES_PER_ROW = 2048;
+    /** Rows per page when reading a writer's rows: a page stays within a few MB however full its rows are. */
+    static final int ROWS_PER_PAGE = 32;
     /** Entries waiting beyond this are refused at once (their hits are replayed from the spool later). */
     static final int MAX_WAITING = 100_000;
     static final long REGISTRATION_REFRESH_MINUTES = 30;
@@ -170,7 +178,7 @@ final class Feed implements AutoCloseable {
     /** A source's entries after {@code seq}, in order; malformed entries are reported and left out, their row still counted. */
     static CompletionStage<List<Change>> after(Statements p, FeedSource s, long seq, RowProblems problems) {
         List<Change> out = new ArrayList<>();
-        return p.session.executeAsync(p.read(p.readFeedAfter.bind(s.writer(), UUID.fromString(s.epoch()), seq)))
+        return p.session.executeAsync(p.read(p.readFeedAfter.bind(s.writer(), UUID.fromString(s.epoch()), seq)).setPageSize(ROWS_PER_PAGE))
             .thenCompose(rs -> Paging.eachRow(rs, r -> {
                 long n = r.getLong("seq");
                 List<TupleValue> entries = r.getList("changes", TupleValue.class);

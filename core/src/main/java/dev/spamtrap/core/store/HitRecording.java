@@ -99,8 +99,18 @@ final class HitRecording {
     private CompletableFuture<Offender> serially(String key, java.util.function.Supplier<CompletableFuture<Offender>> step) {
         CompletableFuture<Offender> mine = new CompletableFuture<>();
         CompletableFuture<Offender> before = tails.put(key, mine);
-        CompletableFuture<Object> start = before == null ? CompletableFuture.completedFuture(null) : before.handle((o, e) -> null);
-        start.thenCompose(x -> step.get()).whenComplete((o, e) -> {
+        // the common case (no earlier step of this key in flight) starts at once, without a stage in between
+        CompletableFuture<Offender> run;
+        if (before == null) {
+            try {
+                run = step.get();
+            } catch (RuntimeException e) {
+                run = CompletableFuture.failedFuture(e); // as thenCompose would: the key's tail completes either way
+            }
+        } else {
+            run = before.handle((o, e) -> null).thenCompose(x -> step.get());
+        }
+        run.whenComplete((o, e) -> {
             tails.remove(key, mine);
             if (e != null) {
                 mine.completeExceptionally(e);

@@ -315,12 +315,20 @@ public final class HitSpool implements AutoCloseable {
         return f.length == 9 ? hit.withGeneration(Integer.parseInt(f[8])) : hit;
     }
 
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    /** URL-encoded; a string URLEncoder would leave as it is (the usual address, trap, HELO) is returned without a copy. */
+    static String enc(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '*' || c == '_')) {
+                return URLEncoder.encode(s, StandardCharsets.UTF_8);
+            }
+        }
+        return s;
     }
 
-    private static String dec(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    /** URL-decoded; a field without escapes ('%' or '+') is returned as it is. */
+    static String dec(String s) {
+        return s.indexOf('%') < 0 && s.indexOf('+') < 0 ? s : URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 
     @Override

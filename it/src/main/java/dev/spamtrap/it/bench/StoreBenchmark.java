@@ -93,6 +93,7 @@ public final class StoreBenchmark {
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= warmStored + hits);
                 double secs = (System.nanoTime() - t0) / 1e9;
+                phase("distinct clients", at);
                 String cpuDistinctUse = cpuDistinct.perOp(hits);
                 java.util.Map<String, long[]> requestsAfter = tableRequests(cassandra, "bench_store");
                 long stored = hitRows(cassandra) - warm;
@@ -116,6 +117,7 @@ public final class StoreBenchmark {
                 }
                 await(Duration.ofMinutes(10), () -> a.hitsStored() >= storedBefore + hits);
                 double floodSecs = (System.nanoTime() - tf) / 1e9;
+                phase("flood", floodAt);
                 String cpuFloodUse = cpuFlood.perOp(hits);
                 java.util.Map<String, long[]> requestsFlood = tableRequests(cassandra, "bench_store");
                 long floodStored = hitRows(cassandra) - stored - warm;
@@ -133,7 +135,9 @@ public final class StoreBenchmark {
                         "", "what this Cassandra takes"));
                     settle(cassandra);
                     Cpu cpuWithRead = new Cpu(cassandra);
+                    Instant withReadAt = Instant.now();
                     double withRead = bareHitInserts(cql, "bench_store", hits, at, true);
+                    phase("bare INSERT then SELECT", withReadAt);
                     String cpuWithReadUse = cpuWithRead.perOp(hits);
                     table.add(row("ceiling here: bare INSERT, then SELECT of the client's partition", String.format("%,.0f /s", withRead),
                         "", "a hit's least: one read, one write"));
@@ -141,7 +145,9 @@ public final class StoreBenchmark {
                     for (String variant : System.getProperty("bench.modelCeilings", "batch").split(",")) {
                         settle(cassandra);
                         Cpu cpuModel = new Cpu(cassandra);
+                        Instant modelAt = Instant.now();
                         double model = modelRequests(cql, "bench_store", hits, at, variant);
+                        phase("the store's requests bare (" + variant + ")", modelAt);
                         table.add(row("ceiling here: the store's own SELECT, then write, bare (" + variant + ")", String.format("%,.0f /s; %s", model,
                             cpuModel.perOp(hits)), "", "what the model's two requests cost"));
                     }
@@ -259,7 +265,10 @@ public final class StoreBenchmark {
         Files.createDirectories(conf.getParent());
         Files.writeString(conf, "cassandra.contactPoints=" + contactPoint + "\ncassandra.keyspace=" + keyspace + "\nnode.name=bench-" + name
             + "\nretry.interval=1s\nstartup.timeout=60s\ncassandra.requestTimeout=10s\nspool.directory=../spool\n"
-            + "spool.batchSize=" + System.getProperty("bench.spoolBatchSize", "2000") + "\n");
+            + "spool.batchSize=" + System.getProperty("bench.spoolBatchSize", "2000") + "\n"
+            // a diagnosis only (the store's default, LOCAL_QUORUM, is what users run): e.g. -Dbench.consistency=LOCAL_ONE
+            + (System.getProperty("bench.consistency") == null ? "" : "cassandra.readConsistency=" + System.getProperty("bench.consistency")
+                + "\ncassandra.writeConsistency=" + System.getProperty("bench.consistency") + "\n"));
         return Spamtrap.start(SpamtrapConfig.load(conf), Clock.systemUTC());
     }
 
@@ -364,10 +373,14 @@ public final class StoreBenchmark {
     /**
      * Waits (at most 60 s) until Cassandra is idle: less than 5 % of a core over half a second, i.e. the flushes and
      * compactions the phase before started are done. Every measured phase starts from the same quiet Cassandra, so none
-     * pays for the one before it (the distinct clients came right after the warm-up's 40,000 hits).
+     * pays for the one before it (the distinct clients came right after the warm-up's 40,000 hits). The memtables are
+     * flushed first: else a phase pays for flushing and compacting what the phases before it wrote (measured: a third of
+     * Cassandra's samples in the distinct-client phase were flushes and compactions of the warm-up's rows) and the
+     * ceilings, writing to fresh tables, did not.
      */
     private static void settle(CassandraProcess c) throws InterruptedException {
         ProcessHandle cassandra = ProcessHandle.of(c.pid()).orElseThrow();
+        flush(cassandra);
         long deadline = System.nanoTime() + 60_000_000_000L;
         long before = Cpu.cpuNanos(cassandra);
         while (System.nanoTime() < deadline) {
@@ -379,6 +392,23 @@ public final class StoreBenchmark {
             before = now;
         }
         System.out.println("(Cassandra still busy after 60 s; measuring anyway)");
+    }
+
+    /** Flushes every memtable to disk (nodetool flush, over Cassandra's local JMX port, read from its command line). */
+    private static void flush(ProcessHandle cassandra) {
+        String port = cassandra.info().arguments().stream().flatMap(java.util.Arrays::stream)
+            .filter(a -> a.startsWith("-Dcassandra.jmx.local.port=")).map(a -> a.substring(a.indexOf('=') + 1)).findFirst().orElse(null);
+        if (port == null) {
+            System.out.println("(no JMX port on Cassandra's command line: memtables not flushed)");
+            return;
+        }
+        try (javax.management.remote.JMXConnector jmx = javax.management.remote.JMXConnectorFactory.connect(
+                new javax.management.remote.JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + port + "/jmxrmi"))) {
+            jmx.getMBeanServerConnection().invoke(new javax.management.ObjectName("org.apache.cassandra.db:type=StorageService"), "forceKeyspaceFlush",
+                new Object[] {"bench_store", new String[0]}, new String[] {String.class.getName(), String[].class.getName()});
+        } catch (Exception e) {
+            System.out.println("(memtables not flushed: " + e + ")");
+        }
     }
 
     /** CPU time used by this JVM and by Cassandra from its creation on, and the wall time: where a phase's time went. */
@@ -510,6 +540,11 @@ public final class StoreBenchmark {
 
     static String ip(int bits) {
         return (bits >>> 24 & 255) + "." + (bits >>> 16 & 255) + "." + (bits >>> 8 & 255) + "." + (bits & 255);
+    }
+
+    /** When a measured phase ran (wall clock, UTC): to cut a flight recording of either process to that phase. */
+    private static void phase(String name, Instant start) {
+        System.out.printf("(phase %s: %s .. %s)%n", name, start, Instant.now());
     }
 
     private static String fmt(int n) {

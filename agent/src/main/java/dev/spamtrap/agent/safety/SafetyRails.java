@@ -35,7 +35,12 @@ public final class SafetyRails {
             if (target.isIpv6() || prefix.isIpv6()) {
                 return prefix.overlaps(target);
             }
-            int shorter = Math.min(prefix.length(), target.length());
+            return overlaps4(targetBits4, target.length());
+        }
+
+        /** For an IPv4 range: whether it overlaps the IPv4 prefix {@code targetBits4}/{@code targetLength}. No object made. */
+        boolean overlaps4(int targetBits4, int targetLength) {
+            int shorter = Math.min(prefix.length(), targetLength);
             int mask = shorter == 0 ? 0 : -1 << (32 - shorter);
             return ((bits4 ^ targetBits4) & mask) == 0;
         }
@@ -155,12 +160,7 @@ public final class SafetyRails {
     private static boolean noneContains4(List<Protected> list, int bits) {
         for (int i = 0, n = list.size(); i < n; i++) {
             Protected p = list.get(i);
-            if (p.prefix.isIpv6()) {
-                continue;
-            }
-            int len = p.prefix.length();
-            int mask = len == 0 ? 0 : -1 << (32 - len);
-            if (((p.bits4 ^ bits) & mask) == 0) {
+            if (!p.prefix.isIpv6() && p.overlaps4(bits, 32)) {
                 return false;
             }
         }

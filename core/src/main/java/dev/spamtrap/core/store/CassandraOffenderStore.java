@@ -152,6 +152,14 @@ public final class CassandraOffenderStore implements OffenderStore {
             LOGGER.error(Schema.previousVersion(ks));
             throw new IllegalStateException(Schema.previousVersion(ks));
         }
+        if (present.contains(Schema.OFFENDERS)) {
+            Row table = session.execute(SimpleStatement.newInstance(
+                "SELECT comment FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?", ks, Schema.OFFENDERS)).one();
+            if (table == null || !Schema.OFFENDERS_MODEL.equals(table.getString("comment"))) {
+                LOGGER.error(Schema.earlierBuild(ks));
+                throw new IllegalStateException(Schema.earlierBuild(ks));
+            }
+        }
         for (Map.Entry<String, String> t : Schema.tables(ks).entrySet()) {
             if (!present.contains(t.getKey())) {
                 ddl(session, t.getValue());

@@ -131,6 +131,11 @@ final class ClientRecord {
         return (gen << 52) | (seconds << 20) | count;
     }
 
+    /** {@link #writeTime} of this record's listing: the write time of every cell a record write sets. */
+    long writeTime() {
+        return writeTime(generation, expiresAt, hitCount);
+    }
+
     /** A forgive's write time: above every listing of the generations before it, below every listing of its own. */
     static long forgiveWriteTime(int generation) {
         return writeTime(generation, null, 0);
@@ -213,9 +218,15 @@ final class ClientRecord {
             boolean listed = expiresAt != null && at.isBefore(expiresAt) && !isForgiven() && !isProtocol();
             if (!listed) {
                 boolean repeat = expiresAt != null && offences > 0 && !isForgiven() && at.isBefore(expiresAt.plus(policy.historyLifetime()));
+                // a protocol listing still running that ends later (protocol.lifetime above the trap's) keeps its end: the
+                // trap listing's write time must not fall below the listing it replaces
+                Instant protocolEnd = isProtocol() && expiresAt.isAfter(at) ? expiresAt : null;
                 offences = repeat ? offences + 1 : 1;
                 listedAt = at;
                 expiresAt = at.plus(policy.lifetimeFor(offences));
+                if (protocolEnd != null && protocolEnd.isAfter(expiresAt)) {
+                    expiresAt = protocolEnd;
+                }
                 reason = "trap";
                 cause = null;
                 trap = h.trap();

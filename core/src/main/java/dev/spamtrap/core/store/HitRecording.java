@@ -1,7 +1,6 @@
 package dev.spamtrap.core.store;
 
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
-import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderPolicy;
 import dev.spamtrap.core.offender.TrapHit;
@@ -21,7 +20,8 @@ import java.util.concurrent.CompletionStage;
 /**
  * The recording path (docs/store.md, "Recording"): the hits of a group, by offender key; per key one single-partition
  * read of its record ({@link ClientRecord}: listing and evidence slot ids), the hits added to it, then one
- * single-partition write (the evidence slots won and the listing, at {@link ClientRecord#writeTime}); a listing that
+ * single-partition write (the evidence slots won and the listing, every cell at {@link ClientRecord#writeTime}: one INSERT for one
+ * hit counted, an unlogged batch for more); a listing that
  * began is announced on the feed once written. A client with 200,000 hits reads and writes at most
  * {@link ClientRecord#SLOTS} evidence rows, like a fresh one.
  */
@@ -129,7 +129,53 @@ final class HitRecording {
      * a hit found in the evidence counts nothing, a lost one counts once.
      */
     private CompletableFuture<Offender> recordClient(Statements p, String key, List<TrapHit> hits) {
-        return serially(key, () -> listings.read(p, key).thenCompose(record -> {
+        // hits of a key whose step is in flight wait in one step for it, joined by every later group of the key meanwhile:
+        // a flood's hits spread over several batches in flight share one read and one write per round trip
+        Waiting[] created = new Waiting[1];
+        Waiting waiting = this.waiting.compute(key, (k, w) -> {
+            if (w != null && !w.started) {
+                w.hits.addAll(hits);
+                return w;
+            }
+            created[0] = new Waiting(hits);
+            return created[0];
+        });
+        if (created[0] == null) {
+            return waiting.result;
+        }
+        serially(key, () -> {
+            this.waiting.compute(key, (k, w) -> {
+                waiting.started = true; // from here on its hits are fixed: later ones wait in a new step
+                return w == waiting ? null : w;
+            });
+            return recordStep(p, key, waiting.hits);
+        }).whenComplete((o, e) -> {
+            if (e != null) {
+                waiting.result.completeExceptionally(e);
+            } else {
+                waiting.result.complete(o);
+            }
+        });
+        return waiting.result;
+    }
+
+    /** One key's hits waiting for the key's step in flight, and the listing they all complete with. */
+    private static final class Waiting {
+        final List<TrapHit> hits;
+        final CompletableFuture<Offender> result = new CompletableFuture<>();
+        /** Set (under the map's lock of the key) when its step starts. */
+        boolean started;
+
+        Waiting(List<TrapHit> hits) {
+            this.hits = new ArrayList<>(hits);
+        }
+    }
+
+    private final Map<String, Waiting> waiting = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The step of {@link #recordClient}: read, add the hits, write; a first listing is remembered for the recount. */
+    private CompletableFuture<Offender> recordStep(Statements p, String key, List<TrapHit> hits) {
+        return listings.read(p, key).thenCompose(record -> {
             if (!record.isEmpty()) {
                 return write(p, record, hits);
             }
@@ -144,7 +190,7 @@ final class HitRecording {
                     recount(p, key, mine);
                 }
             });
-        }).toCompletableFuture());
+        }).toCompletableFuture();
     }
 
     private FirstWrite firstWrite(String key, List<TrapHit> hits) {
@@ -191,7 +237,10 @@ final class HitRecording {
         });
     }
 
-    /** Adds {@code hits} to {@code record}, writes the evidence won and the listing in one single-partition batch, and announces a listing that began. */
+    /**
+     * Adds {@code hits} to {@code record}, writes the evidence won and the listing in one single-partition request (one
+     * INSERT when one hit was counted), and announces a listing that began.
+     */
     private CompletableFuture<Offender> write(Statements p, ClientRecord record, List<TrapHit> hits) {
         String key = record.key;
         String causeBefore = record.cause;
@@ -203,18 +252,12 @@ final class HitRecording {
             return CompletableFuture.completedFuture(record.offender()); // replays or forgiven: nothing new
         }
         Instant now = clock.instant();
-        List<BatchableStatement<?>> rows = new ArrayList<>(outcome.evidence.size() + 1);
-        outcome.evidence.forEach((slot, h) -> rows.add(evidenceRow(p, slot, h, now)));
-        rows.add(Listings.listingRow(p, record, now, policy, causeBefore != null));
+        List<BatchableStatement<?>> rows = new ArrayList<>(outcome.evidence.size());
+        outcome.evidence.forEach((slot, h) -> rows.add(rows.isEmpty()
+            ? Listings.recordRow(p, record, slot, h, now, policy, causeBefore != null)
+            : Listings.evidenceRow(p, record, slot, h, now, policy)));
         return p.session.executeAsync(p.write(rows)).toCompletableFuture()
             .thenCompose(x -> outcome.listed ? listings.announceListed(p, record) : CompletableFuture.completedFuture(null))
             .thenApply(x -> record.offender());
-    }
-
-    private BoundStatement evidenceRow(Statements p, int slot, TrapHit h, Instant now) {
-        int ttl = Math.max(1, Statements.ttlSeconds(now, h.at().plus(policy.historyLifetime())));
-        long micros = h.at().getEpochSecond() * 1_000_000L + h.at().getNano() / 1000;
-        return p.writeEvidence.bind(h.key(), slot, h.at(), h.id(), h.client(), h.trap(), h.helo(), h.mailFrom(), h.node(),
-            ttl, micros);
     }
 }

@@ -3,6 +3,7 @@ package dev.spamtrap.core.store;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import dev.spamtrap.core.offender.Offender;
 import dev.spamtrap.core.offender.OffenderPolicy;
+import dev.spamtrap.core.offender.TrapHit;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -27,14 +28,38 @@ final class Listings {
 
     /**
      * The static columns of {@code r}'s listing, at {@link ClientRecord#writeTime}, kept until the listing's end plus the
-     * policy's history lifetime (a repeat offence within it escalates). A null cause is left unset unless
+     * policy's history lifetime (a repeat offence within it escalates; {@link #ttl}). A null cause is left unset unless
      * {@code clearCause} (the replaced listing held one): a bound null is a tombstone.
      */
     static BoundStatement listingRow(Statements p, ClientRecord r, Instant now, OffenderPolicy policy, boolean clearCause) {
-        int ttl = Math.max(1, Statements.ttlSeconds(now, r.expiresAt.plus(policy.historyLifetime())));
         BoundStatement row = p.writeListing.bind(r.key, r.expiresAt, r.listedAt, r.offences, r.hitCount, r.firstHit, r.lastHit, r.trap, r.helo,
-            r.mailFrom, r.node, r.reason, r.cause, r.generation, ttl, ClientRecord.writeTime(r.generation, r.expiresAt, r.hitCount));
+            r.mailFrom, r.node, r.reason, r.cause, r.generation, ttl(r, now, policy), r.writeTime());
         return r.cause == null && !clearCause ? row.unset("cause") : row;
+    }
+
+    /**
+     * {@link #listingRow} and the evidence of hit {@code h} in {@code slot}, in one INSERT: every cell of a record write
+     * carries the listing's write time and TTL, so an evidence slot is kept by the same write that keeps the listing.
+     */
+    static BoundStatement recordRow(Statements p, ClientRecord r, int slot, TrapHit h, Instant now, OffenderPolicy policy, boolean clearCause) {
+        BoundStatement row = p.writeRecord.bind(r.key, slot, h.at(), h.id(), h.client(), h.trap(), h.helo(), h.mailFrom(), h.node(),
+            r.expiresAt, r.listedAt, r.offences, r.hitCount, r.firstHit, r.lastHit, r.trap, r.helo, r.mailFrom, r.node, r.reason, r.cause,
+            r.generation, ttl(r, now, policy), r.writeTime());
+        return r.cause == null && !clearCause ? row.unset("cause") : row;
+    }
+
+    /** Another evidence slot of the same record write ({@link #recordRow}): the listing's write time and TTL. */
+    static BoundStatement evidenceRow(Statements p, ClientRecord r, int slot, TrapHit h, Instant now, OffenderPolicy policy) {
+        return p.writeEvidence.bind(r.key, slot, h.at(), h.id(), h.client(), h.trap(), h.helo(), h.mailFrom(), h.node(), ttl(r, now, policy),
+            r.writeTime());
+    }
+
+    /**
+     * Seconds a record write's cells live: until the listing's end plus the history lifetime. An evidence slot lives as
+     * long (at least its hit plus the history lifetime: a hit counted is never after the listing's end).
+     */
+    private static int ttl(ClientRecord r, Instant now, OffenderPolicy policy) {
+        return Math.max(1, Statements.ttlSeconds(now, r.expiresAt.plus(policy.historyLifetime())));
     }
 
     CompletableFuture<Void> announceListed(Statements p, ClientRecord r) {

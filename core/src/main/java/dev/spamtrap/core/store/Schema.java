@@ -47,7 +47,7 @@ final class Schema {
             + " hit_at timestamp, hit_id text, hit_client text, hit_trap text, hit_helo text, hit_mail_from text, hit_node text,"
             + " PRIMARY KEY (ip, slot))"
             + " WITH compaction = {'class': 'LeveledCompactionStrategy', 'unchecked_tombstone_compaction': 'true'}"
-            + " AND gc_grace_seconds = 10800");
+            + " AND gc_grace_seconds = 10800 AND comment = '" + OFFENDERS_MODEL + "'");
         // one row per trapping client of a prefix (the newest hit's time and id), kept for the escalation window
         t.put(PREFIX_HITS, "CREATE TABLE IF NOT EXISTS " + ks + ".prefix_hits ("
             + "prefix text, client text, at timestamp, id text, PRIMARY KEY (prefix, client))"
@@ -70,6 +70,21 @@ final class Schema {
 
     /** Rows of evidence kept per offender key: the 16 newest hits counted (a new one takes an empty slot, else the oldest). */
     static final int EVIDENCE_SLOTS = 16;
+
+    /**
+     * The {@code offenders} table's comment, naming how its cells are written: every cell of a record write (evidence
+     * slots and listing) at the listing's computed write time. A table without it was written by an earlier build,
+     * whose evidence cells carry their hit's wall-clock time: above every computed write time, so a new hit could never
+     * take such a slot.
+     */
+    static final String OFFENDERS_MODEL = "james-spamtrap offenders 2: every cell of a record write at the listing write time";
+
+    /** The refusal of a keyspace whose {@code offenders} has evidence slots but not {@link #OFFENDERS_MODEL}. */
+    static String earlierBuild(String ks) {
+        return "Cassandra keyspace '" + ks + "' was written by an earlier build of spamtrap (its offenders table has no comment '" + OFFENDERS_MODEL
+            + "'): its evidence rows carry write times this version's writes could never replace. Drop it with: cqlsh -e \"DROP KEYSPACE " + ks
+            + "\" (its listings go; offenders that trap again are listed again), or set cassandra.keyspace to a new name.";
+    }
 
     /**
      * The refusal of a keyspace written by the previous version (an {@code offenders} table keyed by address alone beside

@@ -31,6 +31,7 @@ final class Statements {
     final PreparedStatement readClient;
     final PreparedStatement writeEvidence;
     final PreparedStatement writeListing;
+    final PreparedStatement writeRecord;
     final PreparedStatement writeForgiven;
     final PreparedStatement readListings;
     final PreparedStatement readViewListings;
@@ -63,6 +64,10 @@ final class Statements {
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
         writeListing = s.prepare("INSERT INTO " + ks + ".offenders (ip, expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap, helo,"
             + " mail_from, node, reason, cause, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+        // one evidence row and the listing statics in one INSERT: a record write of one counted hit (a fresh client's)
+        writeRecord = s.prepare("INSERT INTO " + ks + ".offenders (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo, hit_mail_from, hit_node,"
+            + " expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap, helo, mail_from, node, reason, cause, generation)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
         writeForgiven = s.prepare("INSERT INTO " + ks + ".offenders (ip, expires_at, listed_at, offences, hit_count, reason, cause, generation, forgiven_at)"
             + " VALUES (?, ?, ?, 0, 0, 'forgiven', ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
         readListings = s.prepare("SELECT DISTINCT ip, " + LISTING_COLUMNS + " FROM " + ks + ".offenders");

@@ -50,6 +50,21 @@ class ClientRecordTest {
     }
 
     @Test
+    void aTrapHitDuringALongerProtocolListingKeepsItsEndSoItsWriteWins() {
+        ClientRecord r = new ClientRecord("192.0.2.1");
+        r.expiresAt = T0.plus(Duration.ofDays(30)); // protocol.lifetime 30d, above the trap's 24 h
+        r.listedAt = T0;
+        r.reason = "protocol:pregreet";
+        r.hitCount = 1;
+        long protocolWrite = r.writeTime();
+        ClientRecord.Outcome out = r.record(List.of(hit("a", T0.plus(Duration.ofMinutes(5)))), POLICY);
+        assertThat(out.listed).isTrue();
+        assertThat(r.reason).isEqualTo("trap");
+        assertThat(r.expiresAt).isEqualTo(T0.plus(Duration.ofDays(30)));
+        assertThat(r.writeTime()).as("Cassandra keeps the trap listing over the protocol one").isGreaterThan(protocolWrite);
+    }
+
+    @Test
     void repeatsEscalateHitsWhileListedOnlyCountAndReplaysCountOnce() {
         ClientRecord r = new ClientRecord("192.0.2.1");
         ClientRecord.Outcome first = r.record(List.of(hit("a", T0)), POLICY);

@@ -51,8 +51,10 @@ class OffenderModelTest {
         // the shared Cassandra keeps its data between runs: each run starts from an empty keyspace
         SharedCassandra.cql().execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("DROP KEYSPACE IF EXISTS " + KS)
             .setTimeout(Duration.ofSeconds(60)));
-        SharedCassandra.cql().execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("DROP KEYSPACE IF EXISTS it_model_old")
-            .setTimeout(Duration.ofSeconds(60)));
+        for (String old : List.of("it_model_old", "it_model_earlier")) {
+            SharedCassandra.cql().execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("DROP KEYSPACE IF EXISTS " + old)
+                .setTimeout(Duration.ofSeconds(60)));
+        }
         nodeA = new CassandraOffenderStore(settings(KS), POLICY, Clock.systemUTC(), "node-a");
         nodeB = new CassandraOffenderStore(settings(KS), POLICY, Clock.systemUTC(), "node-b");
         admin = new CassandraOffenderStore(settings(KS), POLICY, Clock.systemUTC());
@@ -273,6 +275,37 @@ class OffenderModelTest {
         rows = SharedCassandra.cql().execute("SELECT count(*) AS n FROM " + KS + ".offenders WHERE ip = ?", heavy).one().getLong("n");
         assertThat(rows).as("rows a read of the heavy client returns").isLessThanOrEqualTo(16);
         assertThat(listing(heavy).getInt("hit_count")).isEqualTo(200_030);
+        // each of those hits took the slot of the oldest kept: the evidence is the 16 newest, x14 to x29
+        List<String> kept = new ArrayList<>();
+        SharedCassandra.cql().execute("SELECT hit_id FROM " + KS + ".offenders WHERE ip = ?", heavy).forEach(r -> kept.add(r.getString("hit_id")));
+        assertThat(kept).containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.range(14, 30).mapToObj(i -> "x" + i).collect(
+            java.util.stream.Collectors.toList()));
+    }
+
+    /**
+     * A flood spread over batches in flight together: the key's first group is stored at once, and every group of it that
+     * comes while that one is in flight waits in one step, so three groups cost two reads and two writes, and all their
+     * hits are counted.
+     */
+    @Test
+    void groupsOfAKeyInFlightTogetherShareOneReadAndWrite() {
+        String flood = "198.51.105.7";
+        Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        long[] before = offendersRequests();
+        List<java.util.concurrent.CompletableFuture<List<Offender>>> groups = new ArrayList<>();
+        for (int g = 0; g < 3; g++) {
+            List<TrapHit> hits = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                hits.add(hit(flood, "f" + g + "-" + i, at.plusMillis(g * 10 + i), "node-a"));
+            }
+            groups.add(nodeA.recordAll(hits).toCompletableFuture());
+        }
+        groups.forEach(java.util.concurrent.CompletableFuture::join);
+        long[] after = offendersRequests();
+        assertThat(new long[] {after[0] - before[0], after[1] - before[1]}).as("reads, writes of three groups of one key").containsExactly(2, 2);
+        assertThat(listing(flood).getInt("hit_count")).isEqualTo(30);
+        assertThat(groups.get(0).join()).extracting(Offender::hitCount).containsOnly(10);
+        assertThat(groups.get(2).join()).extracting(Offender::hitCount).containsOnly(30);
     }
 
     @Test
@@ -302,6 +335,25 @@ class OffenderModelTest {
         try (CassandraOffenderStore old = new CassandraOffenderStore(settings("it_model_old"), POLICY, Clock.systemUTC(), "node-a")) {
             assertThatThrownBy(old::connect).hasMessageContaining("previous spamtrap schema").hasMessageContaining("DROP KEYSPACE it_model_old");
             assertThat(old.isConnected()).isFalse();
+        }
+    }
+
+    @Test
+    void aKeyspaceOfAnEarlierBuildWhoseEvidenceCarriesWallClockWriteTimesIsRefused() {
+        // the offenders table as the build before wrote it: evidence slots, no comment naming how its cells are written
+        SharedCassandra.cql().execute("CREATE KEYSPACE IF NOT EXISTS it_model_earlier WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 1}");
+        SharedCassandra.cql().execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS it_model_earlier.offenders"
+            + " (ip text, slot int, expires_at timestamp static, hit_count int static, hit_at timestamp, hit_id text, PRIMARY KEY (ip, slot))")
+            .setTimeout(Duration.ofSeconds(60)));
+        try (CassandraOffenderStore earlier = new CassandraOffenderStore(settings("it_model_earlier"), POLICY, Clock.systemUTC(), "node-a")) {
+            assertThatThrownBy(earlier::connect).hasMessageContaining("earlier build").hasMessageContaining("DROP KEYSPACE it_model_earlier");
+            assertThat(earlier.isConnected()).isFalse();
+        }
+        // a keyspace this version made is accepted again
+        assertThat(nodeA.isConnected()).isTrue();
+        try (CassandraOffenderStore again = new CassandraOffenderStore(settings(KS), POLICY, Clock.systemUTC(), "node-c")) {
+            again.connect();
+            assertThat(again.isConnected()).isTrue();
         }
     }
 }

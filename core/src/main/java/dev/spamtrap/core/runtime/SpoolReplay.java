@@ -37,6 +37,8 @@ final class SpoolReplay implements AutoCloseable {
      * or the next one read, and stays well within the driver's requests per connection (a hit is about two requests).
      */
     static final int HITS_IN_FLIGHT = 2048;
+    /** Hits read ahead of the checkpoint at most (stored or being stored): bounds what the replay holds in memory. */
+    static final int HITS_UNCONFIRMED = 4 * HITS_IN_FLIGHT;
     /** Failed attempts at the batch after the checkpoint before its hits are tried one by one. */
     static final int ATTEMPTS_BEFORE_ISOLATION = 3;
     private static final TrapHit STOP = new TrapHit("stop", java.time.Instant.EPOCH, "stop", "", "", "");
@@ -51,6 +53,8 @@ final class SpoolReplay implements AutoCloseable {
     private final Duration storeWait;
     private final LinkedBlockingQueue<TrapHit> queue = new LinkedBlockingQueue<>();
     private final Object wake = new Object();
+    /** Set by {@link #wakeUp} under {@code wake}, cleared by {@link #pause}. */
+    private boolean woken;
     private final Thread writer;
     private final Thread replayer;
     private final AtomicLong stored = new AtomicLong();
@@ -256,12 +260,20 @@ final class SpoolReplay implements AutoCloseable {
                         failedAt = -1;
                         failedAttempts = 0;
                     } else {
-                        pause(retry.toMillis());
+                        backOff(retry.toMillis());
                     }
                     continue;
                 }
                 // 2. start the next batch while there is room
-                int room = Math.min(batchSize, HITS_IN_FLIGHT - inFlight.stream().mapToInt(b -> b.hits).sum());
+                // room: hits whose store has not finished (a finished batch waiting behind a slower one holds none), so the
+                // store is kept busy whatever the spread of its answers; at most HITS_UNCONFIRMED wait for the head
+                int outstanding = 0;
+                int unconfirmed = 0;
+                for (InFlight b : inFlight) {
+                    outstanding += b.done.isDone() ? 0 : b.hits;
+                    unconfirmed += b.hits;
+                }
+                int room = Math.min(Math.min(batchSize, HITS_IN_FLIGHT - outstanding), HITS_UNCONFIRMED - unconfirmed);
                 if ((inFlight.isEmpty() || room >= Math.min(batchSize, CLIENTS_PER_GROUP)) && link.ensure() && allowlisted.known()) {
                     HitSpool.Batch batch = spool.read(readFrom, Math.max(1, room));
                     if (batch.end > readFrom || !batch.hits.isEmpty()) {
@@ -371,22 +383,40 @@ final class SpoolReplay implements AutoCloseable {
     private void dropInFlight() {
         inFlight.clear();
         readFrom = spool.checkpoint();
-        pause(retry.toMillis());
+        backOff(retry.toMillis());
     }
 
+    /** Waits until {@link #wakeUp} (also one that came since the last wait) or {@code millis}. */
     private void pause(long millis) {
         synchronized (wake) {
-            try {
-                wake.wait(Math.max(1, millis));
-            } catch (InterruptedException e) {
-                running = false;
-                Thread.currentThread().interrupt();
+            if (!woken) {
+                waitForWake(millis);
             }
+            woken = false;
+        }
+    }
+
+    /** After a failure: waits {@code millis} or until a wake-up that comes during the wait (an append, a store answering). */
+    private void backOff(long millis) {
+        synchronized (wake) {
+            woken = false;
+            waitForWake(millis);
+            woken = false;
+        }
+    }
+
+    private void waitForWake(long millis) {
+        try {
+            wake.wait(Math.max(1, millis));
+        } catch (InterruptedException e) {
+            running = false;
+            Thread.currentThread().interrupt();
         }
     }
 
     private void wakeUp() {
         synchronized (wake) {
+            woken = true; // a wake-up between the loop's checks and its pause is not lost
             wake.notifyAll();
         }
     }

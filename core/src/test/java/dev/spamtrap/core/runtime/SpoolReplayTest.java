@@ -131,6 +131,46 @@ class SpoolReplayTest {
     }
 
     /**
+     * A slow answer at the head holds back the checkpoint, not the store: batches after it keep being stored (up to
+     * {@link SpoolReplay#HITS_UNCONFIRMED} read ahead) while only the head's hits count as in flight.
+     */
+    @Test
+    void aSlowHeadDoesNotHoldBackTheBatchesAfterIt() throws Exception {
+        HeldStore store = new HeldStore() {
+            @Override
+            public synchronized CompletionStage<List<Offender>> recordAll(List<TrapHit> hits) {
+                CompletionStage<List<Offender>> f = super.recordAll(hits);
+                if (calls.size() > 1) {
+                    complete(calls.size() - 1); // every group answers at once but the very first
+                }
+                return f;
+            }
+        };
+        List<Offender> confirmed = Collections.synchronizedList(new ArrayList<>());
+        try (HitSpool spool = new HitSpool(dir, 1 << 24)) {
+            SpoolReplay recorder = new SpoolReplay(spool, store, link(), new Listeners(), confirmed::add, SpoolReplay.Allowlisted.NONE, 512,
+                Duration.ofMillis(50), Duration.ofSeconds(30));
+            List<TrapHit> hits = new ArrayList<>();
+            for (int i = 0; i < 6000; i++) {
+                hits.add(hit(i));
+            }
+            spool.append(hits);
+            recorder.start();
+            // far more than HITS_IN_FLIGHT (2,048) reach the store while the first group has no answer
+            await(() -> store.calls.stream().mapToInt(List::size).sum() == 6000);
+            assertThat(recorder.stored()).isZero();
+            assertThat(spool.depth()).isEqualTo(6000);
+            assertThat(confirmed).isEmpty();
+
+            store.complete(0);
+            await(() -> recorder.stored() == 6000);
+            assertThat(spool.depth()).isZero();
+            assertThat(confirmed).extracting(Offender::key).containsExactlyElementsOf(hits.stream().map(TrapHit::key).collect(java.util.stream.Collectors.toList()));
+            recorder.close();
+        }
+    }
+
+    /**
      * Hits spooled before their range was allowlisted (e.g. during an outage) are never stored: nothing is replayed before
      * the shared allowlist is known, a covered hit is confirmed without being stored (its spool line done, its local listing
      * counted down, counted apart from the stored hits), and the others are stored as usual.

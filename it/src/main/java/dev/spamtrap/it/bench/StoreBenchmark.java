@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -157,7 +158,7 @@ public final class StoreBenchmark {
                     table.add(row("ceiling here: bare INSERT, then SELECT of the client's partition", String.format("%,.0f /s", withRead),
                         "", "a hit's least: one read, one write"));
                     table.add(row("CPU per bare INSERT; per INSERT then SELECT", cpuBareUse + "; " + cpuWithReadUse, "", ""));
-                    for (String variant : System.getProperty("bench.modelCeilings", "batch").split(",")) {
+                    for (String variant : System.getProperty("bench.modelCeilings", "single").split(",")) {
                         settle(cassandra);
                         Cpu cpuModel = new Cpu(cassandra);
                         Instant modelAt = Instant.now();
@@ -170,12 +171,13 @@ public final class StoreBenchmark {
                     // sent bare right after the warm-up ran at 3,112 /s, half the path's 6,011 /s that followed, and at 8,165 /s
                     // once the other phases had run), so one path phase set against a ceiling measured minutes later is biased.
                     // More rounds of the pair, each path phase right before its ceiling, fresh clients in both; the median ratio.
-                    int rounds = Integer.getInteger("bench.rounds", 3);
+                    int rounds = Integer.getInteger("bench.rounds", 5);
                     List<Double> ratios = new ArrayList<>(List.of((hits / secs) / withRead));
                     StringBuilder pairs = new StringBuilder(String.format("%,.0f/%,.0f", hits / secs, withRead));
                     for (int r = 1; r < rounds; r++) {
                         settle(cassandra);
                         long storedBeforeRound = a.hitsStored();
+                        Cpu cpuPath = new Cpu(cassandra);
                         Instant roundAt = Instant.now();
                         long tr = System.nanoTime();
                         for (int i = 0; i < hits; i++) {
@@ -184,10 +186,17 @@ public final class StoreBenchmark {
                         }
                         await(Duration.ofMinutes(10), () -> a.hitsStored() >= storedBeforeRound + hits);
                         double path = hits / ((System.nanoTime() - tr) / 1e9);
+                        phase("round " + (r + 1) + " path", roundAt);
+                        String cpuPathUse = cpuPath.perOp(hits);
                         settle(cassandra);
+                        Cpu cpuBareRound = new Cpu(cassandra);
+                        Instant bareAt = Instant.now();
                         double bare = bareHitInserts(cql, "bench_store", hits, roundAt, true);
+                        phase("round " + (r + 1) + " INSERT then SELECT", bareAt);
                         ratios.add(path / bare);
                         pairs.append(String.format(", %,.0f/%,.0f", path, bare));
+                        System.out.printf("(round %d: path %,.0f /s, %s; INSERT then SELECT %,.0f /s, %s)%n", r + 1, path, cpuPathUse, bare,
+                            cpuBareRound.perOp(hits));
                     }
                     List<Double> sortedRatios = new ArrayList<>(ratios);
                     java.util.Collections.sort(sortedRatios);
@@ -307,7 +316,8 @@ public final class StoreBenchmark {
         Files.createDirectories(conf.getParent());
         Files.writeString(conf, "cassandra.contactPoints=" + contactPoint + "\ncassandra.keyspace=" + keyspace + "\nnode.name=bench-" + name
             + "\nretry.interval=1s\nstartup.timeout=60s\ncassandra.requestTimeout=10s\nspool.directory=../spool\n"
-            + "spool.batchSize=" + System.getProperty("bench.spoolBatchSize", "2000") + "\n"
+            // the user's spool.batchSize (512) unless a diagnosis asks for another
+            + (System.getProperty("bench.spoolBatchSize") == null ? "" : "spool.batchSize=" + System.getProperty("bench.spoolBatchSize") + "\n")
             // a diagnosis only (the store's default, LOCAL_QUORUM, is what users run): e.g. -Dbench.consistency=LOCAL_ONE
             + (System.getProperty("bench.consistency") == null ? "" : "cassandra.readConsistency=" + System.getProperty("bench.consistency")
                 + "\ncassandra.writeConsistency=" + System.getProperty("bench.consistency") + "\n"));
@@ -462,14 +472,57 @@ public final class StoreBenchmark {
         private final long wall = System.nanoTime();
         private final long bench = cpuNanos(ProcessHandle.current());
         private final long cassandra;
+        /** With -Dbench.threads=true: each thread's CPU ticks at the start, this JVM's and Cassandra's. */
+        private final Map<String, Map.Entry<String, Long>> threadsBefore;
 
         Cpu(CassandraProcess c) {
             pid = c.pid();
             cassandra = cpuNanos(ProcessHandle.of(pid).orElseThrow());
+            threadsBefore = Boolean.getBoolean("bench.threads") ? threadTicks(pid) : null;
         }
 
         static long cpuNanos(ProcessHandle p) {
             return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+        }
+
+        /** Per thread of this JVM and Cassandra ("bench:" or "cassandra:", its id): its name now and its user and system clock ticks. */
+        static Map<String, Map.Entry<String, Long>> threadTicks(long cassandraPid) {
+            Map<String, Map.Entry<String, Long>> out = new java.util.HashMap<>();
+            for (String[] proc : new String[][] {{"bench", Long.toString(ProcessHandle.current().pid())}, {"cassandra", Long.toString(cassandraPid)}}) {
+                java.io.File[] tasks = new java.io.File("/proc/" + proc[1] + "/task").listFiles();
+                for (java.io.File t : tasks == null ? new java.io.File[0] : tasks) {
+                    try {
+                        String stat = java.nio.file.Files.readString(t.toPath().resolve("stat"));
+                        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "N");
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        out.put(proc[0] + ":" + t.getName(), Map.entry(proc[0] + ":" + name, Long.parseLong(f[11]) + Long.parseLong(f[12])));
+                    } catch (java.io.IOException | RuntimeException e) {
+                        // a thread that ended meanwhile
+                    }
+                }
+            }
+            return out;
+        }
+
+        /**
+         * CPU since the start by thread name (a thread's name now: Cassandra's shared pool renames its workers by the stage
+         * they serve), in microseconds per operation, the largest first; threads that ended meanwhile are missed.
+         */
+        String threads(int ops) {
+            if (threadsBefore == null) {
+                return "";
+            }
+            Map<String, Long> byName = new java.util.HashMap<>();
+            threadTicks(pid).forEach((id, now) -> {
+                Map.Entry<String, Long> before = threadsBefore.get(id);
+                byName.merge(now.getKey(), now.getValue() - (before == null ? 0 : before.getValue()), Long::sum);
+            });
+            return byName.entrySet().stream()
+                .filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .limit(14)
+                .map(e -> String.format("%s %.0f", e.getKey(), e.getValue() * 10_000.0 / ops))
+                .collect(java.util.stream.Collectors.joining(", ", " [us/op by thread: ", "]"));
         }
 
         /** Microseconds per operation: this JVM's CPU, Cassandra's CPU, and the wall time (both cores: twice it is all there is). */
@@ -477,17 +530,19 @@ public final class StoreBenchmark {
             double b = (cpuNanos(ProcessHandle.current()) - bench) / 1e3 / ops;
             double c = (cpuNanos(ProcessHandle.of(pid).orElseThrow()) - cassandra) / 1e3 / ops;
             double w = (System.nanoTime() - wall) / 1e3 / ops;
-            return String.format("bench %.0f + Cassandra %.0f us CPU, wall %.0f us", b, c, w);
+            return String.format("bench %.0f + Cassandra %.0f us CPU, wall %.0f us", b, c, w) + threads(ops);
         }
     }
 
     /**
      * A fresh client's two requests as the store makes them, straight through the driver, as many in flight as the INSERT
      * then SELECT ceiling: the SELECT of the partition (listing statics and evidence ids), then the write of one evidence
-     * row and the listing statics, into a table of the offenders' schema. {@code variant}: {@code batch} (the store's
-     * single-partition unlogged batch of the two rows, each with its own TTL and write time), {@code single} (one INSERT of
-     * both, one TTL and write time), {@code stcs} (the batch into a table with size-tiered compaction), {@code quorum} (the
-     * batch at LOCAL_QUORUM, as the store sends it), {@code writetime} (the listing at the store's computed write time), {@code offenders} (the batch into the store's own table, as the phases before left it).
+     * row and the listing statics, into a table of the offenders' schema. {@code variant}: {@code single} (as the store
+     * writes a fresh client: one INSERT of both, one TTL and write time), {@code batch} (as the build before wrote it: a
+     * single-partition unlogged batch of the two rows, each with its own TTL and write time), {@code stcs} (the batch into a
+     * table with size-tiered compaction), {@code quorum} (the batch at LOCAL_QUORUM, as the store sends it),
+     * {@code writetime} (the batch, the listing at the store's computed write time), {@code offenders} (the batch into the
+     * store's own table, as the phases before left it).
      */
     private static final AtomicInteger MODEL_RUNS = new AtomicInteger();
 

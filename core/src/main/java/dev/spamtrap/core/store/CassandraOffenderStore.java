@@ -142,22 +142,27 @@ public final class CassandraOffenderStore implements OffenderStore {
             checkReplication(keyspace.getMap("replication", String.class, String.class));
         }
         Set<String> present = new HashSet<>();
+        String offendersComment = null;
         for (Row r : session.execute(SimpleStatement.newInstance(
-            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", ks))) {
+            "SELECT table_name, comment FROM system_schema.tables WHERE keyspace_name = ?", ks))) {
             present.add(r.getString("table_name"));
-        }
-        if (present.contains(Schema.OFFENDERS) && session.execute(SimpleStatement.newInstance(
-            "SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ? AND column_name = 'slot'", ks,
-            Schema.OFFENDERS)).one() == null) {
-            LOGGER.error(Schema.previousVersion(ks));
-            throw new IllegalStateException(Schema.previousVersion(ks));
+            if (Schema.OFFENDERS.equals(r.getString("table_name"))) {
+                offendersComment = r.getString("comment");
+            }
         }
         if (present.contains(Schema.OFFENDERS)) {
-            Row table = session.execute(SimpleStatement.newInstance(
-                "SELECT comment FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?", ks, Schema.OFFENDERS)).one();
-            if (table == null || !Schema.OFFENDERS_MODEL.equals(table.getString("comment"))) {
-                LOGGER.error(Schema.earlierBuild(ks));
-                throw new IllegalStateException(Schema.earlierBuild(ks));
+            boolean slots = session.execute(SimpleStatement.newInstance(
+                "SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ? AND column_name = 'slot'", ks,
+                Schema.OFFENDERS)).one() != null;
+            String refusal = null;
+            if (!slots) {
+                refusal = Schema.previousVersion(ks);
+            } else if (!Schema.OFFENDERS_MODEL.equals(offendersComment)) {
+                refusal = Schema.earlierBuild(ks);
+            }
+            if (refusal != null) {
+                LOGGER.error(refusal);
+                throw new IllegalStateException(refusal);
             }
         }
         for (Map.Entry<String, String> t : Schema.tables(ks).entrySet()) {

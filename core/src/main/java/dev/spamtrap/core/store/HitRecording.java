@@ -122,11 +122,8 @@ final class HitRecording {
     }
 
     /**
-     * One client's hits: read its record, add them, write what changed, announce a listing that began; after this node's
-     * previous group of the key. A write made on a record with nothing stored (a first hit) is remembered for a while: if
-     * another node's first listing of the same key shows up on the feed ({@link #listedElsewhere}), both writes may have
-     * taken the same evidence slot and counted one hit each, so this node's hits are recorded again on what is stored:
-     * a hit found in the evidence counts nothing, a lost one counts once.
+     * One client's hits, recorded by {@link #recordStep} after this node's previous step of the key; hits of the key that
+     * come while that step is still waiting join it.
      */
     private CompletableFuture<Offender> recordClient(Statements p, String key, List<TrapHit> hits) {
         // hits of a key whose step is in flight wait in one step for it, joined by every later group of the key meanwhile:
@@ -173,7 +170,13 @@ final class HitRecording {
 
     private final Map<String, Waiting> waiting = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** The step of {@link #recordClient}: read, add the hits, write; a first listing is remembered for the recount. */
+    /**
+     * Reads the key's record, adds the hits, writes what changed and announces a listing that began. A write made on a
+     * record with nothing stored (a first hit) is remembered for a while: if another node's first listing of the same key
+     * shows up on the feed ({@link #listedElsewhere}), both writes may have taken the same evidence slot and counted one
+     * hit each, so this node's hits are recorded again on what is stored: a hit found in the evidence counts nothing, a
+     * lost one counts once.
+     */
     private CompletableFuture<Offender> recordStep(Statements p, String key, List<TrapHit> hits) {
         return listings.read(p, key).thenCompose(record -> {
             if (!record.isEmpty()) {

@@ -28,13 +28,12 @@ final class Listings {
 
     /**
      * The static columns of {@code r}'s listing, at {@link ClientRecord#writeTime}, kept until the listing's end plus the
-     * policy's history lifetime (a repeat offence within it escalates; {@link #ttl}). A null cause is left unset unless
-     * {@code clearCause} (the replaced listing held one): a bound null is a tombstone.
+     * policy's history lifetime (a repeat offence within it escalates; {@link #ttl}); the cause as {@link #causeBound}.
      */
     static BoundStatement listingRow(Statements p, ClientRecord r, Instant now, OffenderPolicy policy, boolean clearCause) {
         BoundStatement row = p.writeListing.bind(r.key, r.expiresAt, r.listedAt, r.offences, r.hitCount, r.firstHit, r.lastHit, r.trap, r.helo,
             r.mailFrom, r.node, r.reason, r.cause, r.generation, ttl(r, now, policy), r.writeTime());
-        return r.cause == null && !clearCause ? row.unset("cause") : row;
+        return causeBound(row, r, clearCause);
     }
 
     /**
@@ -45,6 +44,11 @@ final class Listings {
         BoundStatement row = p.writeRecord.bind(r.key, slot, h.at(), h.id(), h.client(), h.trap(), h.helo(), h.mailFrom(), h.node(),
             r.expiresAt, r.listedAt, r.offences, r.hitCount, r.firstHit, r.lastHit, r.trap, r.helo, r.mailFrom, r.node, r.reason, r.cause,
             r.generation, ttl(r, now, policy), r.writeTime());
+        return causeBound(row, r, clearCause);
+    }
+
+    /** {@code row} with a null cause left unset unless {@code clearCause} (the replaced listing held one): a bound null is a tombstone. */
+    private static BoundStatement causeBound(BoundStatement row, ClientRecord r, boolean clearCause) {
         return r.cause == null && !clearCause ? row.unset("cause") : row;
     }
 

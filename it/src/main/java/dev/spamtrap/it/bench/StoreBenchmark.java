@@ -87,7 +87,6 @@ public final class StoreBenchmark {
                     await(Duration.ofMinutes(10), () -> a.hitsStored() >= warmed);
                 }
                 long warm = hitRows(cassandra);
-                long warmStored = a.hitsStored();
                 if (Boolean.getBoolean("bench.modelFirst")) {
                     // the store's two requests sent bare into its own table right before the path's phase, from the same state
                     try (CqlSession cql = cql(cassandra)) {
@@ -102,18 +101,12 @@ public final class StoreBenchmark {
                 java.util.Map<String, long[]> requestsBefore = tableRequests(cassandra, "bench_store");
                 Cpu cpuDistinct = new Cpu(cassandra);
                 Instant at = Instant.now();
-                long t0 = System.nanoTime();
-                for (int i = 0; i < hits; i++) {
-                    String ip = ip(0x0B000000 + i);
-                    a.recordHit(new TrapHit("bench-a-" + i, ip, ip, at, "trap@example.com", "bot", "x@spam.test", "bench-a"));
-                }
-                await(Duration.ofMinutes(10), () -> a.hitsStored() >= warmStored + hits);
-                double secs = (System.nanoTime() - t0) / 1e9;
+                double distinct = distinctClients(a, hits, 0, at);
                 phase("distinct clients", at);
                 String cpuDistinctUse = cpuDistinct.perOp(hits);
                 java.util.Map<String, long[]> requestsAfter = tableRequests(cassandra, "bench_store");
                 long stored = hitRows(cassandra) - warm;
-                table.add(row("hits/s into Cassandra, " + fmt(hits) + " clients, 1 hit each (recordHit -> spool -> store)", String.format("%,.0f /s", hits / secs),
+                table.add(row("hits/s into Cassandra, " + fmt(hits) + " clients, 1 hit each (recordHit -> spool -> store)", String.format("%,.0f /s", distinct),
                     "", ">= 5,000 /s"));
                 table.add(row("hits stored / recorded", stored + " / " + hits, "", "nothing lost"));
                 table.add(row("requests per distinct-client hit (table: reads r, writes w)", perHit(requestsBefore, requestsAfter, hits),
@@ -172,20 +165,13 @@ public final class StoreBenchmark {
                     // once the other phases had run), so one path phase set against a ceiling measured minutes later is biased.
                     // More rounds of the pair, each path phase right before its ceiling, fresh clients in both; the median ratio.
                     int rounds = Integer.getInteger("bench.rounds", 5);
-                    List<Double> ratios = new ArrayList<>(List.of((hits / secs) / withRead));
-                    StringBuilder pairs = new StringBuilder(String.format("%,.0f/%,.0f", hits / secs, withRead));
+                    List<Double> ratios = new ArrayList<>(List.of(distinct / withRead));
+                    StringBuilder pairs = new StringBuilder(String.format("%,.0f/%,.0f", distinct, withRead));
                     for (int r = 1; r < rounds; r++) {
                         settle(cassandra);
-                        long storedBeforeRound = a.hitsStored();
                         Cpu cpuPath = new Cpu(cassandra);
                         Instant roundAt = Instant.now();
-                        long tr = System.nanoTime();
-                        for (int i = 0; i < hits; i++) {
-                            String ip = ip(0x0B000000 + r * 0x100000 + i);
-                            a.recordHit(new TrapHit("bench-a-" + r + "-" + i, ip, ip, roundAt, "trap@example.com", "bot", "x@spam.test", "bench-a"));
-                        }
-                        await(Duration.ofMinutes(10), () -> a.hitsStored() >= storedBeforeRound + hits);
-                        double path = hits / ((System.nanoTime() - tr) / 1e9);
+                        double path = distinctClients(a, hits, r, roundAt);
                         phase("round " + (r + 1) + " path", roundAt);
                         String cpuPathUse = cpuPath.perOp(hits);
                         settle(cassandra);
@@ -344,6 +330,21 @@ public final class StoreBenchmark {
         if (failed.get() > 0) {
             System.out.printf("(%d bulk inserts failed)%n", failed.get());
         }
+    }
+
+    /**
+     * A path phase: one hit each of {@code hits} fresh clients of round {@code round} (each round its own addresses), at
+     * {@code at}, recorded as James records them, until all are stored; hits per second.
+     */
+    private static double distinctClients(Spamtrap a, int hits, int round, Instant at) throws Exception {
+        long before = a.hitsStored();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < hits; i++) {
+            String ip = ip(0x0B000000 + round * 0x100000 + i);
+            a.recordHit(new TrapHit("bench-a-" + round + "-" + i, ip, ip, at, "trap@example.com", "bot", "x@spam.test", "bench-a"));
+        }
+        await(Duration.ofMinutes(10), () -> a.hitsStored() >= before + hits);
+        return hits / ((System.nanoTime() - t0) / 1e9);
     }
 
     /**

@@ -60,7 +60,17 @@ public final class ImapClient implements AutoCloseable {
             if (select.contains("* 0 EXISTS")) {
                 return "";
             }
-            return c.command("FETCH 1:* (BODY.PEEK[])");
+            try {
+                return c.command("FETCH 1:* (BODY.PEEK[])");
+            } catch (IllegalStateException e) {
+                // SELECT's EXISTS is the mailbox's count, FETCH reads the session's own view of the mailbox, which
+                // learns of a message delivered during SELECT a moment later ("BAD FETCH failed. Invalid messageset").
+                // The session saw an empty INBOX then; callers poll.
+                if (e.getMessage().contains("Invalid messageset")) {
+                    return "";
+                }
+                throw e;
+            }
         }
     }
 

@@ -364,7 +364,7 @@ public final class StoreBenchmark {
         PreparedStatement insert = cql.prepare("INSERT INTO " + ks + ".ceiling (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo,"
             + " hit_mail_from, hit_node) VALUES (?, 0, ?, ?, ?, 'trap@example.com', 'bot', 'x@spam.test', 'bare') USING TTL 86400");
         PreparedStatement read = cql.prepare("SELECT slot, hit_id, expires_at, hit_count FROM " + ks + ".ceiling WHERE ip = ?");
-        int window = 256;
+        int window = Integer.getInteger("bench.ceilingWindow", 256);
         Semaphore inFlight = new Semaphore(window);
         AtomicInteger failed = new AtomicInteger();
         long t0 = System.nanoTime();
@@ -543,24 +543,28 @@ public final class StoreBenchmark {
      * single-partition unlogged batch of the two rows, each with its own TTL and write time), {@code stcs} (the batch into a
      * table with size-tiered compaction), {@code quorum} (the batch at LOCAL_QUORUM, as the store sends it),
      * {@code writetime} (the batch, the listing at the store's computed write time), {@code offenders} (the batch into the
-     * store's own table, as the phases before left it).
+     * store's own table, as the phases before left it), {@code evidence} (the evidence row alone, no listing statics: what
+     * the statics cost). Joined by '-', {@code single} or {@code evidence} take the modifiers {@code stcs}, {@code quorum}
+     * and {@code fp01} (the table's {@code bloom_filter_fp_chance} at 0.01, against leveled compaction's default 0.1), e.g.
+     * {@code single-stcs-fp01}.
      */
     private static final AtomicInteger MODEL_RUNS = new AtomicInteger();
 
     private static double modelRequests(CqlSession cql, String ks, int n, Instant at, String variant) throws Exception {
         // offenders: into the store's own table, with what the phases before left in it (its SSTables), not a fresh one
-        String tableName = "offenders".equals(variant) ? "offenders" : "model_" + variant;
+        String tableName = "offenders".equals(variant) ? "offenders" : "model_" + variant.replace('-', '_');
         // quorum: the batch at LOCAL_QUORUM, as the store sends every request (the other variants use the driver's LOCAL_ONE)
-        com.datastax.oss.driver.api.core.ConsistencyLevel level = "quorum".equals(variant)
+        com.datastax.oss.driver.api.core.ConsistencyLevel level = variant.contains("quorum")
             ? com.datastax.oss.driver.api.core.DefaultConsistencyLevel.LOCAL_QUORUM : com.datastax.oss.driver.api.core.DefaultConsistencyLevel.LOCAL_ONE;
-        String compaction = "stcs".equals(variant) ? "{'class': 'SizeTieredCompactionStrategy'}"
+        String compaction = variant.contains("stcs") ? "{'class': 'SizeTieredCompactionStrategy'}"
             : "{'class': 'LeveledCompactionStrategy', 'unchecked_tombstone_compaction': 'true'}";
         cql.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS " + ks + "." + tableName
             + " (ip text, slot int, expires_at timestamp static, listed_at timestamp static, offences int static, hit_count int static,"
             + " first_hit timestamp static, last_hit timestamp static, trap text static, helo text static, mail_from text static,"
             + " node text static, reason text static, cause text static, generation int static, forgiven_at timestamp static,"
             + " hit_at timestamp, hit_id text, hit_client text, hit_trap text, hit_helo text, hit_mail_from text, hit_node text,"
-            + " PRIMARY KEY (ip, slot)) WITH compaction = " + compaction + " AND gc_grace_seconds = 10800").setTimeout(Duration.ofSeconds(60)));
+            + " PRIMARY KEY (ip, slot)) WITH compaction = " + compaction + " AND gc_grace_seconds = 10800"
+            + (variant.contains("fp01") ? " AND bloom_filter_fp_chance = 0.01" : "")).setTimeout(Duration.ofSeconds(60)));
         PreparedStatement read = cql.prepare("SELECT slot, hit_id, hit_at, expires_at, listed_at, offences, hit_count, first_hit, last_hit, trap,"
             + " helo, mail_from, node, reason, cause, generation, forgiven_at FROM " + ks + "." + tableName + " WHERE ip = ?");
         PreparedStatement evidence = cql.prepare("INSERT INTO " + ks + "." + tableName + " (ip, slot, hit_at, hit_id, hit_client, hit_trap, hit_helo,"
@@ -583,7 +587,9 @@ public final class StoreBenchmark {
             String id = "model-" + variant + "-" + i;
             CompletionStage<AsyncResultSet> done = cql.executeAsync(read.bind(ip).setConsistencyLevel(level)).thenCompose(rs -> {
                 com.datastax.oss.driver.api.core.cql.Statement<?> write;
-                if ("single".equals(variant)) {
+                if (variant.startsWith("evidence")) {
+                    write = evidence.bind(ip, 0, at, id, ip, "trap@example.com", "bot", "x@spam.test", "bench-a", 2_678_400 + 86_400, micros);
+                } else if (variant.startsWith("single")) {
                     write = both.bind(ip, 0, at, id, ip, "trap@example.com", "bot", "x@spam.test", "bench-a", end, at, 1, 1, at, at,
                         "trap@example.com", "bot", "x@spam.test", "bench-a", "trap", 0, 2_678_400 + 86_400, micros);
                 } else {

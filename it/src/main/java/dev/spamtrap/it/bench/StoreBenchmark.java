@@ -553,7 +553,7 @@ public final class StoreBenchmark {
     private static double modelRequests(CqlSession cql, String ks, int n, Instant at, String variant) throws Exception {
         // offenders: into the store's own table, with what the phases before left in it (its SSTables), not a fresh one
         String tableName = "offenders".equals(variant) ? "offenders" : "model_" + variant.replace('-', '_');
-        // quorum: the batch at LOCAL_QUORUM, as the store sends every request (the other variants use the driver's LOCAL_ONE)
+        // a variant naming quorum: at LOCAL_QUORUM, as the store sends every request (the others use the driver's LOCAL_ONE)
         com.datastax.oss.driver.api.core.ConsistencyLevel level = variant.contains("quorum")
             ? com.datastax.oss.driver.api.core.DefaultConsistencyLevel.LOCAL_QUORUM : com.datastax.oss.driver.api.core.DefaultConsistencyLevel.LOCAL_ONE;
         String compaction = variant.contains("stcs") ? "{'class': 'SizeTieredCompactionStrategy'}"
